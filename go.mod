@@ -1,0 +1,12 @@
+module github.com/surgews/surge
+
+go 1.26.0
+
+require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
+	github.com/gobwas/httphead v0.1.0
+	github.com/gobwas/ws v1.5.0
+	github.com/klauspost/compress v1.20.4
+	github.com/valyala/bytebufferpool v1.0.0
+	golang.org/x/sys v0.50.0
+)
