@@ -1,0 +1,85 @@
+// Package bufpool holds surge's pooled byte buffers: power-of-two size classes
+// backed by sync.Pool, so that getting and putting a buffer allocates nothing
+// once the pool is warm.
+//
+// A buffer obtained with Get belongs to the caller until it is given back with
+// Put. Every Put advances the buffer's generation, so a holder of a stale copy
+// can tell (Gen differs from what it saw at Get) and a second release of the
+// same buffer is harmless. All functions are safe for concurrent use.
+package bufpool
+
+import (
+	"math/bits"
+	"sync"
+)
+
+const (
+	minShift = 6  // smallest class: 64 bytes
+	maxShift = 24 // largest pooled class: 16 MiB; larger buffers are not pooled
+	classes  = maxShift - minShift + 1
+)
+
+// Buf is a pooled buffer. B is the caller's to use between Get and Put.
+type Buf struct {
+	B   []byte
+	gen uint32
+}
+
+// Gen returns the buffer's generation, which changes at every Put.
+func (b *Buf) Gen() uint32 { return b.gen }
+
+var pools [classes]sync.Pool
+
+// Get returns a buffer with len(B) == 0 and cap(B) >= n.
+func Get(n int) *Buf {
+	c := 0
+	if n > 1<<minShift {
+		c = bits.Len(uint(n-1)) - minShift
+	}
+	if c >= classes {
+		return &Buf{B: make([]byte, 0, n)}
+	}
+	if v := pools[c].Get(); v != nil {
+		b := v.(*Buf)
+		b.B = b.B[:0]
+		return b
+	}
+	return &Buf{B: make([]byte, 0, 1<<(c+minShift))}
+}
+
+// Put gives b back to the pool; the caller must not use it afterwards. A
+// buffer grown by append goes to the class below its capacity, so a class
+// never holds a buffer smaller than its size; a buffer larger than the largest
+// class is dropped.
+func Put(b *Buf) {
+	if b == nil {
+		return
+	}
+	b.gen++
+	n := cap(b.B)
+	if n < 1<<minShift {
+		return
+	}
+	c := bits.Len(uint(n)) - 1 - minShift
+	if c >= classes {
+		return
+	}
+	b.B = b.B[:0]
+	pools[c].Put(b)
+}
+
+// Grow returns a buffer holding the bytes of b with room for at least n more,
+// moving to a larger pooled buffer (and putting b back) when needed.
+func Grow(b *Buf, n int) *Buf {
+	if cap(b.B)-len(b.B) >= n {
+		return b
+	}
+	need := len(b.B) + n
+	if need < 2*cap(b.B) {
+		need = 2 * cap(b.B)
+	}
+	nb := Get(need)
+	nb.B = append(nb.B, b.B...)
+	Put(b)
+	return nb
+}

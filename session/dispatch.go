@@ -1,0 +1,306 @@
+package session
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/surgews/surge/frame"
+)
+
+// deliver hands a complete received message to the application.
+func (s *Session) deliver(f Frame) {
+	if s.cfg.Handler == nil {
+		s.enqueue(event{kind: evMessage, f: f})
+		return
+	}
+	if s.cfg.Dispatch == DispatchInline {
+		s.callInline(event{kind: evMessage, f: f})
+		return
+	}
+	s.enqueue(event{kind: evMessage, f: f})
+}
+
+// dispatch delivers an open, error or close event, in order with messages.
+func (s *Session) dispatch(ev event) {
+	if s.cfg.Handler != nil && s.cfg.Dispatch == DispatchInline {
+		s.callInline(ev)
+		return
+	}
+	s.enqueue(ev)
+}
+
+// callInline runs a handler event on the calling (feeding) goroutine.
+func (s *Session) callInline(ev event) {
+	s.mu.Lock()
+	s.state |= stInline
+	s.mu.Unlock()
+	s.run(ev)
+	s.mu.Lock()
+	s.state &^= stInline
+	s.mu.Unlock()
+}
+
+// run calls the event's Handler method; a panic closes the session with 1011.
+func (s *Session) run(ev event) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.panicked(r)
+		}
+	}()
+	h := s.cfg.Handler
+	switch ev.kind {
+	case evOpen:
+		h.OnOpen(s)
+	case evMessage:
+		// The handler sees a borrowed view: surge keeps the buffer and
+		// releases it when OnMessage returns.
+		v := ev.f
+		v.buf = nil
+		defer ev.f.Release()
+		h.OnMessage(s, v)
+	case evError:
+		h.OnError(s, ev.err)
+	case evClose:
+		h.OnClose(s, s.CloseReason())
+	}
+}
+
+func (s *Session) panicked(r any) {
+	err := fmt.Errorf("%w: %v", ErrHandlerPanic, r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state&stFinished != 0 {
+		return
+	}
+	s.closeLocked(CloseReason{Code: frame.CloseInternalError, Message: "internal error"}, err)
+	if s.x.err == nil {
+		s.x.err = err
+	}
+}
+
+// enqueue queues an event for the pool or for the Incoming channel.
+func (s *Session) enqueue(ev event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x := s.extra()
+	if s.cfg.Handler == nil {
+		if x.qh == len(x.q) && !x.pumping {
+			switch ev.kind {
+			case evMessage:
+				select {
+				case x.in <- ev.f:
+					return
+				default:
+				}
+			case evClose:
+				close(x.in)
+				return
+			default:
+				return
+			}
+		} else if ev.kind != evMessage && ev.kind != evClose {
+			return
+		}
+		x.q = append(x.q, ev)
+		if !x.pumping {
+			x.pumping = true
+			go s.pump()
+		}
+	} else {
+		x.q = append(x.q, ev)
+		if !x.sched {
+			x.sched = true
+			s.pool().submit(s)
+		}
+	}
+	if len(x.q)-x.qh >= s.cfg.queueLimit() {
+		s.pauseLocked(stPauseQ)
+	}
+}
+
+// pop takes the next queued event; ok is false when the queue is empty, in
+// which case the queue's reader flag is cleared and reading resumes.
+func (s *Session) pop() (ev event, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x := s.x
+	if x.qh == len(x.q) {
+		x.q, x.qh = x.q[:0], 0
+		x.pumping, x.sched = false, false
+		s.resumeLocked(stPauseQ)
+		return event{}, false
+	}
+	ev = x.q[x.qh]
+	x.q[x.qh] = event{}
+	x.qh++
+	if len(x.q)-x.qh < s.cfg.queueLimit()/2 {
+		s.resumeLocked(stPauseQ)
+	}
+	return ev, true
+}
+
+// pump moves queued messages into a full Incoming channel, in order. It
+// exists only while the application is behind.
+func (s *Session) pump() {
+	in := s.x.in
+	for {
+		ev, ok := s.pop()
+		if !ok {
+			return
+		}
+		if ev.kind == evClose {
+			close(in)
+			continue
+		}
+		in <- ev.f
+	}
+}
+
+// poolBatch bounds the events one session runs before yielding its worker.
+const poolBatch = 16
+
+// runQueued runs up to poolBatch queued events on a pool worker and reports
+// whether events remain.
+func (s *Session) runQueued() bool {
+	for i := 0; i < poolBatch; i++ {
+		ev, ok := s.pop()
+		if !ok {
+			return false
+		}
+		s.run(ev)
+	}
+	return true
+}
+
+func (s *Session) pool() *Pool {
+	if s.cfg.Pool != nil {
+		return s.cfg.Pool
+	}
+	defaultPoolOnce.Do(func() { defaultPool = NewPool(0) })
+	return defaultPool
+}
+
+var (
+	defaultPoolOnce sync.Once
+	defaultPool     *Pool
+)
+
+// pauseLocked stops reading for reason (stPauseQ or stPauseOut).
+func (s *Session) pauseLocked(reason uint16) {
+	if s.state&(stPauseQ|stPauseOut) == 0 {
+		s.drv.PauseRead(true)
+	}
+	s.state |= reason
+}
+
+// resumeLocked clears reason and resumes reading when no reason is left.
+func (s *Session) resumeLocked(reason uint16) {
+	if s.state&reason == 0 {
+		return
+	}
+	s.state &^= reason
+	if s.state&(stPauseQ|stPauseOut) == 0 && s.state&stFinished == 0 {
+		s.drv.PauseRead(false)
+	}
+}
+
+// Incoming returns the channel of received messages of a channel-style session
+// (one whose Config has no Handler), Ktor's incoming: text and binary messages,
+// whole, in order. It is closed when the session ends; CloseReason and Err then
+// tell why. Control frames are answered by surge and do not appear. If the
+// application stops reading, surge stops reading from the peer.
+// An event-style session returns nil.
+func (s *Session) Incoming() <-chan Frame {
+	if s.cfg.Handler != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.x.in
+}
+
+// Run runs a channel-style handler on the calling goroutine, the way Ktor runs
+// a webSocket { } block: when fn returns the session is closed normally (1000)
+// unless it is already closing; if fn panics, it is closed with 1011. Run then
+// drains Incoming until the session has ended, so the peer is never left
+// unread, and returns.
+func (s *Session) Run(fn func(*Session)) {
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.panicked(r)
+			}
+		}()
+		fn(s)
+	}()
+	_ = s.Close(CloseReason{Code: frame.CloseNormal})
+	if in := s.Incoming(); in != nil {
+		for f := range in {
+			f.Release()
+		}
+	}
+}
+
+// Pool runs event-style handlers for sessions under DispatchPool on a fixed
+// number of worker goroutines. Each session's events run one at a time and in
+// order; a busy session yields its worker after a few events so that others
+// are not starved. Safe for concurrent use.
+type Pool struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	q      []*Session
+	qh     int
+	closed bool
+}
+
+// NewPool starts a pool of workers goroutines; workers <= 0 means GOMAXPROCS.
+func NewPool(workers int) *Pool {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	p := &Pool{}
+	p.cond.L = &p.mu
+	for i := 0; i < workers; i++ {
+		go p.work()
+	}
+	return p
+}
+
+// Close stops the workers once the queued sessions are run.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+func (p *Pool) submit(s *Session) {
+	p.mu.Lock()
+	p.q = append(p.q, s)
+	p.mu.Unlock()
+	p.cond.Signal()
+}
+
+func (p *Pool) work() {
+	for {
+		p.mu.Lock()
+		for p.qh == len(p.q) && !p.closed {
+			p.cond.Wait()
+		}
+		if p.qh == len(p.q) {
+			p.mu.Unlock()
+			return
+		}
+		s := p.q[p.qh]
+		p.q[p.qh] = nil
+		p.qh++
+		if p.qh == len(p.q) {
+			p.q, p.qh = p.q[:0], 0
+		}
+		p.mu.Unlock()
+		if s.runQueued() {
+			p.submit(s)
+		}
+	}
+}

@@ -1,0 +1,337 @@
+package session
+
+import (
+	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/mask"
+)
+
+// maxInitialMessage caps the buffer reserved for a message from its announced
+// length alone, so a header claiming a huge frame costs memory only as bytes
+// really arrive.
+const maxInitialMessage = 64 << 10
+
+// maxSkip is the most of a failed frame's payload the session skips to reach
+// the peer's close frame; past it the transport is closed once our close
+// frame is written.
+const maxSkip = 64 << 10
+
+// Feed processes bytes received from the peer, in order. p may be the driver's
+// shared read buffer: the session unmasks it in place and keeps none of it
+// after Feed returns (a partial frame is copied to a pooled buffer). One
+// goroutine at a time may call Feed.
+//
+// A complete message is delivered to the handler or the Incoming channel; a
+// ping is answered with a pong and a close with a close (RFC 6455 §5.5). Feed
+// returns a non-nil error once the session has failed the connection (a
+// *frame.ProtocolError for a protocol violation): the close frame is queued and
+// the transport will be closed; the driver may keep feeding (bytes are skipped
+// until the peer's close arrives) or stop.
+func (s *Session) Feed(p []byte) error {
+	var first error
+	for len(p) > 0 && s.rx&rxLost == 0 {
+		if s.rx&rxInFrame == 0 {
+			n, ok, err := s.readHeader(p)
+			p = p[n:]
+			if err != nil {
+				// The stream cannot be framed any more.
+				s.rx |= rxLost
+				return keepFirst(first, s.fail(err))
+			}
+			if !ok {
+				return first
+			}
+			if err := s.beginFrame(); err != nil {
+				// The header was read, so a small payload can still be
+				// skipped while we wait for the peer's close; a huge one
+				// is not worth waiting for.
+				if s.remain > maxSkip {
+					s.rx |= rxLost
+				}
+				first = keepFirst(first, s.fail(err))
+				continue
+			}
+			if s.rx&rxInFrame == 0 {
+				continue // a frame without payload, already handled
+			}
+		}
+		n := len(p)
+		if int64(n) > s.remain {
+			n = int(s.remain)
+		}
+		err := s.payload(p[:n])
+		p = p[n:]
+		if err != nil {
+			if s.remain > maxSkip {
+				s.rx |= rxLost
+			}
+			first = keepFirst(first, s.fail(err))
+		}
+	}
+	return first
+}
+
+func keepFirst(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// readHeader decodes a frame header from p, joining it with a header split
+// over earlier reads. It returns how many bytes of p it used and whether the
+// header in s.hdr is complete.
+func (s *Session) readHeader(p []byte) (used int, ok bool, err error) {
+	if s.hlen == 0 {
+		n, need, err := frame.DecodeHeader(p, &s.hdr)
+		if err != nil {
+			return 0, false, err
+		}
+		if need > 0 {
+			s.hlen = uint8(copy(s.hbuf[:], p))
+			return len(p), false, nil
+		}
+		return n, true, nil
+	}
+	old := int(s.hlen)
+	c := copy(s.hbuf[old:], p)
+	n, need, err := frame.DecodeHeader(s.hbuf[:old+c], &s.hdr)
+	if err != nil {
+		return 0, false, err
+	}
+	if need > 0 {
+		s.hlen += uint8(c)
+		return c, false, nil
+	}
+	s.hlen = 0
+	return n - old, true, nil
+}
+
+// beginFrame checks the header just read and prepares to read its payload.
+func (s *Session) beginFrame() error {
+	h := &s.hdr
+	s.rx |= rxInFrame
+	s.remain, s.maskPos = h.Length, 0
+	if s.skipping() {
+		if !h.Op.IsControl() && h.Length > 0 {
+			return nil
+		}
+		if h.Length > frame.MaxControlPayload {
+			return frame.ErrControlTooLong
+		}
+		if h.Length == 0 {
+			return s.endFrame(nil)
+		}
+		return nil
+	}
+	if err := s.vld.Check(h); err != nil {
+		return err
+	}
+	if h.Op.IsControl() {
+		if h.Rsv != 0 {
+			// Extensions of surge work per message; none defines bits on
+			// control frames (RFC 7692 §6 forbids RSV1 there).
+			return frame.ErrReservedBits
+		}
+		if h.Length == 0 {
+			return s.endFrame(nil)
+		}
+		return nil
+	}
+	if h.Length > s.maxFrame() {
+		return frame.ErrFrameTooBig
+	}
+	if h.Op == frame.OpContinuation {
+		if h.Rsv != 0 {
+			return frame.ErrReservedBits
+		}
+	} else {
+		s.msgLen = 0
+		s.utf.Reset()
+		s.msgOp, s.msgRsv = h.Op, h.Rsv
+		s.rx &^= rxDecode
+		if h.Rsv != 0 {
+			s.rx |= rxDecode
+		}
+	}
+	if s.msgLen+h.Length > s.cfg.maxMessage() {
+		return frame.ErrMessageTooBig
+	}
+	if h.Length == 0 {
+		return s.endFrame(nil)
+	}
+	return nil
+}
+
+// maxFrame reads the session's frame limit.
+func (s *Session) maxFrame() int64 {
+	// s.x may be set by another goroutine (SetValue, Done, a waiting Send)
+	// at any time, so even the nil check needs mu.
+	return s.MaxFrameSize()
+}
+
+// skipping reports whether the session failed, or had the peer's close, and
+// now only looks for a close frame.
+func (s *Session) skipping() bool { return s.rx&rxSkip != 0 }
+
+// payload consumes the next chunk of the current frame's payload; chunk is
+// never longer than what remains of the frame.
+func (s *Session) payload(chunk []byte) error {
+	h := &s.hdr
+	s.remain -= int64(len(chunk))
+	whole := s.remain == 0
+	if whole {
+		s.rx &^= rxInFrame
+	}
+	if s.skipping() && (h.Op != frame.OpClose || h.Length > frame.MaxControlPayload) {
+		// After a failure or the peer's close only a close frame matters.
+		return nil
+	}
+	if h.Op.IsControl() {
+		if whole && s.ctl == nil {
+			// The whole control payload is in this chunk.
+			s.unmask(chunk)
+			return s.endFrame(chunk)
+		}
+		if s.ctl == nil {
+			s.ctl = bufpool.Get(frame.MaxControlPayload)
+		}
+		s.ctl.B = s.appendUnmasked(s.ctl.B, chunk)
+		if !whole {
+			return nil
+		}
+		return s.endFrame(s.ctl.B)
+	}
+	if whole && s.msg == nil && h.Fin && h.Op != frame.OpContinuation && s.rx&rxDecode == 0 {
+		// The common case: a whole single-frame message in one read.
+		if s.borrowOK() {
+			s.unmask(chunk)
+			if h.Op == frame.OpText && !frame.ValidUTF8(chunk) {
+				return frame.ErrInvalidUTF8
+			}
+			s.deliver(Frame{Fin: true, Op: h.Op, Payload: chunk})
+			return nil
+		}
+		b := bufpool.Get(len(chunk))
+		b.B = s.appendUnmasked(b.B, chunk)
+		if h.Op == frame.OpText && !frame.ValidUTF8(b.B) {
+			bufpool.Put(b)
+			return frame.ErrInvalidUTF8
+		}
+		s.deliver(pooledFrame(h.Op, b))
+		return nil
+	}
+	if s.msg == nil {
+		n := h.Length
+		if n > maxInitialMessage {
+			n = maxInitialMessage
+		}
+		s.msg = bufpool.Get(int(n))
+	}
+	s.msg = bufpool.Grow(s.msg, len(chunk))
+	start := len(s.msg.B)
+	s.msg.B = s.appendUnmasked(s.msg.B, chunk)
+	s.msgLen += int64(len(chunk))
+	if s.rx&rxDecode == 0 && s.msgOp == frame.OpText {
+		// Fail fast: RFC 6455 §8.1 lets us close at the first bad byte.
+		if !s.utf.Write(s.msg.B[start:]) {
+			return frame.ErrInvalidUTF8
+		}
+	}
+	if !whole {
+		return nil
+	}
+	return s.endFrame(nil)
+}
+
+// borrowOK reports whether a message may be delivered in the feeder's buffer:
+// only to an inline handler, which is done with it before Feed continues.
+func (s *Session) borrowOK() bool {
+	// No s.x read: another goroutine may be setting it, and Incoming exists
+	// exactly when there is no Handler.
+	return s.cfg.Handler != nil && s.cfg.Dispatch == DispatchInline
+}
+
+// unmask unmasks chunk in place, continuing the frame's key position.
+func (s *Session) unmask(chunk []byte) {
+	if s.hdr.Masked {
+		s.maskPos = uint8(mask.XOR(chunk, s.hdr.Key, int(s.maskPos)))
+	}
+}
+
+// appendUnmasked appends chunk, unmasked, to dst (dst has room).
+func (s *Session) appendUnmasked(dst, chunk []byte) []byte {
+	if !s.hdr.Masked {
+		return append(dst, chunk...)
+	}
+	n := len(dst)
+	dst = dst[:n+len(chunk)]
+	s.maskPos = uint8(mask.XORCopy(dst[n:], chunk, s.hdr.Key, int(s.maskPos)))
+	return dst
+}
+
+// endFrame finishes the current frame: ctl is a control frame's whole
+// payload; a data frame's bytes are in s.msg.
+func (s *Session) endFrame(ctl []byte) error {
+	op, fin := s.hdr.Op, s.hdr.Fin
+	s.rx &^= rxInFrame
+	if op.IsControl() {
+		err := s.control(op, ctl)
+		if s.ctl != nil {
+			bufpool.Put(s.ctl)
+			s.ctl = nil
+		}
+		return err
+	}
+	if !fin || s.skipping() {
+		return nil
+	}
+	msgOp := s.msgOp
+	b := s.msg
+	s.msg = nil
+	if b == nil { // an empty message
+		b = bufpool.Get(0)
+	}
+	if s.rx&rxDecode != 0 {
+		s.rx &^= rxDecode
+		d, err := s.decode(b)
+		if err != nil {
+			return err
+		}
+		b = d
+		if msgOp == frame.OpText && !frame.ValidUTF8(b.B) {
+			bufpool.Put(b)
+			return frame.ErrInvalidUTF8
+		}
+	} else if msgOp == frame.OpText && !s.utf.Final() {
+		bufpool.Put(b)
+		return frame.ErrInvalidUTF8
+	}
+	s.deliver(pooledFrame(msgOp, b))
+	return nil
+}
+
+// decode runs the negotiated extensions over a received message.
+func (s *Session) decode(b *bufpool.Buf) (*bufpool.Buf, error) {
+	s.mu.Lock()
+	exts := s.x.exts
+	s.mu.Unlock()
+	rsv := s.msgRsv
+	limit := s.cfg.maxMessage()
+	for i := len(exts) - 1; i >= 0; i-- {
+		e := exts[i]
+		if rsv&e.Rsv() == 0 {
+			continue
+		}
+		out := bufpool.Get(len(b.B) * 2)
+		res, err := e.DecodeMessage(out.B, rsv&e.Rsv(), b.B, limit)
+		bufpool.Put(b)
+		if err != nil {
+			bufpool.Put(out)
+			return nil, err
+		}
+		out.B = res
+		b = out
+	}
+	return b, nil
+}

@@ -1,0 +1,275 @@
+package session
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"net"
+
+	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/mask"
+)
+
+// Send sends f (Ktor's send) and takes ownership of it: see Frame for the rule.
+// Any number of goroutines may send at once; frames go out whole, in the order
+// their Send calls took the session's lock.
+//
+// When the outgoing backlog is over its limit, Send follows the session's
+// Backpressure policy: it waits (until the backlog drains, ctx ends, or the
+// session closes), closes the session with 1008, or drops the frame. Pings and
+// pongs pass the limit. Sending a close frame is Close. Send returns
+// net.ErrClosed once the session is closing or closed.
+func (s *Session) Send(ctx context.Context, f Frame) error {
+	defer f.Release()
+	switch f.Op {
+	case frame.OpText, frame.OpBinary, frame.OpContinuation:
+	case frame.OpPing, frame.OpPong:
+		if len(f.Payload) > frame.MaxControlPayload {
+			return ErrControlTooLong
+		}
+	case frame.OpClose:
+		return s.closeNow(f.CloseReason())
+	default:
+		return ErrBadOpcode
+	}
+	s.mu.Lock()
+	for f.Op.IsData() && s.state&(stCloseSent|stFinished) == 0 && s.backlogLocked() >= s.cfg.backlog() {
+		switch s.cfg.Backpressure {
+		case BackpressureDrop:
+			s.mu.Unlock()
+			return ErrBacklogFull
+		case BackpressureClose:
+			s.closeLocked(CloseReason{Code: frame.ClosePolicyViolation, Message: "outgoing backlog full"}, ErrBacklogFull)
+			s.mu.Unlock()
+			return ErrBacklogFull
+		}
+		if s.state&stInline != 0 {
+			// The feeding goroutine cannot wait for itself to drain the
+			// backlog: queue past the limit and stop reading the peer.
+			s.pauseLocked(stPauseOut)
+			break
+		}
+		ch := s.drainLocked()
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	if s.state&(stCloseSent|stFinished) != 0 {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	err := s.sendLocked(&f)
+	s.mu.Unlock()
+	return err
+}
+
+// sendLocked encodes f through the extensions and writes it.
+func (s *Session) sendLocked(f *Frame) error {
+	rsv := f.rsv()
+	if s.x == nil || len(s.x.exts) == 0 || !f.Fin || f.Op == frame.OpContinuation || f.Op.IsControl() {
+		return s.writeLocked(f.Fin, f.Op, rsv, f.Payload)
+	}
+	var enc *bufpool.Buf
+	p := f.Payload
+	s.state |= stExtBusy
+	for _, e := range s.x.exts {
+		b := bufpool.Get(len(p) + 64)
+		out, r, err := e.EncodeMessage(b.B, p)
+		if err != nil {
+			bufpool.Put(b)
+			bufpool.Put(enc)
+			return err
+		}
+		if r == 0 && len(out) == 0 {
+			bufpool.Put(b)
+			continue
+		}
+		b.B = out
+		bufpool.Put(enc)
+		enc, p, rsv = b, out, rsv|r
+	}
+	err := s.writeLocked(true, f.Op, rsv, p)
+	bufpool.Put(enc)
+	return err
+}
+
+// backlogLocked returns the bytes waiting to be written.
+func (s *Session) backlogLocked() int {
+	if s.out == nil {
+		return 0
+	}
+	return len(s.out.B) - s.outOff
+}
+
+// writeLocked encodes one frame and writes it now, or queues it behind the
+// backlog. The payload is copied (masked on the way when the session masks),
+// so the caller's bytes are never modified.
+func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) error {
+	if s.state&(stFinished|stTransport) != 0 {
+		return net.ErrClosed
+	}
+	h := frame.Header{Fin: fin, Rsv: rsv, Op: op, Length: int64(len(p))}
+	if s.maskingLocked() {
+		h.Masked = true
+		binary.LittleEndian.PutUint32(h.Key[:], rand.Uint32())
+	}
+	n := h.Size() + len(p)
+	if s.out != nil {
+		if s.outOff > len(s.out.B)/2 {
+			// Reclaim the written front before growing.
+			k := copy(s.out.B, s.out.B[s.outOff:])
+			s.out.B, s.outOff = s.out.B[:k], 0
+		}
+		s.out = bufpool.Grow(s.out, n)
+		s.out.B = appendFrame(s.out.B, &h, p)
+		return nil
+	}
+	b := bufpool.Get(n)
+	b.B = appendFrame(b.B, &h, p)
+	w, err := s.drv.Write(b.B)
+	s.written += uint64(w)
+	if err != nil {
+		bufpool.Put(b)
+		s.writeFailedLocked(err)
+		return err
+	}
+	if w == len(b.B) {
+		bufpool.Put(b)
+		return nil
+	}
+	s.out, s.outOff = b, w
+	s.drv.WantWrite()
+	return nil
+}
+
+// appendFrame appends the header h and the payload p, masking p with h's key
+// when h is masked.
+func appendFrame(dst []byte, h *frame.Header, p []byte) []byte {
+	dst = frame.AppendHeader(dst, h)
+	if !h.Masked {
+		return append(dst, p...)
+	}
+	n := len(dst)
+	dst = dst[:n+len(p)]
+	mask.XORCopy(dst[n:], p, h.Key, 0)
+	return dst
+}
+
+// Writable is called by the driver once the transport can take more bytes
+// after WantWrite. It writes the backlog, wakes senders and flushers, and
+// resumes reading when the backlog was the reason it stopped.
+func (s *Session) Writable() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.out == nil || s.state&(stFinished|stTransport) != 0 {
+		return
+	}
+	w, err := s.drv.Write(s.out.B[s.outOff:])
+	s.written += uint64(w)
+	s.outOff += w
+	if err != nil {
+		s.writeFailedLocked(err)
+		return
+	}
+	s.notifyLocked()
+	if s.outOff < len(s.out.B) {
+		s.drv.WantWrite()
+		return
+	}
+	bufpool.Put(s.out)
+	s.out, s.outOff = nil, 0
+	s.state &^= stPongQueued
+	s.resumeLocked(stPauseOut)
+	if s.state&stCloseFlush != 0 {
+		s.state &^= stCloseFlush
+		s.afterCloseLocked()
+	}
+}
+
+// writeFailedLocked ends a session whose transport refused a write.
+func (s *Session) writeFailedLocked(err error) {
+	x := s.extra()
+	if x.err == nil {
+		x.err = err
+	}
+	s.closeTransportLocked()
+}
+
+// drainLocked returns a channel closed at the backlog's next progress.
+func (s *Session) drainLocked() chan struct{} {
+	x := s.extra()
+	if x.drain == nil {
+		x.drain = make(chan struct{})
+	}
+	return x.drain
+}
+
+// notifyLocked wakes everyone waiting on the backlog.
+func (s *Session) notifyLocked() {
+	if s.x != nil && s.x.drain != nil {
+		close(s.x.drain)
+		s.x.drain = nil
+	}
+}
+
+// Flush returns once every frame sent before it has been handed to the kernel
+// (Ktor's flush), or when ctx ends. After the session has ended it returns
+// net.ErrClosed if something could not be written, nil otherwise.
+func (s *Session) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	target := s.written + uint64(s.backlogLocked())
+	for s.written < target && s.state&stFinished == 0 {
+		ch := s.drainLocked()
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	short := s.written < target
+	s.mu.Unlock()
+	if short {
+		return net.ErrClosed
+	}
+	return nil
+}
+
+// Outgoing returns a channel whose frames are sent in order, as by Send (Ktor's
+// outgoing). It is created, with the goroutine that drains it, on the first
+// call. Close sends what is already in the channel before the close frame. Do
+// not close the channel; stop sending once the session is done.
+func (s *Session) Outgoing() chan<- Frame {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x := s.extra()
+	if x.outCh == nil {
+		x.outCh = make(chan Frame, s.cfg.incomingBuffer())
+		go s.drainOutgoing(x.outCh, s.doneLocked())
+	}
+	return x.outCh
+}
+
+func (s *Session) drainOutgoing(ch chan Frame, done chan struct{}) {
+	for {
+		select {
+		case f := <-ch:
+			_ = s.Send(context.Background(), f)
+		case <-done:
+			for {
+				select {
+				case f := <-ch:
+					f.Release()
+				default:
+					return
+				}
+			}
+		}
+	}
+}

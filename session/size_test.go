@@ -1,0 +1,76 @@
+package session_test
+
+import (
+	"context"
+	"net/netip"
+	"runtime"
+	"testing"
+	"unsafe"
+
+	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/session"
+)
+
+// maxIdleSessionBytes is the bar for the Go memory of an idle server session
+// with no channels asked for (DESIGN.md: a few hundred bytes per session).
+const maxIdleSessionBytes = 256
+
+// idleSessions is how many sessions a measurement holds, enough that the
+// heap's noise (a few KiB) is a fraction of a byte per session.
+const idleSessions = 10000
+
+// idleBytesPerSession creates n started, idle, event-style server sessions
+// with a typical request and returns the live heap they hold, per session.
+// The driver is a zero-size value shared by all, so only the session's own
+// memory is counted; a real driver's per-connection state is the engine's.
+// With traffic, each session first receives a fragmented message and a ping
+// and sends a message, so buffers left behind by traffic would show.
+func idleBytesPerSession(n int, traffic bool) float64 {
+	cfg := &session.Config{Handler: session.NopHandler{}}
+	req := &session.Request{Path: "/chat", Remote: netip.MustParseAddrPort("192.0.2.1:54321")}
+	keep := make([]*session.Session, n) // allocated before the measurement
+	wire := encodeFrom(session.RoleServer, frag(frame.OpText, false, "hello, "), wf{op: frame.OpPing, fin: true, payload: []byte("p")},
+		frag(frame.OpContinuation, true, "world"))
+	buf := make([]byte, len(wire))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range keep {
+		s := session.New(cfg, session.RoleServer, nopDriver{}, req)
+		s.Start()
+		if traffic {
+			copy(buf, wire)
+			if err := s.Feed(buf); err != nil {
+				panic(err)
+			}
+			if err := s.Send(context.Background(), session.Binary(buf)); err != nil {
+				panic(err)
+			}
+		}
+		keep[i] = s
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(keep)
+	return (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
+}
+
+// TestIdleSessionSize fails if an idle server session costs more than
+// maxIdleSessionBytes of Go heap.
+func TestIdleSessionSize(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation sizes")
+	}
+	var s session.Session
+	for _, traffic := range []bool{false, true} {
+		per := idleBytesPerSession(idleSessions, traffic)
+		t.Logf("idle server session (after traffic: %v): %.1f heap bytes (struct %d bytes)", traffic, per, unsafe.Sizeof(s))
+		if per > maxIdleSessionBytes {
+			t.Errorf("idle server session (after traffic: %v) holds %.1f bytes, want <= %d", traffic, per, maxIdleSessionBytes)
+		}
+		if per < float64(unsafe.Sizeof(s)) {
+			t.Fatalf("measured %.1f bytes, below the struct's %d: the measurement is broken", per, unsafe.Sizeof(s))
+		}
+	}
+}
