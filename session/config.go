@@ -15,7 +15,7 @@ const (
 	// DefaultBacklog bounds the outgoing bytes waiting for the kernel.
 	DefaultBacklog = 4 << 20
 	// DefaultIncomingBuffer is the capacity of the Incoming channel.
-	DefaultIncomingBuffer = 16
+	DefaultIncomingBuffer = 8
 	// DefaultQueueLimit is how many received messages may wait for a busy
 	// handler before surge stops reading from that peer.
 	DefaultQueueLimit = 64

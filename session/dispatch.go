@@ -32,13 +32,9 @@ func (s *Session) dispatch(ev event) {
 
 // callInline runs a handler event on the calling (feeding) goroutine.
 func (s *Session) callInline(ev event) {
-	s.mu.Lock()
-	s.state |= stInline
-	s.mu.Unlock()
+	s.af.Or(afInline)
 	s.run(ev)
-	s.mu.Lock()
-	s.state &^= stInline
-	s.mu.Unlock()
+	s.af.And(^afInline)
 }
 
 // run calls the event's Handler method; a panic closes the session with 1011.

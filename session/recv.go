@@ -124,6 +124,7 @@ func (s *Session) beginFrame() error {
 		}
 		return nil
 	}
+	s.maxFrame() // the validator checks the frame limit
 	if err := s.vld.Check(h); err != nil {
 		return err
 	}
@@ -137,9 +138,6 @@ func (s *Session) beginFrame() error {
 			return s.endFrame(nil)
 		}
 		return nil
-	}
-	if h.Length > s.maxFrame() {
-		return frame.ErrFrameTooBig
 	}
 	if h.Op == frame.OpContinuation {
 		if h.Rsv != 0 {
@@ -163,11 +161,14 @@ func (s *Session) beginFrame() error {
 	return nil
 }
 
-// maxFrame reads the session's frame limit.
+// maxFrame returns the frame limit, refreshing the feeder's copy after
+// SetMaxFrameSize without taking the lock on the common path.
 func (s *Session) maxFrame() int64 {
-	// s.x may be set by another goroutine (SetValue, Done, a waiting Send)
-	// at any time, so even the nil check needs mu.
-	return s.MaxFrameSize()
+	if s.af.Load()&afLimit != 0 {
+		s.af.And(^afLimit)
+		s.vld.MaxFrameSize = s.MaxFrameSize()
+	}
+	return s.vld.MaxFrameSize
 }
 
 // skipping reports whether the session failed, or had the peer's close, and

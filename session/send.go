@@ -44,7 +44,7 @@ func (s *Session) Send(ctx context.Context, f Frame) error {
 			s.mu.Unlock()
 			return ErrBacklogFull
 		}
-		if s.state&stInline != 0 {
+		if s.af.Load()&afInline != 0 {
 			// The feeding goroutine cannot wait for itself to drain the
 			// backlog: queue past the limit and stop reading the peer.
 			s.pauseLocked(stPauseOut)
@@ -244,7 +244,9 @@ func (s *Session) Flush(ctx context.Context) error {
 // Outgoing returns a channel whose frames are sent in order, as by Send (Ktor's
 // outgoing). It is created, with the goroutine that drains it, on the first
 // call. Close sends what is already in the channel before the close frame. Do
-// not close the channel; stop sending once the session is done.
+// not close the channel; stop sending once the session is done. A frame put
+// in the channel is sent later, so give it pooled frames (Text, Clone, received
+// frames), not ones that borrow a slice you will reuse (Binary, TextBytes).
 func (s *Session) Outgoing() chan<- Frame {
 	s.mu.Lock()
 	defer s.mu.Unlock()

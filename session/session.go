@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/surgews/surge/frame"
@@ -48,12 +49,17 @@ const (
 	stFinished               // Closed ran: the session is over
 	stTransport              // CloseTransport was requested
 	stAwaitPong              // a ping is out and its pong has not come
-	stInline                 // an inline handler is running on the feeding goroutine
 	stPauseQ                 // reading paused: received messages wait for the application
 	stPauseOut               // reading paused: the outgoing backlog is over its limit
 	stCloseFlush             // close the transport once the backlog is written
 	stPongQueued             // a pong waits in the backlog; later pings need no new one
 	stExtBusy                // extensions encoded a message since the last timer tick
+)
+
+// atomic flags (Session.af).
+const (
+	afInline uint32 = 1 << iota // an inline handler runs on the feeding goroutine
+	afLimit                     // SetMaxFrameSize changed the frame limit
 )
 
 // receive-side flags, touched only by the feeding goroutine.
@@ -95,6 +101,7 @@ type Session struct {
 
 	// Send and close side: guarded by mu.
 	state   uint16
+	af      atomic.Uint32 // afInline, afLimit: read without mu
 	outOff  int          // bytes of out already written
 	out     *bufpool.Buf // backlog; nil when empty
 	written uint64       // bytes handed to the kernel so far, for Flush
@@ -159,6 +166,7 @@ func New(cfg *Config, role Role, drv Driver, req *Request) *Session {
 			x.rawQuery, x.header, x.protocol, x.exts = req.RawQuery, req.Header, req.Protocol, req.Extensions
 		}
 	}
+	s.vld.MaxFrameSize = cfg.maxFrame()
 	switch {
 	case role == RoleServer:
 		s.vld.Mask = frame.MaskRequired
@@ -354,4 +362,5 @@ func (s *Session) SetMaxFrameSize(n int64) {
 	s.mu.Lock()
 	s.extra().maxFrame = n
 	s.mu.Unlock()
+	s.af.Or(afLimit)
 }
