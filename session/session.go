@@ -102,9 +102,9 @@ type Session struct {
 	// Send and close side: guarded by mu.
 	state   uint16
 	af      atomic.Uint32 // afInline, afLimit: read without mu
-	outOff  int          // bytes of out already written
-	out     *bufpool.Buf // backlog; nil when empty
-	written uint64       // bytes handed to the kernel so far, for Flush
+	outOff  int           // bytes of out already written
+	out     *bufpool.Buf  // backlog; nil when empty
+	written uint64        // bytes handed to the kernel so far, for Flush
 
 	x      *extra // rarely used state, allocated on first use
 	path   string
