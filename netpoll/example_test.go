@@ -1,0 +1,15 @@
+package netpoll_test
+
+import (
+	"fmt"
+
+	"github.com/surgews/surge/netpoll"
+)
+
+func ExampleEvent_String() {
+	fmt.Println(netpoll.EventRead | netpoll.EventHup)
+	fmt.Println(netpoll.Event(0))
+	// Output:
+	// read|hup
+	// none
+}
