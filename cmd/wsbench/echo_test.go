@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+)
+
+func TestEchoCountsAndVerifies(t *testing.T) {
+	cases := []struct {
+		name  string
+		depth int
+		rate  float64
+		text  bool
+		procs int
+	}{
+		{name: "closed depth 1 binary", depth: 1},
+		{name: "closed depth 4 text", depth: 4, text: true},
+		{name: "open loop", depth: 1, rate: 200},
+		{name: "two worker processes", depth: 2, procs: 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			url := startServer(t, &corruptEcho{})
+			o := testOptions("echo", url)
+			o.depth, o.rate, o.text, o.procs = tc.depth, tc.rate, tc.text, tc.procs
+			o.messages = 50
+			res := runT(t, o)
+			want := int64(o.conns) * o.messages
+			if res.Connections.Opened != int64(o.conns) {
+				t.Fatalf("opened %d, want %d", res.Connections.Opened, o.conns)
+			}
+			if res.Messages.Sent != want || res.Messages.Verified != want {
+				t.Fatalf("sent %d verified %d, want %d each", res.Messages.Sent, res.Messages.Verified, want)
+			}
+			if res.ErrorTotal != 0 {
+				t.Fatalf("errors %v", res.Errors)
+			}
+			if res.CloseCodes["1000"] != int64(o.conns) {
+				t.Fatalf("close codes %v", res.CloseCodes)
+			}
+			if res.Latency.Count != res.Messages.Received || res.Latency.Count == 0 {
+				t.Fatalf("latency count %d, received %d", res.Latency.Count, res.Messages.Received)
+			}
+			if res.Config.Procs != max(1, tc.procs) {
+				t.Fatalf("procs %d", res.Config.Procs)
+			}
+		})
+	}
+}
+
+// A server that corrupts one payload must be caught, and only that one.
+func TestEchoReportsCorruption(t *testing.T) {
+	cases := []struct {
+		name string
+		at   int
+		xor  byte
+		kind string
+	}{
+		{name: "pattern byte", at: 40, xor: 1, kind: kindVerifyPayload},
+		{name: "last byte", at: 63, xor: 0x20, kind: kindVerifyPayload},
+		{name: "sequence byte", at: 7, xor: 1, kind: kindVerifyOrder},
+		{name: "timestamp byte", at: 15, xor: 1, kind: kindVerifyPayload},
+		{name: "header byte outside alphabet", at: 0, xor: 0x80, kind: kindVerifyHeader},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			url := startServer(t, &corruptEcho{n: 10, at: tc.at, xor: tc.xor})
+			o := testOptions("echo", url)
+			o.messages = 20
+			res := runT(t, o)
+			if res.Messages.VerifyErrors != 1 || res.Errors[tc.kind] != 1 {
+				t.Fatalf("verify errors %d, errors %v; want 1 %s", res.Messages.VerifyErrors, res.Errors, tc.kind)
+			}
+			if res.Messages.Verified != res.Messages.Sent-1 {
+				t.Fatalf("verified %d of %d sent", res.Messages.Verified, res.Messages.Sent)
+			}
+			if res.ErrorTotal != 1 {
+				t.Fatalf("error total %d: %v", res.ErrorTotal, res.Errors)
+			}
+		})
+	}
+}
+
+func TestDemoFinishes(t *testing.T) {
+	o := defaultOptions("demo")
+	o.conns = 10
+	o.duration = 700 * time.Millisecond
+	o.warmup = 200 * time.Millisecond
+	o.quiet = true
+	o.jsonOut = true // keeps the banner off stderr
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := runDemo(ctx, &o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Fatalf("demo took %v", el)
+	}
+	if res.Messages.Received == 0 || res.Throughput.MessagesPerSec <= 0 {
+		t.Fatalf("demo measured nothing: %+v", res.Messages)
+	}
+	if res.Seconds < 0.6 || res.Seconds > 3 {
+		t.Fatalf("measured window %.2fs, want about 0.7s", res.Seconds)
+	}
+	if res.ErrorTotal != 0 {
+		t.Fatalf("errors %v", res.Errors)
+	}
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// options are the flags shared by every mode, spelled the same everywhere so
+// scripts can drive any mode with one set of arguments.
+type options struct {
+	mode string // demo, echo or idle
+	url  string
+
+	conns       int
+	size        int
+	duration    time.Duration
+	durationSet bool // --duration given explicitly (matters with --messages)
+	rate        float64
+	depth       int
+	messages    int64
+	connectRate float64
+	text        bool
+	procs       int
+	sources     int
+	serverPID   int
+	warmup      time.Duration
+	loops       int
+	timeout     time.Duration
+	jsonOut     bool
+	htmlFile    string
+	quiet       bool
+
+	// Set only in worker processes (see procs.go).
+	workerOffset int
+	workerTotal  int
+}
+
+// defaultOptions returns the defaults of mode; demo runs short by default so
+// the README's first command finishes in seconds.
+func defaultOptions(mode string) options {
+	o := options{
+		mode:     mode,
+		conns:    100,
+		size:     1024,
+		duration: 10 * time.Second,
+		depth:    1,
+		warmup:   time.Second,
+		timeout:  10 * time.Second,
+	}
+	if mode == "demo" {
+		o.duration = 5 * time.Second
+	}
+	if mode == "idle" {
+		o.warmup = 0
+	}
+	return o
+}
+
+// newFlagSet registers every shared flag of mode on a fresh FlagSet bound
+// to o. worker adds the hidden flags of worker processes.
+func newFlagSet(mode string, o *options, worker bool, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("wsbench "+mode, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.IntVar(&o.conns, "conns", o.conns, "number of connections")
+	fs.IntVar(&o.size, "size", o.size, "message size in bytes (at least 16: sequence number and timestamp)")
+	fs.DurationVar(&o.duration, "duration", o.duration, "measured run time after warmup (idle: how long connections are held)")
+	fs.Float64Var(&o.rate, "rate", o.rate, "open loop: messages per second per connection (0 = closed loop, see --depth)")
+	fs.IntVar(&o.depth, "depth", o.depth, "closed loop: messages in flight per connection")
+	fs.Int64Var(&o.messages, "messages", o.messages, "messages per connection, then stop (0 = until --duration ends)")
+	fs.Float64Var(&o.connectRate, "connect-rate", o.connectRate, "new connections per second (0 = as fast as the server accepts)")
+	fs.BoolVar(&o.text, "text", o.text, "send text frames (ASCII payloads) instead of binary frames")
+	fs.IntVar(&o.procs, "procs", o.procs, "worker processes to spread connections over (0 = 1, more when --conns exceeds the open-files limit)")
+	fs.IntVar(&o.sources, "sources", o.sources, "number of source addresses 127.0.0.1..127.0.0.N for loopback targets (0 = one per 20000 connections)")
+	fs.IntVar(&o.serverPID, "server-pid", o.serverPID, "sample this process's CPU and RSS during the run (Linux /proc)")
+	fs.DurationVar(&o.warmup, "warmup", o.warmup, "traffic before measuring starts; not counted in throughput or latency")
+	fs.IntVar(&o.loops, "loops", o.loops, "client event loops (0 = GOMAXPROCS)")
+	fs.DurationVar(&o.timeout, "timeout", o.timeout, "handshake timeout per connection, and the bound of the final drain and liveness check")
+	fs.BoolVar(&o.jsonOut, "json", o.jsonOut, "print the result as JSON (schema: docs/wsbench.md) instead of the table")
+	fs.StringVar(&o.htmlFile, "html", o.htmlFile, "write a self-contained HTML report with charts to this file")
+	fs.BoolVar(&o.quiet, "quiet", o.quiet, "no progress line")
+	if worker {
+		fs.IntVar(&o.workerOffset, "worker-offset", 0, "first connection index of this worker")
+		fs.IntVar(&o.workerTotal, "worker-total", 0, "connections of the whole run")
+	}
+	return fs
+}
+
+// parseArgs parses flags and positional arguments in any order ("echo URL
+// --conns 10" and "echo --conns 10 URL"): the flag package stops at the first
+// positional argument, so parsing resumes after each one.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return pos, nil
+}
+
+// validate checks o and fills derived defaults.
+func (o *options) validate() error {
+	var errs []string
+	if o.conns < 1 {
+		errs = append(errs, "--conns must be at least 1")
+	}
+	if o.size < headerLen {
+		errs = append(errs, fmt.Sprintf("--size must be at least %d (sequence number and timestamp)", headerLen))
+	}
+	if o.size > 64<<20 {
+		errs = append(errs, "--size must be at most 64 MiB")
+	}
+	if o.depth < 1 {
+		errs = append(errs, "--depth must be at least 1")
+	}
+	if o.rate < 0 || o.connectRate < 0 {
+		errs = append(errs, "--rate and --connect-rate must not be negative")
+	}
+	if o.duration < 0 || o.warmup < 0 || o.timeout <= 0 {
+		errs = append(errs, "--duration and --warmup must not be negative, --timeout must be positive")
+	}
+	if o.messages < 0 {
+		errs = append(errs, "--messages must not be negative")
+	}
+	if o.procs < 0 || o.sources < 0 || o.loops < 0 {
+		errs = append(errs, "--procs, --sources and --loops must not be negative")
+	}
+	if o.sources > 254 {
+		errs = append(errs, "--sources must be at most 254")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %s", errUsage, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// describe is the one-line summary of the configuration for reports.
+func (o *options) describe() string {
+	kind := "binary"
+	if o.text {
+		kind = "text"
+	}
+	load := fmt.Sprintf("closed loop depth %d", o.depth)
+	if o.rate > 0 {
+		load = fmt.Sprintf("open loop %g msg/s per conn", o.rate)
+	}
+	if o.mode == "idle" {
+		return fmt.Sprintf("%d conns held %v", o.conns, o.duration)
+	}
+	run := o.duration.String()
+	if o.messages > 0 {
+		run = fmt.Sprintf("%d msgs/conn", o.messages)
+	}
+	return fmt.Sprintf("%d conns, %d B %s, %s, %s, warmup %v", o.conns, o.size, kind, load, run, o.warmup)
+}

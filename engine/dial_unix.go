@@ -1,0 +1,147 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/handshake"
+	"github.com/surgews/surge/netpoll"
+	"github.com/surgews/surge/session"
+)
+
+// errHandshakeTooLarge is the error of a server whose answer head is over the
+// limit; it is ErrMalformedResponse, as on the portable (wss://) path.
+var errHandshakeTooLarge = fmt.Errorf("%w: head over %d bytes", ErrMalformedResponse, DefaultMaxHeaderBytes)
+
+// dialReactor connects without blocking and runs the handshake on a loop of
+// the Dialer.
+func dialReactor(ctx context.Context, addr string, opts *DialOptions, req []byte, d *dialing) (*session.Session, error) {
+	dl := opts.Dialer
+	if dl == nil {
+		defaultDialerOnce.Do(func() { defaultDialer, defaultDialerErr = NewDialer(0) })
+		if defaultDialerErr != nil {
+			return nil, defaultDialerErr
+		}
+		dl = defaultDialer
+	}
+	var laddr net.Addr
+	if opts.LocalAddr != nil {
+		laddr = opts.LocalAddr
+	}
+	network := "tcp"
+	fd, err := netpoll.Connect(network, addr, laddr)
+	if err != nil && !errors.Is(err, netpoll.ErrInProgress) {
+		return nil, err
+	}
+	d.req = req
+	srv := dl.srv
+	l := srv.loops[srv.next.Add(1)%uint32(len(srv.loops))]
+	c := &conn{fd: fd, loop: l, dial: d}
+	l.post(task{kind: taskDial, c: c})
+	select {
+	case r := <-d.done:
+		return r.s, r.err
+	case <-ctx.Done():
+		c.CloseTransport()
+		r := <-d.done
+		if r.err == nil {
+			// The handshake won the race: keep the promise of ctx anyway.
+			r.s.Terminate()
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// startDial registers a connecting client fd: writability means connected.
+func (l *loop) startDial(c *conn) {
+	if err := l.poll.Add(c.fd, netpoll.EventWrite|netpoll.EventRead); err != nil {
+		_ = netpoll.Close(c.fd)
+		c.dial.done <- dialResult{err: err}
+		return
+	}
+	c.interest = netpoll.EventWrite | netpoll.EventRead
+	l.register(c)
+	l.wheel.Schedule(&c.timer, DefaultDialTimeout)
+}
+
+// dialEvent drives a client connection through connect and handshake.
+func (l *loop) dialEvent(c *conn, ev netpoll.Event) {
+	d := c.dial
+	if d.req != nil {
+		if ev&(netpoll.EventWrite|netpoll.EventErr|netpoll.EventHup) == 0 {
+			return
+		}
+		if err := netpoll.SocketError(c.fd); err != nil {
+			l.closeConn(c, err)
+			return
+		}
+		if _, err := getpeername(c.fd); err != nil {
+			// A stale event for an earlier fd of the same number: the
+			// connect is still in progress.
+			return
+		}
+		_ = netpoll.SetNoDelay(c.fd, true)
+		w, err := netpoll.Write(c.fd, d.req)
+		if err == nil && w < len(d.req) {
+			err = errors.New("engine: short write of the handshake request")
+		}
+		if err != nil {
+			l.closeConn(c, err)
+			return
+		}
+		d.req = nil
+		if err := l.poll.Modify(c.fd, netpoll.EventRead); err == nil {
+			c.interest = netpoll.EventRead
+		}
+		return
+	}
+	n, err := netpoll.Read(c.fd, l.buf)
+	if n > 0 {
+		if c.hs == nil {
+			c.hs = bufpool.Get(n)
+		}
+		c.hs = bufpool.Grow(c.hs, n)
+		c.hs.B = append(c.hs.B, l.buf[:n]...)
+		if end := handshake.HeaderEnd(c.hs.B); end >= 0 {
+			l.dialDone(c)
+			return
+		}
+		if len(c.hs.B) > DefaultMaxHeaderBytes {
+			l.closeConn(c, errHandshakeTooLarge)
+			return
+		}
+	}
+	if err != nil && !errors.Is(err, netpoll.ErrWouldBlock) {
+		l.closeConn(c, err)
+	}
+}
+
+// dialDone finishes the client handshake and hands the session to Dial.
+func (l *loop) dialDone(c *conn) {
+	d := c.dial
+	var remote net.Addr
+	if ap, err := getpeername(c.fd); err == nil {
+		remote = net.TCPAddrFromAddrPort(ap)
+		c.remote = ap
+	}
+	s, n, err := d.finish(c.hs.B, c, remote)
+	if err != nil {
+		l.closeConn(c, err)
+		return
+	}
+	l.wheel.Stop(&c.timer)
+	c.dial = nil
+	c.sess = s
+	d.done <- dialResult{s: s}
+	s.Start()
+	if rest := c.hs.B[n:]; len(rest) > 0 && c.open() {
+		_ = s.Feed(rest)
+	}
+	bufpool.Put(c.hs)
+	c.hs = nil
+}

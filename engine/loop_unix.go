@@ -1,0 +1,491 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package engine
+
+import (
+	"errors"
+	"io"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/gobwas/httphead"
+	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/handshake"
+	"github.com/surgews/surge/internal/timewheel"
+	"github.com/surgews/surge/netpoll"
+	"github.com/surgews/surge/session"
+)
+
+// wheelSlots is the number of slots of each loop's timing wheel: with the
+// default 10 ms tick one turn is about 10 s, so the usual timeouts need at
+// most a couple of rounds.
+const wheelSlots = 1024
+
+// acceptBatch bounds the connections one readiness event of a listener
+// accepts, so a connection storm cannot starve established sessions.
+const acceptBatch = 64
+
+type taskKind uint8
+
+const (
+	taskSync         taskKind = iota // re-apply a connection's interest and timer
+	taskClose                        // close a connection's transport
+	taskAdopt                        // take over an accepted or hijacked fd
+	taskDial                         // register a connecting client fd
+	taskAdoptSession                 // register a hijacked, upgraded connection
+	taskStopAccept                   // close the loop's listener
+	taskGoingAway                    // close every session with 1001
+	taskStop                         // close everything and end the loop
+)
+
+// task is a request from another goroutine to the loop.
+type task struct {
+	kind taskKind
+	c    *conn
+	fd   int
+	pre  []byte                 // bytes already read from an adopted fd
+	fn   func(*session.Session) // channel-style handler of an adopted session
+}
+
+// loop is one event loop: a poller, the connections it owns, a shared read
+// buffer and a timing wheel. Everything but the task queue belongs to the
+// loop's goroutine.
+type loop struct {
+	srv    *Server
+	poll   *netpoll.Poller
+	buf    []byte
+	out    []byte // scratch for handshake responses
+	conns  []*conn
+	wheel  *timewheel.Wheel
+	lfd    int // listener fd, -1 if none
+	hs     handshake.Config
+	exts   []session.Extension // extensions negotiated by the current upgrade
+	handle func(fd int, ev netpoll.Event)
+	fresh  bool // the wheel was advanced since the last wake-up
+	fire   func(t *timewheel.Timer)
+
+	mu       sync.Mutex
+	tasks    []task
+	spare    []task
+	sleeping atomic.Bool
+}
+
+func newLoop(s *Server, lfd int) (*loop, error) {
+	p, err := netpoll.New(netpoll.Config{})
+	if err != nil {
+		return nil, err
+	}
+	l := &loop{
+		srv:   s,
+		poll:  p,
+		buf:   make([]byte, s.cfg.readBufferSize()),
+		wheel: timewheel.New(DefaultTick, wheelSlots),
+		lfd:   lfd,
+		hs:    s.hs,
+	}
+	if len(s.cfg.Extensions) > 0 {
+		l.hs.Negotiate = func(offers []httphead.Option) ([]httphead.Option, error) {
+			acc, exts, err := negotiate(s.cfg.Extensions, offers)
+			l.exts = exts
+			return acc, err
+		}
+	}
+	l.handle = l.event
+	l.fire = l.timer
+	if lfd >= 0 {
+		if err := p.Add(lfd, netpoll.EventRead); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// post queues a task and wakes the loop if it sleeps.
+func (l *loop) post(t task) {
+	l.mu.Lock()
+	l.tasks = append(l.tasks, t)
+	l.mu.Unlock()
+	if l.sleeping.Load() {
+		_ = l.poll.Wake()
+	}
+}
+
+func (l *loop) run() {
+	defer l.srv.wg.Done()
+	for {
+		next := l.wheel.Advance(time.Now(), l.fire)
+		if next != 0 {
+			// Poll before sleeping: under load there are events and the
+			// loop never blocks.
+			l.fresh = false
+			n, err := l.poll.Wait(0, l.handle)
+			if n > 0 || err != nil {
+				if l.after(err) {
+					return
+				}
+				continue
+			}
+			// About to block in epoll_wait: let the goroutines this loop
+			// readied (handlers, Incoming readers) run on this P first.
+			// Otherwise they wait in this P's run queue, behind an M
+			// blocked in a system call, until sysmon takes the P back.
+			runtime.Gosched()
+		}
+		l.sleeping.Store(true)
+		l.mu.Lock()
+		pending := len(l.tasks) > 0
+		l.mu.Unlock()
+		if pending {
+			next = 0
+		}
+		l.fresh = false
+		_, err := l.poll.Wait(next, l.handle)
+		if l.after(err) {
+			return
+		}
+	}
+}
+
+// after finishes one wake-up of the loop: the wheel, then the tasks. It
+// reports whether the loop has ended.
+func (l *loop) after(err error) bool {
+	l.sleeping.Store(false)
+	l.advance()
+	if err != nil || l.runTasks() {
+		l.shutdown()
+		return true
+	}
+	return false
+}
+
+// runTasks runs the queued tasks; it reports whether the loop must stop.
+func (l *loop) runTasks() bool {
+	l.mu.Lock()
+	ts := l.tasks
+	l.tasks = l.spare[:0]
+	l.mu.Unlock()
+	stop := false
+	for i := range ts {
+		t := &ts[i]
+		switch t.kind {
+		case taskSync:
+			if t.c.open() {
+				l.sync(t.c)
+			}
+		case taskClose:
+			if t.c.open() {
+				l.closeConn(t.c, nil)
+			}
+		case taskAdopt:
+			l.adopt(t.fd, t.pre)
+		case taskDial:
+			l.startDial(t.c)
+		case taskAdoptSession:
+			l.adoptUpgraded(t.c, t.pre, t.fn)
+		case taskStopAccept:
+			l.stopAccept()
+		case taskGoingAway:
+			l.stopAccept()
+			for _, c := range l.conns {
+				if c == nil {
+					continue
+				}
+				if c.sess == nil {
+					l.closeConn(c, ErrServerClosed)
+					continue
+				}
+				_ = c.sess.Close(session.CloseReason{Code: 1001, Message: "server shutting down"})
+			}
+		case taskStop:
+			stop = true
+		}
+		*t = task{}
+	}
+	l.mu.Lock()
+	l.spare = ts[:0]
+	l.mu.Unlock()
+	return stop
+}
+
+func (l *loop) stopAccept() {
+	if l.lfd >= 0 {
+		_ = l.poll.Delete(l.lfd)
+		_ = netpoll.Close(l.lfd)
+		l.lfd = -1
+	}
+}
+
+// shutdown closes every connection and the poller.
+func (l *loop) shutdown() {
+	l.stopAccept()
+	for _, c := range l.conns {
+		if c != nil {
+			l.closeConn(c, ErrServerClosed)
+		}
+	}
+	_ = l.poll.Close()
+}
+
+// advance brings the wheel's clock to now, once per wake-up and before any
+// event is handled, so that timers armed while handling events count from
+// the present (the wheel measures from its last Advance).
+func (l *loop) advance() {
+	if !l.fresh {
+		l.fresh = true
+		l.wheel.Advance(time.Now(), l.fire)
+	}
+}
+
+// event handles one readiness event.
+func (l *loop) event(fd int, ev netpoll.Event) {
+	l.advance()
+	if fd == l.lfd {
+		l.accept()
+		return
+	}
+	if fd >= len(l.conns) || l.conns[fd] == nil {
+		return
+	}
+	c := l.conns[fd]
+	if c.dial != nil {
+		l.dialEvent(c, ev)
+		return
+	}
+	if ev&netpoll.EventWrite != 0 {
+		l.writable(c)
+		if !c.open() {
+			return
+		}
+	}
+	if ev&(netpoll.EventRead|netpoll.EventHup|netpoll.EventErr) != 0 {
+		l.read(c)
+	}
+}
+
+func (l *loop) accept() {
+	for i := 0; i < acceptBatch; i++ {
+		fd, raddr, err := netpoll.Accept(l.lfd)
+		if err != nil {
+			return // ErrWouldBlock, or an error the next event retries
+		}
+		if l.srv.closed.Load() {
+			_ = netpoll.Close(fd)
+			continue
+		}
+		if m := l.srv.cfg.MaxConns; m > 0 && l.srv.conns.Load() >= int64(m) {
+			_, _ = netpoll.Write(fd, resp503)
+			_ = netpoll.Close(fd)
+			continue
+		}
+		// Spread connections of a shared listener over the loops.
+		if n := len(l.srv.loops); l.srv.sharedListener && n > 1 {
+			if o := l.srv.loops[l.srv.next.Add(1)%uint32(n)]; o != l {
+				o.post(task{kind: taskAdopt, fd: fd})
+				continue
+			}
+		}
+		l.add(fd, addrPort(raddr), nil)
+	}
+}
+
+var resp503 = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+
+// addrPort returns a's address and port. An IPv4 address is unmapped:
+// netpoll (like package net) stores it in 16 bytes, which TCPAddr.AddrPort
+// would report as ::ffff:a.b.c.d.
+// adopt takes over an fd accepted by another loop or hijacked from net/http.
+func (l *loop) adopt(fd int, pre []byte) {
+	var remote netip.AddrPort
+	if sa, err := getpeername(fd); err == nil {
+		remote = sa
+	}
+	l.add(fd, remote, pre)
+}
+
+// add registers a new connection, waiting for its upgrade request.
+func (l *loop) add(fd int, remote netip.AddrPort, pre []byte) {
+	_ = netpoll.SetNoDelay(fd, true)
+	c := &conn{fd: fd, loop: l, remote: remote}
+	if err := l.poll.Add(fd, netpoll.EventRead); err != nil {
+		_ = netpoll.Close(fd)
+		return
+	}
+	c.interest = netpoll.EventRead
+	l.register(c)
+	l.wheel.Schedule(&c.timer, l.srv.cfg.handshakeTimeout())
+	if len(pre) > 0 {
+		l.upgrade(c, pre)
+	}
+}
+
+// register puts c in the loop's table.
+func (l *loop) register(c *conn) {
+	for c.fd >= len(l.conns) {
+		l.conns = append(l.conns, make([]*conn, len(l.conns)+64)...)
+	}
+	l.conns[c.fd] = c
+	l.srv.conns.Add(1)
+}
+
+// read reads once into the shared buffer and feeds the bytes on.
+func (l *loop) read(c *conn) {
+	n, err := netpoll.Read(c.fd, l.buf)
+	if n > 0 {
+		if c.sess == nil {
+			l.upgrade(c, l.buf[:n])
+		} else {
+			_ = c.sess.Feed(l.buf[:n])
+		}
+	}
+	if err != nil && !errors.Is(err, netpoll.ErrWouldBlock) && c.open() {
+		l.closeConn(c, err)
+	}
+}
+
+// upgrade collects the request head and answers it in the loop.
+func (l *loop) upgrade(c *conn, p []byte) {
+	data := p
+	if c.hs != nil {
+		c.hs.B = append(c.hs.B, p...)
+		data = c.hs.B
+	}
+	l.exts = nil
+	res, out, err := handshake.Upgrade(data, &l.hs, l.out[:0])
+	l.out = out[:0]
+	if errors.Is(err, handshake.ErrIncomplete) {
+		if c.hs == nil {
+			c.hs = bufpool.Get(2 * len(p))
+			c.hs.B = append(c.hs.B, p...)
+		}
+		return
+	}
+	if len(out) > 0 {
+		if w, werr := netpoll.Write(c.fd, out); werr != nil || w < len(out) {
+			err = errors.Join(err, io.ErrShortWrite)
+		}
+	}
+	if err != nil {
+		l.closeConn(c, err)
+		return
+	}
+	rt := l.srv.match(res.Request.Path)
+	req := &session.Request{
+		Path:       res.Request.Path,
+		RawQuery:   res.Request.RawQuery,
+		Remote:     c.remote,
+		Header:     res.Request.Header,
+		Protocol:   res.Protocol,
+		Extensions: l.exts,
+	}
+	l.exts = nil
+	l.wheel.Stop(&c.timer)
+	s := session.New(&rt.cfg, session.RoleServer, c, req)
+	c.sess = s
+	if rt.fn != nil {
+		go s.Run(rt.fn)
+	}
+	s.Start()
+	if rest := data[res.HeadLen:]; len(rest) > 0 && c.open() {
+		_ = s.Feed(rest)
+	}
+	if c.hs != nil {
+		bufpool.Put(c.hs)
+		c.hs = nil
+	}
+}
+
+// writable hands a writability event to the session.
+func (l *loop) writable(c *conn) {
+	c.flags.And(^flagWantWrite)
+	l.sync(c)
+	if c.sess != nil {
+		c.sess.Writable()
+	}
+}
+
+// sync applies the interest and timer the connection's driver calls asked
+// for.
+func (l *loop) sync(c *conn) {
+	c.flags.And(^flagSyncQueued)
+	f := c.flags.Load()
+	want := netpoll.Event(0)
+	if f&flagPaused == 0 {
+		want |= netpoll.EventRead
+	}
+	if f&flagWantWrite != 0 {
+		want |= netpoll.EventWrite
+	}
+	if want != c.interest {
+		if err := l.poll.Modify(c.fd, want); err == nil {
+			c.interest = want
+		}
+	}
+	if f&flagTimerSet != 0 {
+		c.flags.And(^flagTimerSet)
+		if d := time.Duration(c.timerD.Load()); d > 0 {
+			l.wheel.Schedule(&c.timer, d)
+		} else {
+			l.wheel.Stop(&c.timer)
+		}
+	}
+}
+
+// timer handles an expired connection timer.
+func (l *loop) timer(t *timewheel.Timer) {
+	c := (*conn)(unsafe.Pointer(t)) // the timer is conn's first field
+	if !c.open() {
+		return
+	}
+	if c.sess == nil {
+		l.closeConn(c, errHandshakeTimeout)
+		return
+	}
+	c.sess.Timer()
+}
+
+var errHandshakeTimeout = errors.New("engine: handshake timeout")
+
+// closeConn closes the connection's fd and ends its session.
+func (l *loop) closeConn(c *conn, err error) {
+	c.mu.Lock()
+	if c.flags.Load()&flagClosed != 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.flags.Or(flagClosed)
+	_ = l.poll.Delete(c.fd)
+	if err == nil {
+		// A close we chose: drop what the peer sent that we will never
+		// read, so the kernel ends with FIN rather than an RST that
+		// could destroy our close frame in flight.
+		for i := 0; i < 4; i++ {
+			if n, rerr := netpoll.Read(c.fd, l.buf); rerr != nil || n < len(l.buf) {
+				break
+			}
+		}
+	}
+	_ = netpoll.Close(c.fd)
+	c.mu.Unlock()
+	l.conns[c.fd] = nil
+	l.wheel.Stop(&c.timer)
+	l.srv.conns.Add(-1)
+	if c.hs != nil {
+		bufpool.Put(c.hs)
+		c.hs = nil
+	}
+	if c.sess != nil {
+		c.sess.Closed(err)
+	}
+	if c.dial != nil {
+		if err == nil {
+			err = ErrServerClosed
+		}
+		c.dial.done <- dialResult{err: err}
+		c.dial = nil
+	}
+}

@@ -1,0 +1,72 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/session"
+)
+
+type echoHandler struct{ session.NopHandler }
+
+func (echoHandler) OnMessage(s *session.Session, f session.Frame) {
+	_ = s.Send(context.Background(), f)
+}
+
+func TestSmokeEcho(t *testing.T) {
+	for _, mode := range []string{"inline", "pool", "channel"} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := engine.Config{Loops: 2}
+			if mode == "pool" {
+				cfg.Dispatch = session.DispatchPool
+			}
+			srv := engine.New(cfg)
+			if mode == "channel" {
+				srv.HandleFunc("/", func(s *session.Session) {
+					for f := range s.Incoming() {
+						_ = s.Send(context.Background(), f)
+					}
+				})
+			} else {
+				srv.Handle("/", echoHandler{})
+			}
+			if err := srv.Start("127.0.0.1:0"); err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, err := engine.Dial(ctx, "ws://"+srv.Addr().String()+"/echo", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 100; i++ {
+				if err := c.Send(ctx, session.Text("hello")); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case f := <-c.Incoming():
+					if f.Text() != "hello" {
+						t.Fatalf("got %q", f.Text())
+					}
+					f.Release()
+				case <-ctx.Done():
+					t.Fatal("timeout")
+				}
+			}
+			if err := c.Close(session.CloseReason{Code: 1000, Message: "bye"}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-c.Done():
+			case <-ctx.Done():
+				t.Fatal("close timeout")
+			}
+			if r := c.CloseReason(); r.Code != 1000 {
+				t.Fatalf("close reason %v err %v", r, c.Err())
+			}
+		})
+	}
+}

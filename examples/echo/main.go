@@ -1,0 +1,105 @@
+// Command echo is a WebSocket echo server: every text or binary message a
+// client sends on any path comes back to it unchanged.
+//
+//	go run ./examples/echo -addr 127.0.0.1:8080 -dispatch inline -loops 2
+//
+// -dispatch picks where the handler runs: inline on the event loop (the
+// default and the fastest; the handler must not block), pool (a bounded
+// worker pool, each session's messages in order) or goroutine (the
+// channel-style handler, a goroutine per session reading Incoming). SIGINT or
+// SIGTERM shuts the server down gracefully: every session gets a close frame
+// with 1001 and up to five seconds to answer it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/session"
+)
+
+// shutdownGrace is how long sessions get to finish their closing handshake.
+const shutdownGrace = 5 * time.Second
+
+// errDispatch is returned by run for an unknown -dispatch value.
+var errDispatch = errors.New("dispatch must be inline, pool or goroutine")
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "TCP address to listen on")
+	dispatch := flag.String("dispatch", "inline", "where the handler runs: inline, pool or goroutine")
+	loops := flag.Int("loops", 0, "event loops (0 means GOMAXPROCS)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, *addr, *dispatch, *loops, func(a net.Addr) {
+		fmt.Printf("echo: listening on ws://%s/ (dispatch %s)\n", a, *dispatch)
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// echo is the event-style handler of the inline and pool modes.
+type echo struct{ session.NopHandler }
+
+// OnMessage sends the message back; Send takes the frame over, so its pooled
+// buffer is reused without a copy.
+func (echo) OnMessage(s *session.Session, f session.Frame) {
+	_ = s.Send(context.Background(), f)
+}
+
+// echoLoop is the channel-style handler of the goroutine mode.
+func echoLoop(s *session.Session) {
+	for f := range s.Incoming() {
+		if s.Send(context.Background(), f) != nil {
+			return
+		}
+	}
+}
+
+// newServer returns the echo server for a dispatch mode.
+func newServer(dispatch string, loops int) (*engine.Server, error) {
+	cfg := engine.Config{Loops: loops}
+	switch dispatch {
+	case "inline":
+	case "pool":
+		cfg.Dispatch = session.DispatchPool
+	case "goroutine":
+		srv := engine.New(cfg)
+		srv.HandleFunc("/", echoLoop)
+		return srv, nil
+	default:
+		return nil, fmt.Errorf("%w, not %q", errDispatch, dispatch)
+	}
+	srv := engine.New(cfg)
+	srv.Handle("/", echo{})
+	return srv, nil
+}
+
+// run serves on addr until ctx ends, then shuts down gracefully. ready is
+// called with the bound address once the server listens (addr may have port
+// 0).
+func run(ctx context.Context, addr, dispatch string, loops int, ready func(net.Addr)) error {
+	srv, err := newServer(dispatch, loops)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(addr); err != nil {
+		return err
+	}
+	ready(srv.Addr())
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,205 @@
+package wstest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/session"
+)
+
+// DefaultTimeout bounds every wait of wstest when Client.Timeout is zero:
+// dialing, one read by ReadFrame and its siblings, a whole conversation, and
+// the closing handshake after it.
+const DefaultTimeout = 10 * time.Second
+
+// TB is the part of [testing.TB] that wstest uses; *testing.T, *testing.B
+// and *testing.F implement it. Fatalf is expected to stop the calling
+// goroutine, as testing's does; wstest returns right after calling it anyway,
+// so a recorder that does not stop sees no further calls.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// Client says how wstest reaches the server under test. The zero value dials
+// the server's event loops on 127.0.0.1 with engine's default dial options
+// and DefaultTimeout. Methods only read the Client, so one value may serve
+// any number of tests at once.
+type Client struct {
+	// Portable serves the conversation with the server's portable driver
+	// over a net.Pipe (engine.Server.ServeConn) instead of its event loops
+	// over loopback TCP. The server is then never started.
+	Portable bool
+	// Options are the dial options: Protocols, Extensions, Header and
+	// Session apply in both modes; HandshakeTimeout (0 means Timeout),
+	// LocalAddr, TLSConfig and Dialer only to the loopback mode. nil means
+	// the defaults. wstest does not change them.
+	Options *engine.DialOptions
+	// Timeout bounds dialing, the conversation and its closing handshake,
+	// each; 0 means DefaultTimeout. A conversation that runs longer has its
+	// session terminated, which closes its incoming channel, and fails the
+	// test.
+	Timeout time.Duration
+}
+
+func (c Client) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (c Client) options() *engine.DialOptions {
+	if c.Options != nil {
+		return c.Options
+	}
+	return &engine.DialOptions{}
+}
+
+// Conversation runs fn against the route of srv at path with the zero Client
+// (Ktor's handleWebSocketConversation): it starts srv on 127.0.0.1:0 unless
+// it is already listening, dials path, and calls fn on the calling goroutine
+// with the client session's received messages (in) and a channel whose
+// frames are sent in order (out). When fn returns, the frames it gave to out
+// are sent, the session is closed with 1000 and the closing handshake is
+// awaited. fn may call t.Fatalf (directly or through ReadText); the session
+// is closed all the same. srv is closed when the test ends.
+func Conversation(t TB, srv *engine.Server, path string, fn func(in <-chan session.Frame, out chan<- session.Frame)) {
+	t.Helper()
+	Client{}.Conversation(t, srv, path, fn)
+}
+
+// Dial starts srv if needed, as Conversation does, and returns a
+// channel-style client session to path (unless Options.Session has a
+// Handler), for tests that want the session itself: its CloseReason, Send
+// with a context, Close with a reason. The session is terminated and srv
+// closed when the test ends. Dial fails the test if the handshake fails.
+func Dial(t TB, srv *engine.Server, path string) *session.Session {
+	t.Helper()
+	return Client{}.Dial(t, srv, path)
+}
+
+// Conversation is the package function Conversation with c's settings.
+func (c Client) Conversation(t TB, srv *engine.Server, path string, fn func(in <-chan session.Frame, out chan<- session.Frame)) {
+	t.Helper()
+	s := c.Dial(t, srv, path)
+	if s == nil {
+		return
+	}
+	timeout := c.timeout()
+	ctx, cancel := context.WithCancel(context.Background())
+	var timedOut atomic.Bool
+	watchdog := time.AfterFunc(timeout, func() {
+		timedOut.Store(true)
+		cancel()
+		s.Terminate()
+	})
+	out := make(chan session.Frame)
+	sent := make(chan struct{})
+	go forward(ctx, s, out, sent)
+	// The teardown is deferred so that it also runs when fn stops the
+	// goroutine with t.Fatalf (runtime.Goexit).
+	defer func() {
+		close(out)
+		<-sent
+		_ = s.Close(session.CloseReason{Code: frame.CloseNormal})
+		closed := waitDone(s, timeout)
+		watchdog.Stop()
+		cancel()
+		if timedOut.Load() {
+			t.Errorf("wstest: conversation with %s ran longer than %v", path, timeout)
+		} else if !closed {
+			t.Errorf("wstest: closing handshake with %s did not end within %v", path, timeout)
+		}
+	}()
+	fn(s.Incoming(), out)
+}
+
+// forward sends what the conversation puts in out, in order. A frame that
+// cannot be sent any more (the server closed) is dropped by Send, which
+// releases it: the conversation's reads tell the test what happened.
+func forward(ctx context.Context, s *session.Session, out <-chan session.Frame, done chan<- struct{}) {
+	defer close(done)
+	for f := range out {
+		_ = s.Send(ctx, f)
+	}
+}
+
+// Dial is the package function Dial with c's settings.
+func (c Client) Dial(t TB, srv *engine.Server, path string) *session.Session {
+	t.Helper()
+	// Registered first so that it runs last, after the sessions are gone.
+	t.Cleanup(func() { _ = srv.Close() })
+	if !strings.HasPrefix(path, "/") {
+		t.Fatalf("wstest: %v: %q", errBadPath, path)
+		return nil
+	}
+	var (
+		s       *session.Session
+		served  <-chan struct{}
+		err     error
+		timeout = c.timeout()
+	)
+	if c.Portable {
+		s, served, err = dialPipe(srv, path, c.options(), timeout)
+	} else {
+		s, err = c.dialLoop(srv, path, timeout)
+	}
+	if err != nil {
+		t.Fatalf("wstest: dial %s: %v", path, err)
+		return nil
+	}
+	t.Cleanup(func() {
+		s.Terminate()
+		if !waitDone(s, timeout) {
+			t.Errorf("wstest: client session to %s did not end within %v of Terminate", path, timeout)
+		}
+		if served != nil && !waitClosed(served, timeout) {
+			t.Errorf("wstest: ServeConn for %s did not return within %v", path, timeout)
+		}
+	})
+	return s
+}
+
+// dialLoop starts srv on loopback if it is not listening yet and dials it.
+func (c Client) dialLoop(srv *engine.Server, path string, timeout time.Duration) (*session.Session, error) {
+	addr := srv.Addr()
+	if addr == nil {
+		if err := srv.Start("127.0.0.1:0"); err != nil && !errors.Is(err, engine.ErrStarted) {
+			return nil, err
+		}
+		addr = srv.Addr()
+	}
+	if addr == nil || addr.Network() != "tcp" {
+		return nil, fmt.Errorf("%w (address %v)", errNoListener, addr)
+	}
+	opts := *c.options()
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = timeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opts.HandshakeTimeout)
+	defer cancel()
+	return engine.Dial(ctx, "ws://"+addr.String()+path, &opts)
+}
+
+// waitDone waits for s to end, at most d.
+func waitDone(s *session.Session, d time.Duration) bool { return waitClosed(s.Done(), d) }
+
+func waitClosed(ch <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
+}

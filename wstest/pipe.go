@@ -1,0 +1,147 @@
+package wstest
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gobwas/httphead"
+	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/internal/handshake"
+	"github.com/surgews/surge/session"
+)
+
+// maxResponseHead bounds the server's answer to the upgrade request, like
+// engine.DefaultMaxHeaderBytes bounds a request.
+const maxResponseHead = engine.DefaultMaxHeaderBytes
+
+// pipeHost is the Host header of a portable conversation: a net.Pipe has no
+// address, and the .invalid TLD (RFC 2606) can never name a real host.
+const pipeHost = "wstest.invalid"
+
+// dialPipe serves one end of a net.Pipe with srv.ServeConn and runs a client
+// session on the other. served is closed when ServeConn returns.
+func dialPipe(srv *engine.Server, path string, o *engine.DialOptions, timeout time.Duration) (s *session.Session, served <-chan struct{}, err error) {
+	u, err := url.ParseRequestURI(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, cc := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.ServeConn(sc)
+	}()
+	s, err = pipeHandshake(cc, u, o, timeout)
+	if err != nil {
+		_ = cc.Close()
+		waitClosed(done, timeout)
+		return nil, nil, err
+	}
+	return s, done, nil
+}
+
+// pipeHandshake does the client's opening handshake (RFC 6455 §4.1) on nc and
+// starts the client session over it.
+func pipeHandshake(nc net.Conn, u *url.URL, o *engine.DialOptions, timeout time.Duration) (*session.Session, error) {
+	cr := handshake.ClientRequest{
+		Host: pipeHost, Path: u.RequestURI(), Protocols: o.Protocols, Header: o.Header,
+		Extensions: offerHeader(o.Extensions),
+	}
+	req, key, err := handshake.AppendRequest(nil, &cr)
+	if err != nil {
+		return nil, err
+	}
+	_ = nc.SetDeadline(time.Now().Add(timeout))
+	if _, err := nc.Write(req); err != nil {
+		return nil, err
+	}
+	var head []byte
+	buf := make([]byte, 4096)
+	for handshake.HeaderEnd(head) < 0 {
+		if len(head) > maxResponseHead {
+			return nil, errHeadTooLarge
+		}
+		n, err := nc.Read(buf)
+		head = append(head, buf[:n]...)
+		if err != nil && handshake.HeaderEnd(head) < 0 {
+			return nil, err
+		}
+	}
+	_ = nc.SetDeadline(time.Time{})
+	res, err := handshake.ParseResponse(head, key, o.Protocols)
+	if err != nil {
+		return nil, err
+	}
+	exts, err := confirmExtensions(o.Extensions, res.Extensions)
+	if err != nil {
+		return nil, err
+	}
+	cfg := o.Session
+	if cfg == nil {
+		cfg = &session.Config{}
+	}
+	d := newPipeDriver(nc, timeout)
+	req2 := &session.Request{Path: u.Path, RawQuery: u.RawQuery, Protocol: res.Protocol, Extensions: exts}
+	s := session.New(cfg, session.RoleClient, d, req2)
+	d.start(s, head[res.HeadLen:])
+	return s, nil
+}
+
+// offerHeader renders the client's Sec-WebSocket-Extensions offer (RFC 6455
+// §9.1), "" for none.
+func offerHeader(fs []session.ExtensionFactory) string {
+	var b strings.Builder
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(f.Name())
+		for _, p := range f.Offer() {
+			b.WriteString("; ")
+			b.WriteString(p.Name)
+			if p.Value != "" {
+				b.WriteString("=")
+				b.WriteString(p.Value)
+			}
+		}
+	}
+	return b.String()
+}
+
+// confirmExtensions checks the server's extension answer against the offer
+// (RFC 6455 §4.1, client check 5) and returns the session's extensions.
+func confirmExtensions(fs []session.ExtensionFactory, header string) ([]session.Extension, error) {
+	if header == "" {
+		return nil, nil
+	}
+	opts, ok := httphead.ParseOptions([]byte(header), nil)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", engine.ErrMalformedResponse, header)
+	}
+	var exts []session.Extension
+	for _, o := range opts {
+		var f session.ExtensionFactory
+		for _, c := range fs {
+			if c.Name() == string(o.Name) {
+				f = c
+			}
+		}
+		if f == nil {
+			return nil, fmt.Errorf("%w: %s", engine.ErrExtensionNotOffered, o.Name)
+		}
+		var params []session.Param
+		o.Parameters.ForEach(func(k, v []byte) bool {
+			params = append(params, session.Param{Name: string(k), Value: string(v)})
+			return true
+		})
+		e, err := f.Confirm(params)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", engine.ErrExtensionNotOffered, err)
+		}
+		exts = append(exts, e)
+	}
+	return exts, nil
+}
