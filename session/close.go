@@ -145,7 +145,8 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 		// (RFC 6455 §5.5.3), so a ping flood cannot grow the backlog.
 		if s.state&(stCloseSent|stFinished|stPongQueued) == 0 {
 			_ = s.writeLocked(true, frame.OpPong, 0, p)
-			if s.out != nil {
+			if s.state&stWantWrite != 0 {
+				// The pong waits behind a peer that does not read.
 				s.state |= stPongQueued
 			}
 		}
@@ -164,6 +165,10 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if err != nil && s.state&stCloseSent == 0 {
+			// A malformed close is still the peer's last frame (§5.5.1):
+			// fail now and close the transport once our close is out,
+			// rather than wait CloseTimeout for a close that never comes.
+			s.state |= stCloseRecv
 			return err
 		}
 		s.rx |= rxSkip

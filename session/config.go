@@ -14,7 +14,10 @@ const (
 	DefaultMaxMessageSize = 32 << 20
 	// DefaultBacklog bounds the outgoing bytes waiting for the kernel.
 	DefaultBacklog = 4 << 20
-	// DefaultIncomingBuffer is the capacity of the Incoming channel.
+	// DefaultIncomingBuffer is the capacity of the Incoming channel. Each
+	// slot costs an idle channel-style session a Frame (48 bytes); 8 keeps
+	// it under 4 KiB with its goroutine, and messages beyond the buffer wait
+	// in the session's queue (QueueLimit), so nothing is lost.
 	DefaultIncomingBuffer = 8
 	// DefaultQueueLimit is how many received messages may wait for a busy
 	// handler before surge stops reading from that peer.

@@ -29,7 +29,8 @@ func TestProtocolViolations(t *testing.T) {
 		wantCode frame.CloseCode
 		wantMsgs []string // delivered before the violation
 		// lost: the stream cannot be framed past the violation (or the
-		// rest of the bad frame is too large to skip), so the transport is
+		// rest of the bad frame is too large to skip, or the violation is
+		// a malformed close, the peer's last frame), so the transport is
 		// closed as soon as our close frame is written.
 		lost bool
 	}{
@@ -61,15 +62,15 @@ func TestProtocolViolations(t *testing.T) {
 		{name: "text ends inside a character", frames: []wf{msg(frame.OpText, "a\xe2\x82")}, wantCode: frame.CloseInvalidPayload},
 		{name: "fragmented text ends inside a character", frames: []wf{frag(frame.OpText, false, "a\xe2\x82"), frag(frame.OpContinuation, true, "")}, wantCode: frame.CloseInvalidPayload},
 		{name: "invalid utf8 on client", role: session.RoleClient, frames: []wf{msg(frame.OpText, "\xff")}, wantCode: frame.CloseInvalidPayload},
-		{name: "close payload of one byte", frames: []wf{closeFrame([]byte{0x03})}, wantCode: frame.CloseProtocolError},
-		{name: "close code 999", frames: []wf{closeFrame(closePayload(999, ""))}, wantCode: frame.CloseProtocolError},
-		{name: "close code 1004", frames: []wf{closeFrame(closePayload(1004, ""))}, wantCode: frame.CloseProtocolError},
-		{name: "close code 1005 on the wire", frames: []wf{closeFrame([]byte{0x03, 0xED})}, wantCode: frame.CloseProtocolError},
-		{name: "close code 1006 on the wire", frames: []wf{closeFrame([]byte{0x03, 0xEE})}, wantCode: frame.CloseProtocolError},
-		{name: "close code 1015 on the wire", frames: []wf{closeFrame([]byte{0x03, 0xF7})}, wantCode: frame.CloseProtocolError},
-		{name: "close code 2999", frames: []wf{closeFrame(closePayload(2999, ""))}, wantCode: frame.CloseProtocolError},
-		{name: "close code 5000", frames: []wf{closeFrame(closePayload(5000, ""))}, wantCode: frame.CloseProtocolError},
-		{name: "close reason not utf8", frames: []wf{closeFrame(badReason)}, wantCode: frame.CloseInvalidPayload},
+		{name: "close payload of one byte", frames: []wf{closeFrame([]byte{0x03})}, wantCode: frame.CloseProtocolError, lost: true},
+		{name: "close code 999", frames: []wf{closeFrame(closePayload(999, ""))}, wantCode: frame.CloseProtocolError, lost: true},
+		{name: "close code 1004", frames: []wf{closeFrame(closePayload(1004, ""))}, wantCode: frame.CloseProtocolError, lost: true},
+		{name: "close code 1005 on the wire", frames: []wf{closeFrame([]byte{0x03, 0xED})}, wantCode: frame.CloseProtocolError, lost: true},
+		{name: "close code 1006 on the wire", frames: []wf{closeFrame([]byte{0x03, 0xEE})}, wantCode: frame.CloseProtocolError, lost: true},
+		{name: "close code 1015 on the wire", frames: []wf{closeFrame([]byte{0x03, 0xF7})}, wantCode: frame.CloseProtocolError, lost: true},
+		{name: "close code 2999", frames: []wf{closeFrame(closePayload(2999, ""))}, wantCode: frame.CloseProtocolError, lost: true},
+		{name: "close code 5000", frames: []wf{closeFrame(closePayload(5000, ""))}, wantCode: frame.CloseProtocolError, lost: true},
+		{name: "close reason not utf8", frames: []wf{closeFrame(badReason)}, wantCode: frame.CloseInvalidPayload, lost: true},
 		{name: "frame over MaxFrameSize", cfg: session.Config{MaxFrameSize: 16}, frames: []wf{msg(frame.OpBinary, "0123456789abcdefg")}, wantCode: frame.CloseMessageTooBig},
 		{name: "fragment over MaxFrameSize", cfg: session.Config{MaxFrameSize: 4}, frames: []wf{frag(frame.OpBinary, false, "abcd"), frag(frame.OpContinuation, true, "abcde")}, wantCode: frame.CloseMessageTooBig},
 		{name: "message over MaxMessageSize", cfg: session.Config{MaxMessageSize: 16}, frames: []wf{msg(frame.OpBinary, "0123456789abcdefg")}, wantCode: frame.CloseMessageTooBig},

@@ -28,6 +28,8 @@ const maxSkip = 64 << 10
 // the transport will be closed; the driver may keep feeding (bytes are skipped
 // until the peer's close arrives) or stop.
 func (s *Session) Feed(p []byte) error {
+	s.af.Or(afCork)
+	defer s.uncork()
 	var first error
 	for len(p) > 0 && s.rx&rxLost == 0 {
 		if s.rx&rxInFrame == 0 {

@@ -119,6 +119,15 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 		binary.LittleEndian.PutUint32(h.Key[:], rand.Uint32())
 	}
 	n := h.Size() + len(p)
+	if s.out == nil && s.af.Load()&afCork != 0 {
+		// Inside Feed: batch with whatever else this read produces. Mark
+		// the batch before checking the cork again, the mirror of uncork,
+		// so that one of the two always sees the other.
+		s.af.Or(afQueued)
+		if s.af.Load()&afCork != 0 {
+			s.out, s.outOff = bufpool.Get(n), 0
+		}
+	}
 	if s.out != nil {
 		if s.outOff > len(s.out.B)/2 {
 			// Reclaim the written front before growing.
@@ -127,6 +136,10 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 		}
 		s.out = bufpool.Grow(s.out, n)
 		s.out.B = appendFrame(s.out.B, &h, p)
+		if s.state&stWantWrite == 0 && len(s.out.B)-s.outOff >= corkLimit {
+			// A large batch goes out now rather than at the end of Feed.
+			s.flushLocked()
+		}
 		return nil
 	}
 	b := bufpool.Get(n)
@@ -143,9 +156,35 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 		return nil
 	}
 	s.out, s.outOff = b, w
-	s.drv.WantWrite()
+	s.wantWriteLocked()
 	return nil
 }
+
+// wantWriteLocked asks the driver for writability, once.
+func (s *Session) wantWriteLocked() {
+	if s.state&stWantWrite == 0 {
+		s.state |= stWantWrite
+		s.drv.WantWrite()
+	}
+}
+
+// uncork ends the batch of one Feed: frames written while it ran (echoes,
+// pongs, close answers) were queued, and now go out in one write.
+func (s *Session) uncork() {
+	s.af.And(^afCork)
+	if s.af.Load()&afQueued == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.af.And(^afQueued)
+	if s.state&stWantWrite == 0 {
+		s.flushLocked()
+	}
+	s.mu.Unlock()
+}
+
+// corkLimit bounds the bytes a Feed batches before writing them.
+const corkLimit = 64 << 10
 
 // appendFrame appends the header h and the payload p, masking p with h's key
 // when h is masked.
@@ -165,7 +204,13 @@ func appendFrame(dst []byte, h *frame.Header, p []byte) []byte {
 // resumes reading when the backlog was the reason it stopped.
 func (s *Session) Writable() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.state &^= stWantWrite
+	s.flushLocked()
+	s.mu.Unlock()
+}
+
+// flushLocked writes the backlog, or what of it the transport takes.
+func (s *Session) flushLocked() {
 	if s.out == nil || s.state&(stFinished|stTransport) != 0 {
 		return
 	}
@@ -178,7 +223,7 @@ func (s *Session) Writable() {
 	}
 	s.notifyLocked()
 	if s.outOff < len(s.out.B) {
-		s.drv.WantWrite()
+		s.wantWriteLocked()
 		return
 	}
 	bufpool.Put(s.out)

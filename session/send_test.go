@@ -524,8 +524,10 @@ func TestPingFloodBacklog(t *testing.T) {
 	if err := s.Feed(wire); err != nil {
 		t.Fatal(err)
 	}
-	if b := s.Backlog(); b > 2+125 {
-		t.Fatalf("backlog %d bytes after a ping flood, want one pong", b)
+	// Pongs of one read are batched; once the peer stops taking them,
+	// no further pong is queued: the backlog stays near one batch.
+	if b := s.Backlog(); b > 64<<10+2*(2+125) {
+		t.Fatalf("backlog %d bytes after a ping flood, want at most one batch", b)
 	}
 	d.setBlocked(false)
 	s.Writable()
@@ -534,8 +536,8 @@ func TestPingFloodBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := d.frames(t)
-	if len(fs) != 2 || fs[0].Op != frame.OpPong || string(fs[1].Payload) != "again" {
-		t.Fatalf("wrote %d frames, want two pongs", len(fs))
+	if len(fs) < 2 || fs[0].Op != frame.OpPong || string(fs[len(fs)-1].Payload) != "again" {
+		t.Fatalf("wrote %d frames, want the batched pongs then the answer to the new ping", len(fs))
 	}
 }
 

@@ -53,6 +53,7 @@ const (
 	stPauseOut               // reading paused: the outgoing backlog is over its limit
 	stCloseFlush             // close the transport once the backlog is written
 	stPongQueued             // a pong waits in the backlog; later pings need no new one
+	stWantWrite              // WantWrite was called and Writable has not come yet
 	stExtBusy                // extensions encoded a message since the last timer tick
 )
 
@@ -60,6 +61,8 @@ const (
 const (
 	afInline uint32 = 1 << iota // an inline handler runs on the feeding goroutine
 	afLimit                     // SetMaxFrameSize changed the frame limit
+	afCork                      // Feed runs: writes are batched until it ends
+	afQueued                    // a write was batched while corked
 )
 
 // receive-side flags, touched only by the feeding goroutine.
