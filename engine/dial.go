@@ -227,7 +227,14 @@ func confirmExtensions(fs []session.ExtensionFactory, header string) ([]session.
 		return nil, fmt.Errorf("%w: %q", ErrMalformedResponse, header)
 	}
 	var exts []session.Extension
-	for _, o := range opts {
+	for i, o := range opts {
+		for _, p := range opts[:i] {
+			if string(p.Name) == string(o.Name) {
+				// RFC 6455 §9.1: each extension once; two would claim
+				// the same RSV bits.
+				return nil, fmt.Errorf("%w: %s twice", ErrExtensionNotOffered, o.Name)
+			}
+		}
 		var f session.ExtensionFactory
 		for _, c := range fs {
 			if c.Name() == string(o.Name) {

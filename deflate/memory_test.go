@@ -1,0 +1,122 @@
+package deflate_test
+
+import (
+	"io"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/surgews/surge/deflate"
+	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/session"
+)
+
+func heapNow() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// idleBytes opens n raw connections to a server with exts, exchanges one
+// 48 KiB message on each (compressed when deflate is on), lets the sessions go
+// idle for two ping intervals, and returns the heap bytes per connection
+// (server and raw client together: compare modes, not absolute numbers).
+func idleBytes(t *testing.T, n int, exts ...session.ExtensionFactory) int64 {
+	const ping = 100 * time.Millisecond
+	srv := engine.New(engine.Config{Loops: 1, Extensions: exts, PingInterval: ping, Timeout: time.Minute})
+	srv.Handle("/", echo{})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// 48 KiB: enough to fill a 32 KiB inflate window.
+	msg := jsonish(48<<10, 9)
+	wire := compressRaw(t, msg)
+	before := heapNow()
+	conns := make([]*rawClient, n)
+	for i := range conns {
+		c := dialRawDeflate(t, srv.Addr().String(), "permessage-deflate; client_max_window_bits")
+		if len(exts) > 0 {
+			c.send(true, frame.Rsv1, frame.OpText, wire)
+		} else {
+			c.send(true, 0, frame.OpText, msg)
+		}
+		if h, _ := c.read(); h.Op != frame.OpText {
+			t.Fatalf("echo op %v", h.Op)
+		}
+		conns[i] = c
+		// Answer pings, as a live peer does: the session's idle tick
+		// comes with its pings.
+		go func() {
+			var h frame.Header
+			var hb [14]byte
+			for {
+				if _, err := io.ReadFull(c.br, hb[:2]); err != nil {
+					return
+				}
+				need := 2
+				for {
+					n, more, err := frame.DecodeHeader(hb[:need], &h)
+					if err != nil {
+						return
+					}
+					if n > 0 {
+						break
+					}
+					if _, err := io.ReadFull(c.br, hb[need:need+more]); err != nil {
+						return
+					}
+					need += more
+				}
+				p := make([]byte, h.Length)
+				if _, err := io.ReadFull(c.br, p); err != nil {
+					return
+				}
+				if h.Op == frame.OpPing {
+					c.sendQuiet(frame.OpPong, p)
+				}
+			}
+		}()
+	}
+	time.Sleep(4 * ping)
+	after := heapNow()
+	for _, c := range conns {
+		_ = c.nc.Close()
+	}
+	return (after - before) / int64(n)
+}
+
+// TestIdleSessionMemory measures what deflate adds to an idle session in
+// each mode (docs/deflate.md quotes it) and holds the bar: without context
+// takeover deflate keeps no coder state, so it adds no more than the
+// session's bookkeeping of one negotiated extension.
+func TestIdleSessionMemory(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("memory measurement: not in -short or -race runs")
+	}
+	const n = 300
+	takeover := deflate.Config{ServerNoContextTakeover: deflate.PolicyAccept, ClientNoContextTakeover: deflate.PolicyAccept}
+	small := takeover
+	small.ClientWindowBits = 10
+	base := idleBytes(t, n)
+	cases := []struct {
+		name string
+		cfg  deflate.Config
+		max  int64 // most bytes per session above the no-deflate baseline
+	}{
+		{"no context takeover (default)", deflate.Config{}, 512},
+		{"context takeover, 15-bit client window", takeover, 32<<10 + 2048},
+		{"context takeover, 10-bit client window", small, 1<<10 + 2048},
+	}
+	t.Logf("no deflate: %d bytes per idle connection (server and raw client)", base)
+	for _, tc := range cases {
+		got := idleBytes(t, n, deflate.New(tc.cfg))
+		t.Logf("%s: %d bytes per idle connection, %+d over no deflate", tc.name, got, got-base)
+		if got-base > tc.max {
+			t.Errorf("%s: %d bytes over no deflate, want at most %d", tc.name, got-base, tc.max)
+		}
+	}
+}
