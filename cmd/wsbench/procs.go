@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"sync"
-	"syscall"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -30,11 +29,11 @@ func procsFor(o *options) (int, error) {
 		}
 		return o.procs, nil
 	}
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == 0 {
+	limit := openFilesLimit()
+	if limit == 0 {
 		return 1, nil
 	}
-	per := int64(lim.Cur) - fdReserve
+	per := int64(limit) - fdReserve
 	if per < 1 {
 		per = 1
 	}
@@ -43,7 +42,7 @@ func procsFor(o *options) (int, error) {
 	}
 	n := int((int64(o.conns) + per - 1) / per)
 	if !o.quiet {
-		fmt.Fprintf(os.Stderr, "wsbench: %d connections exceed the open-files limit %d: using %d worker processes\n", o.conns, lim.Cur, n)
+		fmt.Fprintf(os.Stderr, "wsbench: %d connections exceed the open-files limit %d: using %d worker processes\n", o.conns, limit, n)
 	}
 	return n, nil
 }
