@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"strings"
 	"sync"
@@ -107,6 +108,21 @@ func (s *Server) ListenAndServe(addr string) error {
 	}
 	<-s.done
 	return ErrServerClosed
+}
+
+// ListenAndServeTLS listens on the TCP address addr with TLS (certFile and
+// keyFile as for crypto/tls.LoadX509KeyPair) and serves until Shutdown or
+// Close. TLS connections run on the portable driver, a goroutine each.
+func (s *Server) ListenAndServeTLS(addr, certFile, keyFile string) error {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+	ln, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
 }
 
 // Start is ListenAndServe without the wait: it returns once the server
