@@ -166,15 +166,3 @@ func waitDone(done <-chan struct{}, d time.Duration) bool {
 // test session is channel style), the loop sends the failing close frame
 // before the handler has sent the echo, and nothing may follow a close frame
 // (RFC 6455 §5.5.1), so the echo Autobahn expects is lost.
-var echoLostOnFailure = map[string]string{
-	"server/pool":    echoLost("the pool handler"),
-	"server/channel": echoLost("the channel-style handler"),
-	"client":         echoLost("the client's channel-style echo loop"),
-}
-
-func echoLost(who string) string {
-	return "echo lost: the event loop fails the connection (close 1002) as soon as it parses the violation, before " + who +
-		" has echoed the valid message received just before it; no data may follow a close frame (RFC 6455 §5.5.1), so the echo is dropped. " +
-		"Autobahn expects the echo. A fix would queue the failure behind the messages already dispatched (session/close.go fail, session/dispatch.go), " +
-		"which is not a local change; for channel-style sessions it cannot be complete, since the application decides when it answers"
-}

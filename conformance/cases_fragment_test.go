@@ -49,7 +49,7 @@ func fragmentCases() []tcase {
 			steps: seq(sendEach(noContOpen...), failWith(frame.CloseProtocolError))},
 		{id: "5.14", desc: "As 5.12, in 1-byte writes.",
 			steps: seq(send(noContOpen...), failWith(frame.CloseProtocolError)), chops: octet, fullChop: true},
-		{id: "5.15", known: echoLostOnFailure, desc: "Send a text message in 2 fragments, then a non-final continuation with nothing to continue, then a text message; expect the echo, then close 1002.",
+		{id: "5.15", desc: "Send a text message in 2 fragments, then a non-final continuation with nothing to continue, then a text message; expect the echo, then close 1002.",
 			steps: seq(send(frag(frame.OpText, false, f1), cont(true, f2), cont(false, []byte("fragment3")), text("fragment4")),
 				expectText(joined), failWith(frame.CloseProtocolError))},
 		{id: "5.16", desc: "Twice: a non-final continuation with nothing to continue, then a text message in 2 fragments; expect close 1002.",

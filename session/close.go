@@ -19,23 +19,37 @@ func (s *Session) Close(r CloseReason) error {
 		return ErrBadCloseReason
 	}
 	s.mu.Lock()
-	var out chan Frame
-	var done chan struct{}
-	if s.x != nil && s.x.outCh != nil && s.state&(stCloseSent|stFinished) == 0 {
-		out, done = s.x.outCh, s.doneLocked()
+	defer s.mu.Unlock()
+	if s.state&stFinished != 0 {
+		return net.ErrClosed
 	}
-	s.mu.Unlock()
-	if out != nil {
-		// Queue the close behind what the application already put in
-		// Outgoing, so none of it is lost.
+	if s.state&(stCloseSent|stClosePending) != 0 {
+		return nil
+	}
+	if x := s.x; x != nil && x.outCh != nil {
+		// Frames the application already put in Outgoing go first: the
+		// close travels through the channel behind them. Close itself
+		// never waits (a helper goroutine carries the close when the
+		// channel is full), and the close timer bounds the whole wait.
+		s.state |= stClosePending
+		s.setReasonLocked(r, nil)
+		s.drv.SetTimer(s.closeTimeoutLocked())
+		f, out, done := Close(r), x.outCh, s.doneLocked()
 		select {
-		case out <- Close(r):
-			return nil
-		case <-done:
-			return net.ErrClosed
+		case out <- f:
+		default:
+			go func() {
+				select {
+				case out <- f:
+				case <-done:
+					f.Release()
+				}
+			}()
 		}
+		return nil
 	}
-	return s.closeNow(r)
+	s.closeLocked(r, nil)
+	return nil
 }
 
 func (s *Session) closeNow(r CloseReason) error {
@@ -47,6 +61,7 @@ func (s *Session) closeNow(r CloseReason) error {
 	if s.state&stFinished != 0 {
 		return net.ErrClosed
 	}
+	s.state &^= stClosePending
 	s.closeLocked(r, nil)
 	return nil
 }
@@ -145,9 +160,11 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 		// (RFC 6455 §5.5.3), so a ping flood cannot grow the backlog.
 		if s.state&(stCloseSent|stFinished|stPongQueued) == 0 {
 			_ = s.writeLocked(true, frame.OpPong, 0, p)
-			if s.state&stWantWrite != 0 {
-				// The pong waits behind a peer that does not read.
+			if s.state&stWantWrite != 0 && s.out != nil {
+				// The pong waits behind a peer that does not read; until
+				// it is written, it answers the pings that follow.
 				s.state |= stPongQueued
+				s.extra().pongEnd = len(s.out.B)
 			}
 		}
 		s.mu.Unlock()
@@ -173,6 +190,11 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 		}
 		s.rx |= rxSkip
 		s.state |= stCloseRecv
+		if s.state&stFailPending != 0 {
+			// Our failure answers this close once the application has
+			// handled what came before it.
+			return nil
+		}
 		if err == nil {
 			s.setReasonLocked(CloseReason{Code: code, Message: string(reason)}, nil)
 		}
@@ -191,17 +213,36 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 // fail fails the connection for err (RFC 6455 §7.1.7): it sends a close frame
 // with err's code, skips further data, and waits for the peer's close.
 func (s *Session) fail(err error) error {
-	code, ok := frame.CloseCodeOf(err)
-	if !ok {
-		code = frame.CloseProtocolError
-	}
 	again := s.rx&rxSkip != 0
 	s.rx |= rxSkip
 	s.releaseRx()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state&stFinished != 0 {
+	if !again && s.rx&rxLost == 0 && s.deferFail(err) {
 		return err
+	}
+	s.mu.Lock()
+	s.failLocked(err, again || s.rx&rxLost != 0)
+	s.mu.Unlock()
+	return err
+}
+
+// failNow fails the connection for err after the application has handled the
+// messages received before the violation.
+func (s *Session) failNow(err error) {
+	s.mu.Lock()
+	s.state &^= stFailPending
+	s.failLocked(err, false)
+	s.mu.Unlock()
+}
+
+// failLocked sends the close frame of a failure; final means nothing more
+// will come that we can use, so the transport closes once it is written.
+func (s *Session) failLocked(err error, final bool) {
+	if s.state&stFinished != 0 {
+		return
+	}
+	code, ok := frame.CloseCodeOf(err)
+	if !ok {
+		code = frame.CloseProtocolError
 	}
 	reason := ""
 	var pe *frame.ProtocolError
@@ -213,12 +254,45 @@ func (s *Session) fail(err error) error {
 	if s.state&stCloseSent == 0 {
 		s.queueCloseLocked(code, reason)
 	}
-	if again || s.rx&rxLost != 0 || s.state&stCloseRecv != 0 {
+	if final || s.state&stCloseRecv != 0 {
 		// The stream cannot be framed any more, or the peer already
 		// closed: nothing more will come that we can use.
 		s.afterCloseLocked()
 	}
-	return err
+}
+
+// deferFail queues a failure behind the messages the application has not
+// handled yet, so that its answers to them go out before the close frame
+// (RFC 6455 §5.5.1: nothing may follow a close). Inline handlers have
+// already run by the time the violation is parsed, so they need no wait.
+func (s *Session) deferFail(err error) bool {
+	if s.cfg.Handler != nil && s.cfg.Dispatch == DispatchInline {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state&(stFinished|stCloseSent) != 0 {
+		return false
+	}
+	channel := s.cfg.Handler == nil
+	if !channel && s.evq == nil {
+		return false // the pool has nothing of this session left to run
+	}
+	if s.evq == nil {
+		s.evq = evqueues.Get().(*evqueue)
+	}
+	q := s.evq
+	q.q = append(q.q, event{kind: evFail, err: err})
+	s.state |= stFailPending
+	switch {
+	case channel && !q.pumping:
+		q.pumping = true
+		go s.pump()
+	case !channel && !q.sched:
+		q.sched = true
+		s.pool().submit(s)
+	}
+	return true
 }
 
 // releaseRx gives back the receive side's buffers.
@@ -241,6 +315,11 @@ func (s *Session) Timer() {
 	defer s.mu.Unlock()
 	switch {
 	case s.state&(stFinished|stTransport) != 0:
+	case s.state&stClosePending != 0:
+		// What was queued in Outgoing before Close did not go out in
+		// time: give up on the peer.
+		s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal}, ErrTimeout)
+		s.closeTransportLocked()
 	case s.state&stCloseSent != 0:
 		if s.state&stCloseRecv == 0 {
 			s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal}, ErrTimeout)

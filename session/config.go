@@ -29,9 +29,13 @@ type Backpressure uint8
 
 const (
 	// BackpressureWait makes Send wait until the backlog drains, its context
-	// ends, or the session closes (Ktor's SUSPEND). A handler running inline on
-	// an event loop cannot wait: its frame is queued beyond the limit and surge
-	// stops reading from the peer until the backlog drains.
+	// ends, or the session closes (Ktor's SUSPEND). A session whose handler
+	// runs inline on an event loop never waits, whoever sends to it: an event
+	// loop that waited could be the one that drains the backlog (a broadcast
+	// from another session's inline handler, for instance). Its frame is
+	// queued past the limit, surge stops reading from the peer until the
+	// backlog drains, and a peer that lets the backlog reach twice the limit
+	// is dropped with 1008.
 	BackpressureWait Backpressure = iota
 	// BackpressureClose closes the session with 1008 (policy violation).
 	BackpressureClose

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/surgews/surge/frame"
 )
@@ -59,6 +60,8 @@ func (s *Session) run(ev event) {
 		h.OnError(s, ev.err)
 	case evClose:
 		h.OnClose(s, s.CloseReason())
+	case evFail:
+		s.failNow(ev.err)
 	}
 }
 
@@ -170,11 +173,47 @@ func (s *Session) pump() {
 		if !ok {
 			return
 		}
-		if ev.kind == evClose {
+		switch ev.kind {
+		case evClose:
 			close(in)
-			continue
+		case evFail:
+			s.awaitHandler(in)
+			s.failNow(ev.err)
+		default:
+			in <- ev.f
 		}
-		in <- ev.f
+	}
+}
+
+// Bounds of awaitHandler.
+const (
+	handlerDrainLimit = time.Second
+	handlerGrace      = 50 * time.Millisecond
+	handlerPoll       = 100 * time.Microsecond
+)
+
+// awaitHandler gives a channel-style application the chance to answer the
+// messages it was sent before a failure: it waits until Incoming is drained
+// (at most handlerDrainLimit), then until the application sends something or
+// handlerGrace passes. The application's progress cannot be observed more
+// exactly than that; this runs only on the way to failing a connection.
+func (s *Session) awaitHandler(in chan Frame) {
+	deadline := time.Now().Add(handlerDrainLimit)
+	for len(in) > 0 && time.Now().Before(deadline) {
+		time.Sleep(handlerPoll)
+	}
+	s.mu.Lock()
+	sends := s.x.sends
+	s.mu.Unlock()
+	deadline = time.Now().Add(handlerGrace)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		moved := s.x.sends != sends
+		s.mu.Unlock()
+		if moved {
+			return
+		}
+		time.Sleep(handlerPoll)
 	}
 }
 

@@ -264,7 +264,7 @@ func TestHandlerPanic(t *testing.T) {
 func TestOutgoingThenClose(t *testing.T) {
 	d := newMemDriver()
 	d.chunk = 50
-	cfg := session.Config{Handler: session.NopHandler{}}
+	cfg := session.Config{Handler: session.NopHandler{}, Dispatch: session.DispatchPool} // inline sessions never wait
 	s := session.New(&cfg, session.RoleServer, d, nil)
 	s.Start()
 	stop := make(chan struct{})

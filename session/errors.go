@@ -56,6 +56,11 @@ var (
 	// answer a ping or a close within the session's Timeout.
 	ErrTimeout = errors.New("session: peer did not answer in time")
 
+	// ErrWouldBlock is returned by Flush called from an inline handler when
+	// the kernel did not take everything: the event loop writes the rest
+	// once the handler returns.
+	ErrWouldBlock = errors.New("session: flush would block the event loop")
+
 	// ErrHandlerPanic is the error behind a session closed with 1011 because
 	// its handler panicked.
 	ErrHandlerPanic = errors.New("session: handler panicked")

@@ -43,7 +43,9 @@ func (s *Session) Feed(p []byte) error {
 			if !ok {
 				return first
 			}
+			s.rx &^= rxBadFrame
 			if err := s.beginFrame(); err != nil {
+				s.rx |= rxBadFrame
 				// The header was read, so a small payload can still be
 				// skipped while we wait for the peer's close; a huge one
 				// is not worth waiting for.
@@ -186,7 +188,7 @@ func (s *Session) payload(chunk []byte) error {
 	if whole {
 		s.rx &^= rxInFrame
 	}
-	if s.skipping() && (h.Op != frame.OpClose || h.Length > frame.MaxControlPayload) {
+	if s.skipping() && (s.rx&rxBadFrame != 0 || h.Op != frame.OpClose || h.Length > frame.MaxControlPayload) {
 		// After a failure or the peer's close only a close frame matters.
 		return nil
 	}

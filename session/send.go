@@ -21,6 +21,12 @@ import (
 // pongs pass the limit. Sending a close frame is Close. Send returns
 // net.ErrClosed once the session is closing or closed.
 func (s *Session) Send(ctx context.Context, f Frame) error {
+	return s.send(ctx, f, false)
+}
+
+// send is Send; queued says the frame comes from Outgoing and was queued
+// before a Close that waits for it.
+func (s *Session) send(ctx context.Context, f Frame, queued bool) error {
 	defer f.Release()
 	switch f.Op {
 	case frame.OpText, frame.OpBinary, frame.OpContinuation:
@@ -44,9 +50,18 @@ func (s *Session) Send(ctx context.Context, f Frame) error {
 			s.mu.Unlock()
 			return ErrBacklogFull
 		}
-		if s.af.Load()&afInline != 0 {
-			// The feeding goroutine cannot wait for itself to drain the
-			// backlog: queue past the limit and stop reading the peer.
+		if s.af.Load()&afInline != 0 || s.servedInline() {
+			// An event loop must never wait: it is what drains backlogs.
+			// The sender may be this session's inline handler or another
+			// session's (a broadcast), so sessions served inline do not
+			// wait at all: the frame is queued past the limit, reading from
+			// the peer stops, and a peer that lets the backlog reach twice
+			// the limit is dropped with 1008.
+			if s.backlogLocked() >= 2*s.cfg.backlog() {
+				s.closeLocked(CloseReason{Code: frame.ClosePolicyViolation, Message: "outgoing backlog full"}, ErrBacklogFull)
+				s.mu.Unlock()
+				return ErrBacklogFull
+			}
 			s.pauseLocked(stPauseOut)
 			break
 		}
@@ -59,13 +74,21 @@ func (s *Session) Send(ctx context.Context, f Frame) error {
 		}
 		s.mu.Lock()
 	}
-	if s.state&(stCloseSent|stFinished) != 0 {
+	if s.state&(stCloseSent|stFinished) != 0 || (s.state&stClosePending != 0 && !queued) {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
 	err := s.sendLocked(&f)
+	if s.x != nil {
+		s.x.sends++ // awaitHandler watches the application answer
+	}
 	s.mu.Unlock()
 	return err
+}
+
+// servedInline reports whether the session's events run on its event loop.
+func (s *Session) servedInline() bool {
+	return s.cfg.Handler != nil && s.cfg.Dispatch == DispatchInline
 }
 
 // sendLocked encodes f through the extensions and writes it.
@@ -132,6 +155,9 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 		if s.outOff > len(s.out.B)/2 {
 			// Reclaim the written front before growing.
 			k := copy(s.out.B, s.out.B[s.outOff:])
+			if s.state&stPongQueued != 0 {
+				s.x.pongEnd -= s.outOff
+			}
 			s.out.B, s.outOff = s.out.B[:k], 0
 		}
 		s.out = bufpool.Grow(s.out, n)
@@ -222,6 +248,9 @@ func (s *Session) flushLocked() {
 		return
 	}
 	s.notifyLocked()
+	if s.state&stPongQueued != 0 && s.outOff >= s.x.pongEnd {
+		s.state &^= stPongQueued // the queued pong is out: answer the next ping
+	}
 	if s.outOff < len(s.out.B) {
 		s.wantWriteLocked()
 		return
@@ -264,10 +293,23 @@ func (s *Session) notifyLocked() {
 
 // Flush returns once every frame sent before it has been handed to the kernel
 // (Ktor's flush), or when ctx ends. After the session has ended it returns
-// net.ErrClosed if something could not be written, nil otherwise.
+// net.ErrClosed if something could not be written, nil otherwise. Called from
+// an inline handler, which runs on the event loop that does the writing, it
+// writes what the kernel takes now and returns ErrWouldBlock if anything is
+// left.
 func (s *Session) Flush(ctx context.Context) error {
 	s.mu.Lock()
+	if s.out != nil && s.state&stWantWrite == 0 {
+		// Frames batched by a running Feed: write them now.
+		s.flushLocked()
+	}
 	target := s.written + uint64(s.backlogLocked())
+	if s.written < target && s.af.Load()&afInline != 0 {
+		// On the event loop the rest can only be written after the
+		// handler returns.
+		s.mu.Unlock()
+		return ErrWouldBlock
+	}
 	for s.written < target && s.state&stFinished == 0 {
 		ch := s.drainLocked()
 		s.mu.Unlock()
@@ -307,7 +349,12 @@ func (s *Session) drainOutgoing(ch chan Frame, done chan struct{}) {
 	for {
 		select {
 		case f := <-ch:
-			_ = s.Send(context.Background(), f)
+			// While a Close waits behind them, the frames of Outgoing
+			// still go out.
+			s.mu.Lock()
+			queued := s.state&stClosePending != 0
+			s.mu.Unlock()
+			_ = s.send(context.Background(), f, queued)
 		case <-done:
 			for {
 				select {

@@ -227,7 +227,7 @@ func fillBacklog(t *testing.T, s *session.Session, d *memDriver, n int) {
 // TestBackpressureWait: Send blocks while the backlog is over its limit and
 // returns once Writable drains it; a cancelled context stops the wait.
 func TestBackpressureWait(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{Backlog: 1024}, session.RoleServer)
+	s, d, _ := newEventSession(t, session.Config{Backlog: 1024, Dispatch: session.DispatchPool}, session.RoleServer)
 	fillBacklog(t, s, d, 2000)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -278,7 +278,7 @@ func TestBackpressureWait(t *testing.T) {
 // TestBackpressureWaitClosed: a Send waiting on the backlog returns
 // net.ErrClosed when the session ends.
 func TestBackpressureWaitClosed(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{Backlog: 10}, session.RoleServer)
+	s, d, _ := newEventSession(t, session.Config{Backlog: 10, Dispatch: session.DispatchPool}, session.RoleServer)
 	fillBacklog(t, s, d, 100)
 	sent := make(chan error, 1)
 	go func() { sent <- s.Send(context.Background(), session.Binary([]byte("x"))) }()
@@ -446,7 +446,7 @@ func TestConcurrentSenders(t *testing.T) {
 		t.Run(roleName(role), func(t *testing.T) {
 			d := newMemDriver()
 			d.chunk = 1500
-			cfg := session.Config{Backlog: 4096, Handler: session.NopHandler{}}
+			cfg := session.Config{Backlog: 4096, Handler: session.NopHandler{}, Dispatch: session.DispatchPool}
 			s := session.New(&cfg, role, d, nil)
 			s.Start()
 			stop := make(chan struct{})

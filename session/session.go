@@ -43,18 +43,20 @@ type Request struct {
 
 // session states and flags, guarded by mu.
 const (
-	stCloseSent  = 1 << iota // our close frame is queued or written
-	stCloseRecv              // the peer's close frame arrived
-	stFailed                 // we failed the connection: incoming data is skipped
-	stFinished               // Closed ran: the session is over
-	stTransport              // CloseTransport was requested
-	stAwaitPong              // a ping is out and its pong has not come
-	stPauseQ                 // reading paused: received messages wait for the application
-	stPauseOut               // reading paused: the outgoing backlog is over its limit
-	stCloseFlush             // close the transport once the backlog is written
-	stPongQueued             // a pong waits in the backlog; later pings need no new one
-	stWantWrite              // WantWrite was called and Writable has not come yet
-	stExtBusy                // extensions encoded a message since the last timer tick
+	stCloseSent    = 1 << iota // our close frame is queued or written
+	stCloseRecv                // the peer's close frame arrived
+	stFailed                   // we failed the connection: incoming data is skipped
+	stFinished                 // Closed ran: the session is over
+	stTransport                // CloseTransport was requested
+	stAwaitPong                // a ping is out and its pong has not come
+	stPauseQ                   // reading paused: received messages wait for the application
+	stPauseOut                 // reading paused: the outgoing backlog is over its limit
+	stCloseFlush               // close the transport once the backlog is written
+	stPongQueued               // a pong waits in the backlog; later pings need no new one
+	stWantWrite                // WantWrite was called and Writable has not come yet
+	stClosePending             // Close waits for frames queued in Outgoing before it
+	stFailPending              // a failure waits behind messages the application has not handled
+	stExtBusy                  // extensions encoded a message since the last timer tick
 )
 
 // atomic flags (Session.af).
@@ -67,10 +69,11 @@ const (
 
 // receive-side flags, touched only by the feeding goroutine.
 const (
-	rxInFrame = 1 << iota // a header was parsed; its payload is being read
-	rxDecode              // the open message carries extension bits: decode at its end
-	rxSkip                // failed or closed by the peer: data is skipped
-	rxLost                // the stream cannot be framed: everything is dropped
+	rxInFrame  = 1 << iota // a header was parsed; its payload is being read
+	rxDecode               // the open message carries extension bits: decode at its end
+	rxSkip                 // failed or closed by the peer: data is skipped
+	rxLost                 // the stream cannot be framed: everything is dropped
+	rxBadFrame             // the current frame is the one that failed: skip all of it
 )
 
 // Session is one WebSocket connection, either end (Ktor's WebSocketSession).
@@ -118,13 +121,15 @@ type Session struct {
 // extra holds what most sessions never need; it is allocated on first use,
 // under mu.
 type extra struct {
-	in     chan Frame    // Incoming, when asked for
-	outCh  chan Frame    // Outgoing, when asked for
-	done   chan struct{} // Done, when asked for
-	drain  chan struct{} // closed when the backlog makes progress
-	reason CloseReason
-	err    error
-	hasRsn bool
+	in      chan Frame    // Incoming, when asked for
+	outCh   chan Frame    // Outgoing, when asked for
+	sends   uint32        // frames the application sent, watched by awaitHandler
+	pongEnd int           // end of the queued pong in out, while stPongQueued
+	done    chan struct{} // Done, when asked for
+	drain   chan struct{} // closed when the backlog makes progress
+	reason  CloseReason
+	err     error
+	hasRsn  bool
 
 	rawQuery string
 	header   http.Header
@@ -147,6 +152,7 @@ const (
 	evMessage
 	evError
 	evClose
+	evFail // a failure queued behind the messages before it
 )
 
 type event struct {
@@ -197,7 +203,7 @@ func (s *Session) extra() *extra {
 // Start opens the session: it delivers the open event and arms the ping timer.
 func (s *Session) Start() {
 	s.mu.Lock()
-	if d := s.pingIntervalLocked(); d > 0 {
+	if d := s.pingIntervalLocked(); d > 0 && s.state&(stCloseSent|stClosePending|stFinished) == 0 {
 		s.drv.SetTimer(d)
 	}
 	s.mu.Unlock()
