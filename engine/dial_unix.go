@@ -33,6 +33,9 @@ func dialReactor(ctx context.Context, addr string, opts *DialOptions, req []byte
 	if opts.LocalAddr != nil {
 		laddr = opts.LocalAddr
 	}
+	if dl.srv.closed.Load() {
+		return nil, ErrServerClosed
+	}
 	network := "tcp"
 	fd, err := netpoll.Connect(network, addr, laddr)
 	if err != nil && !errors.Is(err, netpoll.ErrInProgress) {
@@ -60,6 +63,7 @@ func dialReactor(ctx context.Context, addr string, opts *DialOptions, req []byte
 // startDial registers a connecting client fd: writability means connected.
 func (l *loop) startDial(c *conn) {
 	if err := l.poll.Add(c.fd, netpoll.EventWrite|netpoll.EventRead); err != nil {
+		c.flags.Or(flagClosed) // so a later CloseTransport cannot touch the fd number
 		_ = netpoll.Close(c.fd)
 		c.dial.done <- dialResult{err: err}
 		return

@@ -69,6 +69,7 @@ type loop struct {
 	fire   func(t *timewheel.Timer)
 
 	mu       sync.Mutex
+	stopped  bool // the loop has ended: posted tasks are refused
 	tasks    []task
 	spare    []task
 	sleeping atomic.Bool
@@ -108,10 +109,32 @@ func newLoop(s *Server, lfd int) (*loop, error) {
 // post queues a task and wakes the loop if it sleeps.
 func (l *loop) post(t task) {
 	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		l.refuse(t)
+		return
+	}
 	l.tasks = append(l.tasks, t)
 	l.mu.Unlock()
 	if l.sleeping.Load() {
 		_ = l.poll.Wake()
+	}
+}
+
+// refuse ends a task posted to a loop that has stopped, so that nothing
+// waits for it and no fd leaks.
+func (l *loop) refuse(t task) {
+	switch t.kind {
+	case taskDial:
+		_ = netpoll.Close(t.c.fd)
+		t.c.flags.Or(flagClosed)
+		t.c.dial.done <- dialResult{err: ErrServerClosed}
+	case taskAdopt:
+		_ = netpoll.Close(t.fd)
+	case taskAdoptSession:
+		_ = netpoll.Close(t.c.fd)
+		t.c.flags.Or(flagClosed)
+		t.c.sess.Closed(ErrServerClosed)
 	}
 }
 
@@ -222,6 +245,14 @@ func (l *loop) stopAccept() {
 
 // shutdown closes every connection and the poller.
 func (l *loop) shutdown() {
+	l.mu.Lock()
+	l.stopped = true
+	pending := l.tasks
+	l.tasks = nil
+	l.mu.Unlock()
+	for _, t := range pending {
+		l.refuse(t)
+	}
 	l.stopAccept()
 	for _, c := range l.conns {
 		if c != nil {
@@ -236,6 +267,8 @@ func (l *loop) shutdown() {
 // the present (the wheel measures from its last Advance).
 func (l *loop) advance() {
 	if !l.fresh {
+		// Awake: tasks posted from here on need no wake-up.
+		l.sleeping.Store(false)
 		l.fresh = true
 		l.wheel.Advance(time.Now(), l.fire)
 	}
@@ -401,10 +434,14 @@ func (l *loop) upgrade(c *conn, p []byte) {
 
 // writable hands a writability event to the session.
 func (l *loop) writable(c *conn) {
+	// Let the session write first: if it still has a backlog it asks again,
+	// and the interest is then updated once instead of dropped and re-added.
 	c.flags.And(^flagWantWrite)
-	l.sync(c)
 	if c.sess != nil {
 		c.sess.Writable()
+	}
+	if c.open() {
+		l.sync(c)
 	}
 }
 
@@ -439,6 +476,12 @@ func (l *loop) sync(c *conn) {
 func (l *loop) timer(t *timewheel.Timer) {
 	c := (*conn)(unsafe.Pointer(t)) // the timer is conn's first field
 	if !c.open() {
+		return
+	}
+	if c.flags.Load()&flagTimerSet != 0 {
+		// The session re-armed its timer after this deadline was set and
+		// the loop has not applied it yet: this expiry is stale.
+		l.sync(c)
 		return
 	}
 	if c.sess == nil {

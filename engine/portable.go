@@ -20,14 +20,15 @@ const portableReadBuffer = 16 << 10
 // sockets, net.Pipe, systems without epoll or kqueue), with one goroutine per
 // connection that reads and feeds, and blocking writes.
 type pconn struct {
-	nc    net.Conn
-	sess  *session.Session
-	mu    sync.Mutex
-	cond  sync.Cond
-	pause bool
-	timer *time.Timer
-	once  sync.Once
-	wdl   time.Duration // write deadline: a peer that stops reading fails the write
+	nc     net.Conn
+	sess   *session.Session
+	mu     sync.Mutex
+	cond   sync.Cond
+	pause  bool
+	closed bool
+	timer  *time.Timer
+	once   sync.Once
+	wdl    time.Duration // write deadline: a peer that stops reading fails the write
 }
 
 // Write writes all of b, blocking; a peer that reads nothing for the write
@@ -74,6 +75,9 @@ func (p *pconn) SetTimer(d time.Duration) {
 func (p *pconn) CloseTransport() {
 	p.once.Do(func() {
 		_ = p.nc.Close()
+		p.mu.Lock()
+		p.closed = true // a paused reader must wake up and see the end
+		p.mu.Unlock()
 		p.cond.Broadcast()
 	})
 }
@@ -87,7 +91,7 @@ func (p *pconn) readLoop(pre []byte) {
 	var err error
 	for {
 		p.mu.Lock()
-		for p.pause {
+		for p.pause && !p.closed {
 			p.cond.Wait()
 		}
 		p.mu.Unlock()

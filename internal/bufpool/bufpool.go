@@ -3,9 +3,11 @@
 // once the pool is warm.
 //
 // A buffer obtained with Get belongs to the caller until it is given back with
-// Put. Every Put advances the buffer's generation, so a holder of a stale copy
-// can tell (Gen differs from what it saw at Get) and a second release of the
-// same buffer is harmless. All functions are safe for concurrent use.
+// Put, exactly once: a second Put would hand the same buffer to two later
+// Gets. Every Put advances the buffer's generation, so a holder of a stale
+// reference can tell (Gen differs from what it saw at Get); session.Frame
+// uses that to make its own double Release harmless. All functions are safe
+// for concurrent use.
 package bufpool
 
 import (
