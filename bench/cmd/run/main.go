@@ -1,0 +1,99 @@
+// Command run builds every echo server and cmd/wsbench, runs each benchmark
+// scenario against each library in one invocation, and writes the raw
+// results to bench/results/<stamp>/ and the report to docs/benchmarks.md.
+//
+// From the bench directory:
+//
+//	go run ./cmd/run                 # the full run, 10-20 minutes
+//	go run ./cmd/run -quick -docs -  # a two-minute smoke run, no report
+//	go run ./cmd/run -compare results/A/results.json results/B/results.json
+//
+// The server runs on CPU 0 with GOMAXPROCS=1 and wsbench on CPU 1
+// (taskset); see package internal/driver for what is measured and how.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/surgews/surge/bench/internal/driver"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var o driver.Options
+	fs.DurationVar(&o.Duration, "duration", 0, "measured time per echo/rate run and idle hold (0: 5s, -quick 1s)")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "traffic before measuring (0: 1s, -quick 300ms)")
+	fs.BoolVar(&o.Quick, "quick", false, "smoke run: connection counts ÷ 10, short durations (about two minutes)")
+	libs := fs.String("libs", "", "comma-separated libraries (default all: surge-inline,surge-pool,surge-goroutine,coder,gobwas,gorilla,gws,nbio)")
+	only := fs.String("only", "", "comma-separated substrings of scenario names to run (e.g. echo-10k-1k,idle)")
+	fs.Float64Var(&o.Rate, "rate", 0, "messages per second per connection in the rate scenario (0: 5)")
+	fs.StringVar(&o.ServerCPU, "server-cpu", "0", "taskset CPU list of the servers")
+	fs.StringVar(&o.ClientCPU, "client-cpu", "1", "taskset CPU list of wsbench")
+	fs.StringVar(&o.ResultsDir, "results", "", "results directory (default results/)")
+	fs.StringVar(&o.Docs, "docs", "", `report file (default ../docs/benchmarks.md; "-" for none)`)
+	fs.BoolVar(&o.Profile, "profile", false, "also CPU-profile surge-inline under the 10,000 × 1 KiB load")
+	render := fs.String("render", "", "only re-render the report from this results.json")
+	compare := fs.Bool("compare", false, "compare two results.json files given as arguments: old new")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *compare {
+		if fs.NArg() != 2 {
+			return errors.New("-compare needs two results.json paths: old new")
+		}
+		a, err := driver.Load(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		b, err := driver.Load(fs.Arg(1))
+		if err != nil {
+			return err
+		}
+		driver.Compare(os.Stdout, a, b)
+		return nil
+	}
+	if *render != "" {
+		r, err := driver.Load(*render)
+		if err != nil {
+			return err
+		}
+		docs := o.Docs
+		if docs == "" {
+			docs = "../docs/benchmarks.md"
+		}
+		return driver.Render(r, docs, dirOf(*render))
+	}
+	if *libs != "" {
+		o.Libs = strings.Split(*libs, ",")
+	}
+	if *only != "" {
+		o.Only = strings.Split(*only, ",")
+	}
+	o.Command = "go run ./cmd/run " + strings.Join(args, " ")
+	o.Log = os.Stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, err := driver.Execute(ctx, o)
+	return err
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return "."
+}

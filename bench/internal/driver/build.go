@@ -1,0 +1,35 @@
+package driver
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// binaries are the paths of the built programs.
+type binaries struct {
+	echoserver string
+	wsbench    string
+}
+
+// build compiles bench/cmd/echoserver (in the bench module) and
+// cmd/wsbench (in the main module, the parent of benchDir) into binDir.
+func build(benchDir, binDir string) (binaries, error) {
+	b := binaries{
+		echoserver: filepath.Join(binDir, "echoserver"),
+		wsbench:    filepath.Join(binDir, "wsbench"),
+	}
+	for _, s := range []struct{ dir, pkg, out string }{
+		{benchDir, "./cmd/echoserver", b.echoserver},
+		{filepath.Join(benchDir, ".."), "./cmd/wsbench", b.wsbench},
+	} {
+		cmd := exec.Command("go", "build", "-o", s.out, s.pkg)
+		cmd.Dir = s.dir
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return b, fmt.Errorf("driver: go build %s in %s: %w", s.pkg, s.dir, err)
+		}
+	}
+	return b, nil
+}

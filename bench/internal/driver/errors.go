@@ -1,0 +1,14 @@
+package driver
+
+import "errors"
+
+var (
+	// ErrServerStart is returned when an echo server does not print its
+	// address line in time or exits first.
+	ErrServerStart = errors.New("driver: echo server did not start")
+	// ErrWSBench is returned (wrapped with wsbench's stderr) when wsbench
+	// fails without a result.
+	ErrWSBench = errors.New("driver: wsbench failed")
+	// ErrNoRuns is returned by Render for a Run without results.
+	ErrNoRuns = errors.New("driver: run holds no results")
+)

@@ -1,0 +1,194 @@
+package driver
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/surgews/surge/bench/internal/stats"
+)
+
+// Schema names the layout of a saved Run; it changes when a field is
+// removed or changes meaning.
+const Schema = "surge-bench/v1"
+
+// SaturatedCores is the server CPU (in cores) above which a closed-loop run
+// counts as server-bound.
+const SaturatedCores = 0.9
+
+// Run is everything one invocation measured: saved as results.json, the
+// input of the report, and what two runs are compared by.
+type Run struct {
+	Schema    string     `json:"schema"`
+	Started   string     `json:"started"`
+	Finished  string     `json:"finished"`
+	Host      Host       `json:"host"`
+	Settings  Settings   `json:"settings"`
+	Scenarios []Scenario `json:"scenarios"`
+	Results   []Result   `json:"results"`
+	// Profile is the `go tool pprof -top` text of the surge-inline profile
+	// when Options.Profile was set.
+	Profile string `json:"profile,omitempty"`
+	// MaskBench is the raw `go test -bench` output of bench/mask_test.go.
+	MaskBench string `json:"mask_bench,omitempty"`
+}
+
+// Host describes the machine and toolchain.
+type Host struct {
+	CPU     string `json:"cpu"`
+	CPUs    int    `json:"cpus"`
+	Kernel  string `json:"kernel"`
+	Go      string `json:"go"`
+	LoadAvg string `json:"loadavg_at_start"`
+}
+
+// Settings are the options that shaped the numbers.
+type Settings struct {
+	Command   string  `json:"command"`
+	Duration  float64 `json:"duration_s"`
+	Warmup    float64 `json:"warmup_s"`
+	Quick     bool    `json:"quick"`
+	Pinned    bool    `json:"pinned"`
+	ServerCPU string  `json:"server_cpu"`
+	ClientCPU string  `json:"client_cpu"`
+}
+
+// Result is one library under one scenario.
+type Result struct {
+	Lib      string `json:"lib"`
+	Scenario string `json:"scenario"`
+	Kind     string `json:"kind"`
+	Conns    int    `json:"conns"`
+	Size     int    `json:"size"`
+	// ServerCmd and ClientCmd are the exact command lines run.
+	ServerCmd string `json:"server_cmd"`
+	ClientCmd string `json:"client_cmd"`
+	// Error is set when the run could not be done; the figures are then
+	// missing, not zero.
+	Error string `json:"error,omitempty"`
+
+	MessagesPerSec float64 `json:"messages_per_s"`
+	ServerCores    float64 `json:"server_cpu_cores"`
+	// PerCoreSecond is MessagesPerSec / ServerCores: the headline.
+	PerCoreSecond float64 `json:"messages_per_core_s"`
+	Saturated     bool    `json:"server_saturated"`
+	P50           int64   `json:"p50_us"`
+	P99           int64   `json:"p99_us"`
+	ErrorTotal    int64   `json:"error_total"`
+
+	// AllocsPerMsg and AllocBytesPerMsg come from the server's snapshots
+	// in steady state (stats.Window); AllocsMeasured says they exist.
+	AllocsMeasured   bool    `json:"allocs_measured"`
+	AllocsPerMsg     float64 `json:"allocs_per_msg"`
+	AllocBytesPerMsg float64 `json:"alloc_bytes_per_msg"`
+
+	Opened            int64   `json:"opened"`
+	Alive             int64   `json:"alive,omitempty"`
+	ConnectRate       float64 `json:"connect_rate"` // upgrades per second
+	RSSPerConn        float64 `json:"rss_per_conn,omitempty"`
+	HeapPerConn       float64 `json:"heap_per_conn,omitempty"`
+	StackPerConn      float64 `json:"stack_per_conn,omitempty"`
+	GoroutinesPerConn float64 `json:"goroutines_per_conn,omitempty"`
+
+	Snapshots []stats.Snapshot `json:"snapshots"`
+	// WSBench is wsbench's own --json result, untouched.
+	WSBench json.RawMessage `json:"wsbench,omitempty"`
+}
+
+// Save writes r as indented JSON to path, creating its directory.
+func (r *Run) Save(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// Load reads a Run saved by Save.
+func Load(path string) (*Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("driver: %s: %w", path, err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("driver: %s: schema %q, want %q", path, r.Schema, Schema)
+	}
+	return &r, nil
+}
+
+// Find returns the result of lib under scenario, or nil.
+func (r *Run) Find(lib, scenario string) *Result {
+	for i := range r.Results {
+		if r.Results[i].Lib == lib && r.Results[i].Scenario == scenario {
+			return &r.Results[i]
+		}
+	}
+	return nil
+}
+
+// wsbenchResult is the part of wsbench's --json output (schema wsbench/v1,
+// docs/wsbench.md) the driver reads.
+type wsbenchResult struct {
+	Schema      string  `json:"schema"`
+	Seconds     float64 `json:"duration_s"`
+	Connections struct {
+		Opened int64   `json:"opened"`
+		Rate   float64 `json:"connect_rate"`
+		Alive  int64   `json:"alive"`
+	} `json:"connections"`
+	Throughput struct {
+		MessagesPerSec float64 `json:"messages_per_s"`
+	} `json:"throughput"`
+	Latency struct {
+		P50 int64 `json:"p50_us"`
+		P99 int64 `json:"p99_us"`
+	} `json:"latency"`
+	ErrorTotal int64 `json:"error_total"`
+	Server     *struct {
+		CPUSeconds   float64 `json:"cpu_s"`
+		CPUCores     float64 `json:"cpu_cores"`
+		BytesPerConn float64 `json:"bytes_per_conn"`
+	} `json:"server"`
+}
+
+// fill derives r's figures from wsbench's result and the server snapshots.
+func (r *Result) fill(w *wsbenchResult, sc Scenario, idleBase, idleFull *stats.Snapshot, skip float64) {
+	r.MessagesPerSec = w.Throughput.MessagesPerSec
+	r.P50, r.P99 = w.Latency.P50, w.Latency.P99
+	r.ErrorTotal = w.ErrorTotal
+	r.Opened = w.Connections.Opened
+	r.Alive = w.Connections.Alive
+	r.ConnectRate = w.Connections.Rate
+	if w.Server != nil {
+		r.ServerCores = w.Server.CPUCores
+		if r.ServerCores > 0 && r.MessagesPerSec > 0 {
+			r.PerCoreSecond = r.MessagesPerSec / r.ServerCores
+		}
+		r.Saturated = r.ServerCores >= SaturatedCores
+		if sc.Kind == KindIdle {
+			r.RSSPerConn = w.Server.BytesPerConn
+		}
+	}
+	if sc.Kind != KindIdle {
+		a, b, ok := stats.Window(r.Snapshots, int64(sc.Conns), secondsDur(skip))
+		if ok {
+			r.AllocsMeasured = true
+			r.AllocsPerMsg = stats.AllocsPerMessage(a, b)
+			r.AllocBytesPerMsg = stats.BytesPerMessage(a, b)
+		}
+	}
+	if idleBase != nil && idleFull != nil && idleFull.Conns > 0 {
+		n := float64(idleFull.Conns)
+		r.HeapPerConn = (float64(idleFull.HeapInuse) - float64(idleBase.HeapInuse)) / n
+		r.StackPerConn = (float64(idleFull.StackInuse) - float64(idleBase.StackInuse)) / n
+		r.GoroutinesPerConn = float64(idleFull.Goroutines-idleBase.Goroutines) / n
+	}
+}

@@ -1,0 +1,308 @@
+package driver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/surgews/surge/bench/internal/servers"
+	"github.com/surgews/surge/bench/internal/stats"
+)
+
+// snapshotEvery is how often the server is asked for a snapshot during a
+// run: often enough for a steady window in a one-second quick run, rarely
+// enough that the (stop-the-world) ReadMemStats costs nothing measurable.
+const snapshotEvery = 250 * time.Millisecond
+
+// Execute builds the binaries, runs every scenario of o against every
+// library (libraries inner, so the peers of one scenario run minutes apart
+// at most), saves the Run under ResultsDir/<stamp>/results.json with its
+// charts, and writes the report to Docs. It returns the Run even when some
+// results carry an Error.
+func Execute(ctx context.Context, o Options) (*Run, error) {
+	if o.BenchDir == "" {
+		o.BenchDir = "."
+	}
+	benchDir, err := filepath.Abs(o.BenchDir)
+	if err != nil {
+		return nil, err
+	}
+	if o.BinDir == "" {
+		d, err := os.MkdirTemp("", "surge-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		o.BinDir = d
+	}
+	if o.ResultsDir == "" {
+		o.ResultsDir = filepath.Join(benchDir, "results")
+	}
+	if o.Docs == "" {
+		o.Docs = filepath.Join(benchDir, "..", "docs", "benchmarks.md")
+	}
+	libs := o.Libs
+	if libs == nil {
+		libs = servers.Names()
+	}
+	for _, l := range libs {
+		if !slices.Contains(servers.Names(), l) {
+			return nil, fmt.Errorf("%w: %q (have %v)", servers.ErrUnknownLib, l, servers.Names())
+		}
+	}
+	pinned := canPin()
+	scpu, ccpu := "", ""
+	if pinned {
+		scpu, ccpu = or(o.ServerCPU, "0"), or(o.ClientCPU, "1")
+	}
+	o.logf("building echoserver and wsbench")
+	bins, err := build(benchDir, o.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	stamp := start.UTC().Format("20060102-150405")
+	if o.Quick {
+		stamp += "-quick"
+	}
+	outDir := filepath.Join(o.ResultsDir, stamp)
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, err
+	}
+	run := &Run{
+		Schema:  Schema,
+		Started: start.UTC().Format(time.RFC3339),
+		Host:    hostInfo(),
+		Settings: Settings{
+			Command: o.Command, Duration: o.duration().Seconds(), Warmup: o.warmup().Seconds(),
+			Quick: o.Quick, Pinned: pinned, ServerCPU: scpu, ClientCPU: ccpu,
+		},
+	}
+	for _, sc := range Plan(o) {
+		if !selected(sc.Name, o.Only) {
+			continue
+		}
+		run.Scenarios = append(run.Scenarios, sc)
+	}
+	total := len(run.Scenarios) * len(libs)
+	k := 0
+	for _, sc := range run.Scenarios {
+		for _, lib := range libs {
+			if ctx.Err() != nil {
+				break
+			}
+			k++
+			r := runOne(ctx, bins, o, sc, lib, scpu, ccpu, outDir, "")
+			o.logf("[%d/%d] %s", k, total, r.summary())
+			run.Results = append(run.Results, r)
+			time.Sleep(500 * time.Millisecond) // let the kernel reap the last run's sockets
+		}
+	}
+	if o.Profile && ctx.Err() == nil {
+		run.Profile = profileSurge(ctx, bins, o, scpu, ccpu, outDir)
+	}
+	if ctx.Err() == nil {
+		o.logf("masking micro-benchmarks")
+		run.MaskBench = maskBench(ctx, benchDir, scpu, o.Quick)
+	}
+	run.Finished = time.Now().UTC().Format(time.RFC3339)
+	if err := run.Save(filepath.Join(outDir, "results.json")); err != nil {
+		return run, err
+	}
+	if o.Docs != "-" {
+		if err := Render(run, o.Docs, outDir); err != nil {
+			return run, err
+		}
+		o.logf("wrote %s and %s", o.Docs, outDir)
+	}
+	return run, ctx.Err()
+}
+
+// runOne runs lib under sc on a fresh server process.
+func runOne(ctx context.Context, bins binaries, o Options, sc Scenario, lib, scpu, ccpu, outDir, profile string) Result {
+	r := Result{Lib: lib, Scenario: sc.Name, Kind: sc.Kind, Conns: sc.Conns, Size: sc.Size}
+	statsPath := filepath.Join(o.BinDir, lib+"-"+sc.Name+".stats")
+	p, err := startServer(bins.echoserver, lib, scpu, statsPath, profile)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	defer p.stop()
+	r.ServerCmd = p.line
+
+	var base, full *stats.Snapshot
+	if sc.Kind == KindIdle {
+		s, err := stats.Request(p.pid, statsPath, true, 20*time.Second)
+		if err != nil {
+			r.Error = err.Error()
+			return r
+		}
+		base = &s
+	}
+	args := []string{bins.wsbench, modeOf(sc), "ws://" + p.addr + "/",
+		"--conns", strconv.Itoa(sc.Conns),
+		"--size", strconv.Itoa(sc.Size),
+		"--duration", o.duration().String(),
+		"--server-pid", strconv.Itoa(p.pid),
+		"--timeout", "30s",
+		"--json", "--quiet",
+	}
+	if sc.Kind != KindIdle {
+		args = append(args, "--warmup", o.warmup().String(), "--depth", "1")
+	}
+	if sc.Kind == KindRate {
+		args = append(args, "--rate", strconv.FormatFloat(sc.Rate, 'g', -1, 64))
+	}
+	if ccpu != "" {
+		args = append([]string{"taskset", "-c", ccpu}, args...)
+	}
+	r.ClientCmd = strings.Join(args, " ")
+
+	wctx, cancel := context.WithTimeout(ctx, o.warmup()+o.duration()+3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(wctx, args[0], args[1:]...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tick := time.NewTicker(snapshotEvery)
+	defer tick.Stop()
+	var werr error
+wait:
+	for {
+		select {
+		case werr = <-done:
+			break wait
+		case <-tick.C:
+			_ = syscall.Kill(p.pid, syscall.SIGUSR1)
+			if sc.Kind == KindIdle && full == nil {
+				full = idleReading(p.pid, statsPath, int64(sc.Conns))
+			}
+		}
+	}
+	_, _ = stats.Request(p.pid, statsPath, false, 5*time.Second)
+	r.Snapshots, _ = stats.ReadFile(statsPath)
+
+	// wsbench exits 3 when the run finished but counted errors: the result
+	// is still on stdout and the errors are in it.
+	var ee *exec.ExitError
+	if werr != nil && !(errors.As(werr, &ee) && ee.ExitCode() == 3) {
+		r.Error = fmt.Sprintf("%v: %v: %s", ErrWSBench, werr, lastLines(stderr.String(), 5))
+		return r
+	}
+	var w wsbenchResult
+	if err := json.Unmarshal(stdout.Bytes(), &w); err != nil {
+		r.Error = fmt.Sprintf("%v: bad JSON: %v: %s", ErrWSBench, err, lastLines(stderr.String(), 5))
+		return r
+	}
+	r.WSBench = json.RawMessage(bytes.TrimSpace(stdout.Bytes()))
+	r.fill(&w, sc, base, full, o.warmup().Seconds())
+	if sc.Kind == KindIdle && full == nil {
+		r.Error = fmt.Sprintf("server never held all %d connections at once (opened %d)", sc.Conns, r.Opened)
+	}
+	return r
+}
+
+// idleReading returns a post-GC snapshot once the server holds want
+// sessions, or nil while it does not yet.
+func idleReading(pid int, path string, want int64) *stats.Snapshot {
+	ss, err := stats.ReadFile(path)
+	if err != nil || len(ss) == 0 || ss[len(ss)-1].Conns != want {
+		return nil
+	}
+	s, err := stats.Request(pid, path, true, 10*time.Second)
+	if err != nil || s.Conns != want {
+		return nil
+	}
+	return &s
+}
+
+// profileSurge runs surge-inline under the 10,000 × 1 KiB echo load with a
+// CPU profile and returns the top of `go tool pprof -top`.
+func profileSurge(ctx context.Context, bins binaries, o Options, scpu, ccpu, outDir string) string {
+	var sc Scenario
+	for _, s := range Plan(Options{Quick: o.Quick, Rate: o.Rate}) {
+		if s.Kind == KindEcho && s.Size == 1024 && s.Conns >= sc.Conns {
+			sc = s
+		}
+	}
+	prof := filepath.Join(outDir, "surge-inline.cpu.pprof")
+	r := runOne(ctx, bins, o, sc, "surge-inline", scpu, ccpu, outDir, prof)
+	o.logf("[profile] %s", r.summary())
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=45", bins.echoserver, prof).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("pprof failed: %v\n%s", err, out)
+	}
+	txt := string(out)
+	_ = os.WriteFile(filepath.Join(outDir, "surge-inline.cpu.txt"), out, 0o644)
+	return txt
+}
+
+func modeOf(sc Scenario) string {
+	if sc.Kind == KindIdle {
+		return "idle"
+	}
+	return "echo"
+}
+
+func (r *Result) summary() string {
+	s := fmt.Sprintf("%-16s %-16s", r.Lib, r.Scenario)
+	if r.Error != "" {
+		return s + " ERROR " + r.Error
+	}
+	if r.Kind == KindIdle {
+		return s + fmt.Sprintf(" opened %d alive %d, %.0f upgrades/s, RSS %.0f B/conn, heap %.0f B/conn, stack %.0f B/conn, %.2f goroutines/conn",
+			r.Opened, r.Alive, r.ConnectRate, r.RSSPerConn, r.HeapPerConn, r.StackPerConn, r.GoroutinesPerConn)
+	}
+	return s + fmt.Sprintf(" %9.0f msg/s, server %.2f cores, %9.0f msg/core-s, p50 %d µs p99 %d µs, %.3f allocs/msg, errors %d",
+		r.MessagesPerSec, r.ServerCores, r.PerCoreSecond, r.P50, r.P99, r.AllocsPerMsg, r.ErrorTotal)
+}
+
+func (o Options) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format+"\n", args...)
+	}
+}
+
+func selected(name string, only []string) bool {
+	if len(only) == 0 {
+		return true
+	}
+	for _, s := range only {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+func secondsDur(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -1,0 +1,92 @@
+package driver
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// serverProc is a running echoserver.
+type serverProc struct {
+	cmd   *exec.Cmd
+	pid   int
+	addr  string
+	stats string // snapshot file
+	line  string // the command line, for the report
+	exit  chan error
+}
+
+// startServer starts bin for lib with GOMAXPROCS=1, pinned to cpu when cpu
+// is not "", and waits for its address line.
+func startServer(bin, lib, cpu, statsPath, profile string) (*serverProc, error) {
+	args := []string{bin, "-lib", lib, "-addr", "127.0.0.1:0", "-stats", statsPath}
+	if profile != "" {
+		args = append(args, "-cpuprofile", profile)
+	}
+	if cpu != "" {
+		args = append([]string{"taskset", "-c", cpu}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &serverProc{cmd: cmd, stats: statsPath, exit: make(chan error, 1),
+		line: "GOMAXPROCS=1 " + strings.Join(args, " ")}
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "echoserver ") {
+				select {
+				case lines <- sc.Text():
+				default:
+				}
+			}
+		}
+	}()
+	go func() { p.exit <- cmd.Wait() }()
+	select {
+	case l := <-lines:
+		for _, f := range strings.Fields(l) {
+			if v, ok := strings.CutPrefix(f, "pid="); ok {
+				p.pid, _ = strconv.Atoi(v)
+			}
+			if v, ok := strings.CutPrefix(f, "addr="); ok {
+				p.addr = v
+			}
+		}
+		if p.pid == 0 || p.addr == "" {
+			p.stop()
+			return nil, fmt.Errorf("%w: bad line %q", ErrServerStart, l)
+		}
+		return p, nil
+	case err := <-p.exit:
+		return nil, fmt.Errorf("%w: %s exited: %v", ErrServerStart, lib, err)
+	case <-time.After(15 * time.Second):
+		p.stop()
+		return nil, fmt.Errorf("%w: %s: no address line in 15 s", ErrServerStart, lib)
+	}
+}
+
+// stop ends the server with SIGTERM (so a CPU profile is written), then
+// SIGKILL if it lingers.
+func (p *serverProc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exit:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exit
+	}
+}
