@@ -66,7 +66,10 @@ type loop struct {
 	exts   []session.Extension // extensions negotiated by the current upgrade
 	handle func(fd int, ev netpoll.Event)
 	fresh  bool // the wheel was advanced since the last wake-up
-	fire   func(t *timewheel.Timer)
+	// handoff: some session of this loop hands messages to other goroutines
+	// (pool or channel style), so the loop yields before it blocks.
+	handoff bool
+	fire    func(t *timewheel.Timer)
 
 	mu       sync.Mutex
 	stopped  bool // the loop has ended: posted tasks are refused
@@ -142,7 +145,7 @@ func (l *loop) run() {
 	defer l.srv.wg.Done()
 	for {
 		next := l.wheel.Advance(time.Now(), l.fire)
-		if next != 0 {
+		if next != 0 && l.handoff {
 			// Poll before sleeping: under load there are events and the
 			// loop never blocks.
 			l.fresh = false
@@ -356,6 +359,13 @@ func (l *loop) add(fd int, remote netip.AddrPort, pre []byte) {
 	}
 }
 
+// noteHandoff records that a session of this loop dispatches off the loop.
+func (l *loop) noteHandoff(cfg *session.Config) {
+	if cfg.Handler == nil || cfg.Dispatch != session.DispatchInline {
+		l.handoff = true
+	}
+}
+
 // register puts c in the loop's table.
 func (l *loop) register(c *conn) {
 	for c.fd >= len(l.conns) {
@@ -419,6 +429,7 @@ func (l *loop) upgrade(c *conn, p []byte) {
 	l.wheel.Stop(&c.timer)
 	s := session.New(&rt.cfg, session.RoleServer, c, req)
 	c.sess = s
+	l.noteHandoff(&rt.cfg)
 	if rt.fn != nil {
 		go s.Run(rt.fn)
 	}
