@@ -15,6 +15,7 @@ type options struct {
 	url  string
 
 	conns       int
+	cpuProfile  string // write a CPU profile of wsbench itself here
 	size        int
 	duration    time.Duration
 	durationSet bool // --duration given explicitly (matters with --messages)
@@ -81,6 +82,7 @@ func newFlagSet(mode string, o *options, worker bool, out io.Writer) *flag.FlagS
 	fs.BoolVar(&o.jsonOut, "json", o.jsonOut, "print the result as JSON (schema: docs/wsbench.md) instead of the table")
 	fs.StringVar(&o.htmlFile, "html", o.htmlFile, "write a self-contained HTML report with charts to this file")
 	fs.BoolVar(&o.quiet, "quiet", o.quiet, "no progress line")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", o.cpuProfile, "write a CPU profile of wsbench itself to this file (go tool pprof)")
 	if worker {
 		fs.IntVar(&o.workerOffset, "worker-offset", 0, "first connection index of this worker")
 		fs.IntVar(&o.workerTotal, "worker-total", 0, "connections of the whole run")
