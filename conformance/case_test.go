@@ -24,6 +24,9 @@ type tcase struct {
 	limit int64
 	// deflate negotiates permessage-deflate (package deflate) for the case.
 	deflate bool
+	// pmd, with deflate, negotiates the parameters of a section 13 case
+	// with surge configured by pmdConfig, and the peer keeps context.
+	pmd *pmdParams
 	// only restricts the case to "server" or "client" suites.
 	only string
 	// known maps a suite name, or "*" for all, to the reason a failure of

@@ -11,7 +11,7 @@ import (
 // of growing size over permessage-deflate, RFC 7692; 100 messages per case
 // instead of 1000) and surge's own checks of the extension's framing rules.
 // Section 13 (the other parameter combinations: context takeover, window
-// bits) is not covered.
+// bits) is in cases_pmd_test.go.
 func deflateCases() []tcase {
 	var out []tcase
 	sizes := []int{16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536, 131072}

@@ -6,6 +6,6 @@ import "slices"
 func allCases() []tcase {
 	return slices.Concat(
 		framingCases(), pingCases(), rsvCases(), opcodeCases(),
-		fragmentCases(), utf8Cases(), closeCases(), limitCases(), deflateCases(), surgeCases(),
+		fragmentCases(), utf8Cases(), closeCases(), limitCases(), deflateCases(), pmdCases(), surgeCases(),
 	)
 }

@@ -18,8 +18,9 @@ import (
 )
 
 // scriptedAccept accepts one connection on ln and performs the server side
-// of the opening handshake by hand.
-func scriptedAccept(ln net.Listener, pmd bool) (net.Conn, *bufio.Reader, error) {
+// of the opening handshake by hand. pmdResp is the permessage-deflate
+// answer, "" for none.
+func scriptedAccept(ln net.Listener, pmdResp string) (net.Conn, *bufio.Reader, error) {
 	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(readTimeout))
 	nc, err := ln.Accept()
 	if err != nil {
@@ -40,12 +41,19 @@ func scriptedAccept(ln net.Listener, pmd bool) (net.Conn, *bufio.Reader, error) 
 	}
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Accept: " + acceptKey(key) + "\r\n"
-	if pmd {
-		if !strings.HasPrefix(req.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+	if pmdResp != "" {
+		offer := req.Header.Get("Sec-WebSocket-Extensions")
+		if !strings.HasPrefix(offer, "permessage-deflate") {
 			nc.Close()
-			return nil, nil, fmt.Errorf("the client offered %q, want permessage-deflate", req.Header.Get("Sec-WebSocket-Extensions"))
+			return nil, nil, fmt.Errorf("the client offered %q, want permessage-deflate", offer)
 		}
-		resp += "Sec-WebSocket-Extensions: " + pmdResponse + "\r\n"
+		// A server may limit the client's window only if the offer allows
+		// it (RFC 7692 §7.1.2.2).
+		if strings.Contains(pmdResp, "client_max_window_bits") && !strings.Contains(offer, "client_max_window_bits") {
+			nc.Close()
+			return nil, nil, fmt.Errorf("the client offered %q, without client_max_window_bits", offer)
+		}
+		resp += "Sec-WebSocket-Extensions: " + pmdResp + "\r\n"
 	}
 	resp += "\r\n"
 	if _, err := nc.Write([]byte(resp)); err != nil {
@@ -80,13 +88,22 @@ func TestClient(t *testing.T) {
 			defer cancel()
 			cfg := &session.Config{CloseTimeout: suiteCloseTimeout, MaxMessageSize: tc.limit}
 			opts := &engine.DialOptions{Dialer: d, Session: cfg}
-			if tc.deflate {
+			if tc.pmd != nil {
+				opts.Extensions = []session.ExtensionFactory{deflate.New(pmdConfig)}
+			} else if tc.deflate {
 				opts.Extensions = []session.ExtensionFactory{deflate.New(deflate.Config{Threshold: -1})}
 			}
 			s, err := engine.Dial(ctx, "ws://"+ln.Addr().String()+"/echo", opts)
 			ch <- dialed{s, err}
 		}()
-		nc, br, aerr := scriptedAccept(ln, tc.deflate)
+		pmdResp := ""
+		switch {
+		case tc.pmd != nil:
+			pmdResp = tc.pmd.resp
+		case tc.deflate:
+			pmdResp = pmdResponse
+		}
+		nc, br, aerr := scriptedAccept(ln, pmdResp)
 		r := <-ch
 		if aerr != nil || r.err != nil {
 			if nc != nil {
@@ -101,6 +118,9 @@ func TestClient(t *testing.T) {
 		go echoLoop(c)
 		p := newPeer(nc, br, false, chop, tc.fullChop)
 		p.deflate = tc.deflate
+		if tc.pmd != nil {
+			p.pmd = newPMDState(tc.pmd, false)
+		}
 		finish := func() error {
 			if !waitDone(c.Done(), readTimeout) {
 				c.Terminate()

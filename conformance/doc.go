@@ -2,7 +2,9 @@
 // on the case catalogue of the Autobahn TestSuite: framing (section 1),
 // ping/pong (2), reserved bits (3), opcodes (4), fragmentation (5), UTF-8
 // handling with fail-fast (6), close handling (7), limits and performance at
-// reduced sizes (9) and miscellaneous (10), plus surge-specific cases (S.x)
+// reduced sizes (9), miscellaneous (10) and permessage-deflate (RFC 7692:
+// messages of growing size (12) and the parameter combinations of context
+// takeover and window bits (13)), plus surge-specific cases (S.x)
 // for the rules Autobahn does not reach, such as the mask bit direction
 // (RFC 6455 §5.1), 64-bit length overflow (§5.2) and message size limits.
 //

@@ -2,5 +2,5 @@
 
 package conformance_test
 
-// raceEnabled shrinks the section 9 and 12 cases under the race detector.
+// raceEnabled shrinks the section 9, 12 and 13 cases under the race detector.
 const raceEnabled = false

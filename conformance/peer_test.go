@@ -29,6 +29,12 @@ type peer struct {
 	// deflate says permessage-deflate was negotiated: RSV1 may start a
 	// data message, whose payload is then compressed (RFC 7692 §6).
 	deflate bool
+	// pmd, when set, is the coder of a section 13 case (context takeover,
+	// window bits); otherwise each message is coded on its own.
+	pmd *pmdState
+	// lastRsv is the RSV bits of the first frame of the last message
+	// readMessage returned.
+	lastRsv byte
 
 	writes  chan []byte   // queued by send, written in order by writer
 	flushed chan struct{} // a token per queued write, taken by flush
@@ -126,7 +132,9 @@ type wframe struct {
 
 // encode returns the wire bytes of f as this peer sends it.
 func (p *peer) encode(f wframe) []byte {
-	if f.compress {
+	if f.compress && p.pmd != nil {
+		f.payload, f.rsv = p.pmd.compress(f.payload), f.rsv|frame.Rsv1
+	} else if f.compress {
 		f.payload, f.rsv = compress(f.payload), f.rsv|frame.Rsv1
 	}
 	h := frame.Header{Fin: f.fin, Rsv: f.rsv, Op: f.op, Length: int64(len(f.payload))}
@@ -206,8 +214,13 @@ func describe(h frame.Header, pl []byte) string {
 // fragment what it sends, §5.4). A control frame first is returned as is.
 func (p *peer) readMessage(d time.Duration) (frame.Header, []byte, error) {
 	h, pl, err := p.readJoined(d)
+	p.lastRsv = h.Rsv
 	if err == nil && h.Rsv&frame.Rsv1 != 0 {
-		pl, err = inflate(pl)
+		if p.pmd != nil {
+			pl, err = p.pmd.inflate(pl)
+		} else {
+			pl, err = inflate(pl)
+		}
 	}
 	return h, pl, err
 }

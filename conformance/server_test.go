@@ -50,6 +50,9 @@ type echoServers struct {
 type serverKey struct {
 	limit   int64
 	deflate bool
+	// takeover configures deflate with pmdConfig (section 13) instead of
+	// the no-context-takeover default of section 12.
+	takeover bool
 }
 
 func (e *echoServers) get(t *testing.T, k serverKey) (*engine.Server, error) {
@@ -59,7 +62,9 @@ func (e *echoServers) get(t *testing.T, k serverKey) (*engine.Server, error) {
 		return s, nil
 	}
 	cfg := engine.Config{Loops: 2, CloseTimeout: suiteCloseTimeout, MaxMessageSize: k.limit}
-	if k.deflate {
+	if k.takeover {
+		cfg.Extensions = []session.ExtensionFactory{deflate.New(pmdConfig)}
+	} else if k.deflate {
 		// Threshold -1: compress every message, so every echo is inflated.
 		cfg.Extensions = []session.ExtensionFactory{deflate.New(deflate.Config{Threshold: -1})}
 	}
@@ -101,7 +106,9 @@ const clientKey = "dGhlIHNhbXBsZSBub25jZQ=="
 
 // rawUpgrade opens a TCP connection to addr and performs the opening
 // handshake by hand.
-func rawUpgrade(addr string, pmd bool) (net.Conn, *bufio.Reader, error) {
+// pp, when set, is a section 13 case: its offer is sent and surge's answer
+// must match.
+func rawUpgrade(addr string, pmd bool, pp *pmdParams) (net.Conn, *bufio.Reader, error) {
 	nc, err := net.DialTimeout("tcp", addr, readTimeout)
 	if err != nil {
 		return nil, nil, err
@@ -109,7 +116,9 @@ func rawUpgrade(addr string, pmd bool) (net.Conn, *bufio.Reader, error) {
 	_ = nc.SetDeadline(time.Now().Add(readTimeout))
 	req := "GET /echo HTTP/1.1\r\nHost: conformance.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: " + clientKey + "\r\nSec-WebSocket-Version: 13\r\n"
-	if pmd {
+	if pp != nil {
+		req += "Sec-WebSocket-Extensions: " + pp.offer + "\r\n"
+	} else if pmd {
 		req += "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n"
 	}
 	req += "\r\n"
@@ -132,7 +141,12 @@ func rawUpgrade(addr string, pmd bool) (net.Conn, *bufio.Reader, error) {
 		nc.Close()
 		return nil, nil, fmt.Errorf("Sec-WebSocket-Accept %q", got)
 	}
-	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); pmd != strings.HasPrefix(ext, "permessage-deflate") ||
+	if pp != nil {
+		if err := checkPMDResponse(resp.Header.Get("Sec-WebSocket-Extensions"), pp.want); err != nil {
+			nc.Close()
+			return nil, nil, err
+		}
+	} else if ext := resp.Header.Get("Sec-WebSocket-Extensions"); pmd != strings.HasPrefix(ext, "permessage-deflate") ||
 		pmd && (!strings.Contains(ext, "server_no_context_takeover") || !strings.Contains(ext, "client_no_context_takeover")) {
 		nc.Close()
 		return nil, nil, fmt.Errorf("Sec-WebSocket-Extensions %q, want %q", ext, pmdResponse)
@@ -150,16 +164,19 @@ func TestServer(t *testing.T) {
 			e := &echoServers{mode: mode}
 			t.Cleanup(e.close)
 			runSuite(t, "server/"+mode, "server", cases, func(t *testing.T, tc *tcase, chop int) (*peer, func() error, error) {
-				srv, err := e.get(t, serverKey{tc.limit, tc.deflate})
+				srv, err := e.get(t, serverKey{tc.limit, tc.deflate, tc.pmd != nil})
 				if err != nil {
 					return nil, nil, err
 				}
-				nc, br, err := rawUpgrade(srv.Addr().String(), tc.deflate)
+				nc, br, err := rawUpgrade(srv.Addr().String(), tc.deflate, tc.pmd)
 				if err != nil {
 					return nil, nil, err
 				}
 				p := newPeer(nc, br, true, chop, tc.fullChop)
 				p.deflate = tc.deflate
+				if tc.pmd != nil {
+					p.pmd = newPMDState(tc.pmd, true)
+				}
 				return p, func() error { return nil }, nil
 			})
 		})
