@@ -158,6 +158,12 @@ func (s *Session) pop() (ev event, ok bool) {
 	ev = q.q[q.qh]
 	q.q[q.qh] = event{}
 	q.qh++
+	if q.qh >= 32 && q.qh > len(q.q)/2 {
+		// A queue that never drains would otherwise grow behind its head.
+		n := copy(q.q, q.q[q.qh:])
+		clear(q.q[n:])
+		q.q, q.qh = q.q[:n], 0
+	}
 	if q.len() < s.cfg.queueLimit()/2 {
 		s.resumeLocked(stPauseQ)
 	}
@@ -355,8 +361,15 @@ func (p *Pool) work() {
 		s := p.q[p.qh]
 		p.q[p.qh] = nil
 		p.qh++
-		if p.qh == len(p.q) {
+		switch {
+		case p.qh == len(p.q):
 			p.q, p.qh = p.q[:0], 0
+		case p.qh >= 64 && p.qh > len(p.q)/2:
+			// A queue that never drains would otherwise grow (and
+			// reallocate) forever behind its head.
+			n := copy(p.q, p.q[p.qh:])
+			clear(p.q[n:])
+			p.q, p.qh = p.q[:n], 0
 		}
 		p.mu.Unlock()
 		if s.runQueued() {
