@@ -28,9 +28,9 @@ var (
 	ErrProtocolNotOffered = handshake.ErrProtocolNotOffered
 	// ErrMalformedResponse: the server's answer is not a valid HTTP response.
 	ErrMalformedResponse = handshake.ErrMalformedResponse
-	// ErrResponseUpgrade: the answer lacks "Upgrade: websocket" (or
-	// "Connection: Upgrade", see ErrResponseConnection).
-	ErrResponseUpgrade    = handshake.ErrResponseUpgrade
+	// ErrResponseUpgrade: the answer lacks "Upgrade: websocket".
+	ErrResponseUpgrade = handshake.ErrResponseUpgrade
+	// ErrResponseConnection: the answer lacks "Connection: Upgrade".
 	ErrResponseConnection = handshake.ErrResponseConnection
 	// ErrExtensionNotOffered: the server answered with an extension the
 	// client did not offer, or refused by the client's factory.
