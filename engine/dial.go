@@ -8,11 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/gobwas/httphead"
 	"github.com/surgews/surge/internal/handshake"
 	"github.com/surgews/surge/session"
 )
@@ -34,7 +32,7 @@ var (
 	ErrResponseConnection = handshake.ErrResponseConnection
 	// ErrExtensionNotOffered: the server answered with an extension the
 	// client did not offer, or refused by the client's factory.
-	ErrExtensionNotOffered = errors.New("engine: server accepted an extension that was not offered")
+	ErrExtensionNotOffered = session.ErrExtensionNotOffered
 	// ErrBadScheme: the URL is not ws:// or wss://.
 	ErrBadScheme = errors.New("engine: URL scheme must be ws or wss")
 )
@@ -140,7 +138,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*session.Sessi
 	path := u.RequestURI()
 	cr := handshake.ClientRequest{Host: u.Host, Path: path, Protocols: opts.Protocols, Header: opts.Header}
 	if len(opts.Extensions) > 0 {
-		cr.Extensions = offerHeader(opts.Extensions)
+		cr.Extensions = session.OfferExtensions(opts.Extensions)
 	}
 	req, key, err := handshake.AppendRequest(nil, &cr)
 	if err != nil {
@@ -197,65 +195,14 @@ func (d *dialing) finish(head []byte, drv session.Driver, remote net.Addr) (*ses
 	return session.New(d.cfg, session.RoleClient, drv, req), res.HeadLen, nil
 }
 
-// offerHeader renders the extension offers of a client.
-func offerHeader(fs []session.ExtensionFactory) string {
-	var b strings.Builder
-	for i, f := range fs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(f.Name())
-		for _, p := range f.Offer() {
-			b.WriteString("; ")
-			b.WriteString(p.Name)
-			if p.Value != "" {
-				b.WriteString("=")
-				b.WriteString(p.Value)
-			}
-		}
-	}
-	return b.String()
-}
-
-// confirmExtensions checks the server's extension answer against the offers.
+// confirmExtensions checks the server's extension answer against the
+// offers; a malformed answer is also an ErrMalformedResponse.
 func confirmExtensions(fs []session.ExtensionFactory, header string) ([]session.Extension, error) {
-	if header == "" {
-		return nil, nil
+	exts, err := session.ConfirmExtensions(fs, header)
+	if errors.Is(err, session.ErrBadExtensionAnswer) {
+		err = fmt.Errorf("%w: %w", ErrMalformedResponse, err)
 	}
-	opts, ok := httphead.ParseOptions([]byte(header), nil)
-	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrMalformedResponse, header)
-	}
-	var exts []session.Extension
-	for i, o := range opts {
-		for _, p := range opts[:i] {
-			if string(p.Name) == string(o.Name) {
-				// RFC 6455 §9.1: each extension once; two would claim
-				// the same RSV bits.
-				return nil, fmt.Errorf("%w: %s twice", ErrExtensionNotOffered, o.Name)
-			}
-		}
-		var f session.ExtensionFactory
-		for _, c := range fs {
-			if c.Name() == string(o.Name) {
-				f = c
-			}
-		}
-		if f == nil {
-			return nil, fmt.Errorf("%w: %s", ErrExtensionNotOffered, o.Name)
-		}
-		var params []session.Param
-		o.Parameters.ForEach(func(k, v []byte) bool {
-			params = append(params, session.Param{Name: string(k), Value: string(v)})
-			return true
-		})
-		e, err := f.Confirm(params)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrExtensionNotOffered, err)
-		}
-		exts = append(exts, e)
-	}
-	return exts, nil
+	return exts, err
 }
 
 // dialPortable dials over TLS and runs the session on the portable driver.

@@ -1,13 +1,10 @@
 package wstest
 
 import (
-	"fmt"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 
-	"github.com/gobwas/httphead"
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/internal/handshake"
 	"github.com/surgews/surge/session"
@@ -48,7 +45,7 @@ func dialPipe(srv *engine.Server, path string, o *engine.DialOptions, timeout ti
 func pipeHandshake(nc net.Conn, u *url.URL, o *engine.DialOptions, timeout time.Duration) (*session.Session, error) {
 	cr := handshake.ClientRequest{
 		Host: pipeHost, Path: u.RequestURI(), Protocols: o.Protocols, Header: o.Header,
-		Extensions: offerHeader(o.Extensions),
+		Extensions: session.OfferExtensions(o.Extensions),
 	}
 	req, key, err := handshake.AppendRequest(nil, &cr)
 	if err != nil {
@@ -75,7 +72,7 @@ func pipeHandshake(nc net.Conn, u *url.URL, o *engine.DialOptions, timeout time.
 	if err != nil {
 		return nil, err
 	}
-	exts, err := confirmExtensions(o.Extensions, res.Extensions)
+	exts, err := session.ConfirmExtensions(o.Extensions, res.Extensions)
 	if err != nil {
 		return nil, err
 	}
@@ -88,60 +85,4 @@ func pipeHandshake(nc net.Conn, u *url.URL, o *engine.DialOptions, timeout time.
 	s := session.New(cfg, session.RoleClient, d, req2)
 	d.start(s, head[res.HeadLen:])
 	return s, nil
-}
-
-// offerHeader renders the client's Sec-WebSocket-Extensions offer (RFC 6455
-// §9.1), "" for none.
-func offerHeader(fs []session.ExtensionFactory) string {
-	var b strings.Builder
-	for i, f := range fs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(f.Name())
-		for _, p := range f.Offer() {
-			b.WriteString("; ")
-			b.WriteString(p.Name)
-			if p.Value != "" {
-				b.WriteString("=")
-				b.WriteString(p.Value)
-			}
-		}
-	}
-	return b.String()
-}
-
-// confirmExtensions checks the server's extension answer against the offer
-// (RFC 6455 §4.1, client check 5) and returns the session's extensions.
-func confirmExtensions(fs []session.ExtensionFactory, header string) ([]session.Extension, error) {
-	if header == "" {
-		return nil, nil
-	}
-	opts, ok := httphead.ParseOptions([]byte(header), nil)
-	if !ok {
-		return nil, fmt.Errorf("%w: %q", engine.ErrMalformedResponse, header)
-	}
-	var exts []session.Extension
-	for _, o := range opts {
-		var f session.ExtensionFactory
-		for _, c := range fs {
-			if c.Name() == string(o.Name) {
-				f = c
-			}
-		}
-		if f == nil {
-			return nil, fmt.Errorf("%w: %s", engine.ErrExtensionNotOffered, o.Name)
-		}
-		var params []session.Param
-		o.Parameters.ForEach(func(k, v []byte) bool {
-			params = append(params, session.Param{Name: string(k), Value: string(v)})
-			return true
-		})
-		e, err := f.Confirm(params)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", engine.ErrExtensionNotOffered, err)
-		}
-		exts = append(exts, e)
-	}
-	return exts, nil
 }
