@@ -104,51 +104,19 @@ type Config struct {
 	Server any
 }
 
-func (c *Config) timeout() time.Duration {
-	if c.Timeout > 0 {
-		return c.Timeout
+// orDefault returns v when it is set (positive), else d: the rule of every
+// zero-means-default field.
+func orDefault[T int | int64 | time.Duration](v, d T) T {
+	if v > 0 {
+		return v
 	}
-	return DefaultTimeout
+	return d
 }
 
-func (c *Config) closeTimeout() time.Duration {
-	if c.CloseTimeout > 0 {
-		return c.CloseTimeout
-	}
-	return c.timeout()
-}
-
-func (c *Config) maxMessage() int64 {
-	if c.MaxMessageSize > 0 {
-		return c.MaxMessageSize
-	}
-	return DefaultMaxMessageSize
-}
-
-func (c *Config) maxFrame() int64 {
-	if c.MaxFrameSize > 0 {
-		return c.MaxFrameSize
-	}
-	return c.maxMessage()
-}
-
-func (c *Config) backlog() int {
-	if c.Backlog > 0 {
-		return c.Backlog
-	}
-	return DefaultBacklog
-}
-
-func (c *Config) incomingBuffer() int {
-	if c.IncomingBuffer > 0 {
-		return c.IncomingBuffer
-	}
-	return DefaultIncomingBuffer
-}
-
-func (c *Config) queueLimit() int {
-	if c.QueueLimit > 0 {
-		return c.QueueLimit
-	}
-	return DefaultQueueLimit
-}
+func (c *Config) timeout() time.Duration      { return orDefault(c.Timeout, DefaultTimeout) }
+func (c *Config) closeTimeout() time.Duration { return orDefault(c.CloseTimeout, c.timeout()) }
+func (c *Config) maxMessage() int64           { return orDefault(c.MaxMessageSize, DefaultMaxMessageSize) }
+func (c *Config) maxFrame() int64             { return orDefault(c.MaxFrameSize, c.maxMessage()) }
+func (c *Config) backlog() int                { return orDefault(c.Backlog, DefaultBacklog) }
+func (c *Config) incomingBuffer() int         { return orDefault(c.IncomingBuffer, DefaultIncomingBuffer) }
+func (c *Config) queueLimit() int             { return orDefault(c.QueueLimit, DefaultQueueLimit) }
