@@ -63,15 +63,6 @@ func sendEach(fs ...wframe) step {
 	}
 }
 
-// sendRaw writes bytes as they are: a partial frame, or a header a
-// builder cannot produce.
-func sendRaw(b []byte) step {
-	return func(p *peer) error {
-		p.send(b)
-		return nil
-	}
-}
-
 // sendFramePart writes payload bytes [from, to) of f, with its header when
 // from is 0: one frame delivered in several parts.
 func sendFramePart(f wframe, from, to int) step {

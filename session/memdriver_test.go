@@ -129,12 +129,6 @@ func (d *memDriver) pauseLog() []bool {
 	return append([]bool(nil), d.pauses...)
 }
 
-func (d *memDriver) timerLog() []time.Duration {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]time.Duration(nil), d.timers...)
-}
-
 // lastTimer returns the last SetTimer argument, or -1 if none.
 func (d *memDriver) lastTimer() time.Duration {
 	d.mu.Lock()

@@ -84,7 +84,6 @@ type workerMsg struct {
 	Type string `json:"type"`
 	Name string `json:"name,omitempty"` // phase
 	tick
-	res *workerResult
 }
 
 type workerEvent struct {

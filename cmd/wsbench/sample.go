@@ -116,16 +116,6 @@ func (s *sampler) mark(name string) (procSample, bool) {
 	return r, ok
 }
 
-// latest returns the last reading.
-func (s *sampler) latest() procSample {
-	if s == nil {
-		return procSample{}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last
-}
-
 // cpuBetween returns the CPU seconds used between two marks and the cores
 // that makes on average; ok is false if either mark is missing.
 func (s *sampler) cpuBetween(from, to string) (cpu, cores float64, ok bool) {
