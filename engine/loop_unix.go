@@ -145,23 +145,6 @@ func (l *loop) run() {
 	defer l.srv.wg.Done()
 	for {
 		next := l.wheel.Advance(time.Now(), l.fire)
-		if next != 0 && l.handoff {
-			// Poll before sleeping: under load there are events and the
-			// loop never blocks.
-			l.fresh = false
-			n, err := l.poll.Wait(0, l.handle)
-			if n > 0 || err != nil {
-				if l.after(err) {
-					return
-				}
-				continue
-			}
-			// About to block in epoll_wait: let the goroutines this loop
-			// readied (handlers, Incoming readers) run on this P first.
-			// Otherwise they wait in this P's run queue, behind an M
-			// blocked in a system call, until sysmon takes the P back.
-			runtime.Gosched()
-		}
 		l.sleeping.Store(true)
 		l.mu.Lock()
 		pending := len(l.tasks) > 0
@@ -170,9 +153,21 @@ func (l *loop) run() {
 			next = 0
 		}
 		l.fresh = false
-		_, err := l.poll.Wait(next, l.handle)
+		n, err := l.poll.Wait(next, l.handle)
 		if l.after(err) {
 			return
+		}
+		if l.handoff || n >= netpoll.DefaultBatch {
+			// Under load Wait finds events with a non-blocking poll that
+			// never enters the scheduler, so the loop would keep its P
+			// until the next preemption, 10 ms away. A loop that hands
+			// messages to goroutines (pool handlers, Incoming readers)
+			// yields after every batch so they run now, on this P, rather
+			// than then or behind an M blocked in epoll_wait. An inline
+			// loop yields only after full batches, sustained load, where
+			// the cost is shared by hundreds of events: a yield per
+			// message lengthened a lone round trip.
+			runtime.Gosched()
 		}
 	}
 }

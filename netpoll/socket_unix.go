@@ -228,13 +228,14 @@ func Accept(fd int) (nfd int, remote net.Addr, err error) {
 // returns [ErrWouldBlock] when nothing is pending (EAGAIN), io.EOF when the
 // peer has shut down its write half and everything has been read, and (0,
 // nil) for an empty p. It does not allocate, except to wrap unexpected
-// errors.
+// errors. fd must be non-blocking: on Linux the call skips the scheduler's
+// system-call bookkeeping, so a blocking read would hold up its P.
 func Read(fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	for {
-		n, err := unix.Read(fd, p)
+		n, err := sysRead(fd, p)
 		switch err {
 		case nil:
 			if n == 0 {
@@ -255,13 +256,14 @@ func Read(fd int, p []byte) (int, error) {
 // It returns [ErrWouldBlock] when nothing could be written, and (0, nil) for
 // an empty p. A write to a connection the peer has closed fails with EPIPE
 // (the Go runtime keeps SIGPIPE from killing the process for fds other than
-// 1 and 2). It does not allocate, except to wrap unexpected errors.
+// 1 and 2). It does not allocate, except to wrap unexpected errors. fd must
+// be non-blocking, as for [Read].
 func Write(fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	for {
-		n, err := unix.Write(fd, p)
+		n, err := sysWrite(fd, p)
 		switch err {
 		case nil:
 			return n, nil
@@ -280,7 +282,7 @@ func Write(fd int, p []byte) (int, error) {
 // the call does not allocate; a result smaller than the sum of the lengths
 // is a short write either way, and the caller writes the rest later. It
 // returns [ErrWouldBlock] when nothing could be written and (0, nil) when
-// there is nothing to write.
+// there is nothing to write. fd must be non-blocking, as for [Read].
 func Writev(fd int, bufs [][]byte) (int, error) {
 	for {
 		n, err := writev(fd, bufs)
