@@ -58,9 +58,6 @@ func (l *loop) adoptUpgraded(c *conn, pre []byte, fn func(*session.Session)) {
 	}
 	c.interest = netpoll.EventRead
 	l.register(c)
-	if fn != nil || l.srv.cfg.Dispatch != session.DispatchInline {
-		l.handoff = true
-	}
 	if fn != nil {
 		go c.sess.Run(fn)
 	}

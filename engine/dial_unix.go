@@ -141,7 +141,6 @@ func (l *loop) dialDone(c *conn) {
 	l.wheel.Stop(&c.timer)
 	c.dial = nil
 	c.sess = s
-	l.noteHandoff(d.cfg)
 	d.done <- dialResult{s: s}
 	s.Start()
 	if rest := c.hs.B[n:]; len(rest) > 0 && c.open() {

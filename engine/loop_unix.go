@@ -66,10 +66,7 @@ type loop struct {
 	exts   []session.Extension // extensions negotiated by the current upgrade
 	handle func(fd int, ev netpoll.Event)
 	fresh  bool // the wheel was advanced since the last wake-up
-	// handoff: some session of this loop hands messages to other goroutines
-	// (pool or channel style), so the loop yields before it blocks.
-	handoff bool
-	fire    func(t *timewheel.Timer)
+	fire   func(t *timewheel.Timer)
 
 	mu       sync.Mutex
 	stopped  bool // the loop has ended: posted tasks are refused
@@ -145,28 +142,37 @@ func (l *loop) run() {
 	defer l.srv.wg.Done()
 	for {
 		next := l.wheel.Advance(time.Now(), l.fire)
-		l.sleeping.Store(true)
-		l.mu.Lock()
-		pending := len(l.tasks) > 0
-		l.mu.Unlock()
-		if pending {
-			next = 0
-		}
+		// Poll first: under load events are pending, and netpoll's
+		// non-blocking poll (like its read and write) skips the
+		// scheduler's system-call bookkeeping, which cost the loop 8% of
+		// its core in sysmon wake-ups and P hand-offs.
 		l.fresh = false
-		n, err := l.poll.Wait(next, l.handle)
+		n, err := l.poll.Wait(0, l.handle)
+		if n == 0 && err == nil && next != 0 {
+			// About to block: first let whatever is runnable here run
+			// (handlers and Incoming readers this loop readied, due
+			// timers). On Linux Wait parks in the scheduler anyway; kevent
+			// blocks its thread, and the P with it until sysmon takes it
+			// back, up to 10 ms later.
+			runtime.Gosched()
+			l.sleeping.Store(true)
+			l.mu.Lock()
+			pending := len(l.tasks) > 0
+			l.mu.Unlock()
+			if pending {
+				next = 0
+			}
+			l.fresh = false
+			n, err = l.poll.Wait(next, l.handle)
+		}
 		if l.after(err) {
 			return
 		}
-		if l.handoff || n >= netpoll.DefaultBatch {
-			// Under load Wait finds events with a non-blocking poll that
-			// never enters the scheduler, so the loop would keep its P
-			// until the next preemption, 10 ms away. A loop that hands
-			// messages to goroutines (pool handlers, Incoming readers)
-			// yields after every batch so they run now, on this P, rather
-			// than then or behind an M blocked in epoll_wait. An inline
-			// loop yields only after full batches, sustained load, where
-			// the cost is shared by hundreds of events: a yield per
-			// message lengthened a lone round trip.
+		if n > 0 {
+			// A loop that keeps finding events never blocks, so it would
+			// keep its P until the next preemption, 10 ms away: the
+			// goroutines it readied and everyone else's would wait that
+			// long. A yield costs about 80 ns.
 			runtime.Gosched()
 		}
 	}
@@ -354,13 +360,6 @@ func (l *loop) add(fd int, remote netip.AddrPort, pre []byte) {
 	}
 }
 
-// noteHandoff records that a session of this loop dispatches off the loop.
-func (l *loop) noteHandoff(cfg *session.Config) {
-	if cfg.Handler == nil || cfg.Dispatch != session.DispatchInline {
-		l.handoff = true
-	}
-}
-
 // register puts c in the loop's table.
 func (l *loop) register(c *conn) {
 	for c.fd >= len(l.conns) {
@@ -424,7 +423,6 @@ func (l *loop) upgrade(c *conn, p []byte) {
 	l.wheel.Stop(&c.timer)
 	s := session.New(&rt.cfg, session.RoleServer, c, req)
 	c.sess = s
-	l.noteHandoff(&rt.cfg)
 	if rt.fn != nil {
 		go s.Run(rt.fn)
 	}

@@ -4,6 +4,7 @@ package netpoll_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/surgews/surge/netpoll"
 )
@@ -19,6 +20,7 @@ func TestNoAllocs(t *testing.T) {
 	c, d := socketpair(t)
 	full, _ := socketpair(t)
 	fillUntilBlocked(t, full)
+	idle := newPoller(t, netpoll.Config{})
 	delivered := 0
 	fn := func(fd int, ev netpoll.Event) { delivered++ }
 	buf := make([]byte, 64)
@@ -30,6 +32,11 @@ func TestNoAllocs(t *testing.T) {
 	}{
 		{name: "Wait and dispatch", run: func() {
 			if n, err := p.Wait(0, fn); err != nil || n != 1 {
+				t.Fatalf("Wait = %d, %v", n, err)
+			}
+		}},
+		{name: "Wait until its timeout", run: func() {
+			if n, err := idle.Wait(time.Millisecond, fn); err != nil || n != 0 {
 				t.Fatalf("Wait = %d, %v", n, err)
 			}
 		}},

@@ -19,6 +19,7 @@ type Poller struct {
 	life    lifecycle
 	epfd    int
 	wakefd  int
+	park    *parker     // blocks Wait in the scheduler; nil: in epoll_wait
 	waiting atomic.Bool // a Wait is running: guards events
 	woken   atomic.Bool // an eventfd write is pending: coalesces Wake
 	events  []unix.EpollEvent
@@ -55,6 +56,7 @@ func New(cfg Config) (*Poller, error) {
 		wakefd: wakefd,
 		events: make([]unix.EpollEvent, batch),
 	}
+	p.park = newParker(epfd, p.events)
 	binary.NativeEndian.PutUint64(p.wakeOne[:], 1)
 	return p, nil
 }
@@ -178,7 +180,11 @@ func (p *Poller) wait(timeout time.Duration, fn func(fd int, ev Event)) (int, er
 		var err error
 		ready, err = epollPoll(p.epfd, p.events)
 		if err == nil && ready == 0 && msec != 0 {
-			ready, err = unix.EpollWait(p.epfd, p.events, msec)
+			if p.park != nil {
+				ready, err = p.park.wait(msec)
+			} else {
+				ready, err = unix.EpollWait(p.epfd, p.events, msec)
+			}
 		}
 		if err == nil {
 			break
@@ -304,6 +310,12 @@ func (p *Poller) release() error {
 	}
 	werr := unix.Close(p.wakefd)
 	eerr := unix.Close(p.epfd)
+	if p.park != nil {
+		// The duplicate holds the epoll instance open too.
+		if perr := p.park.close(); eerr == nil {
+			eerr = perr
+		}
+	}
 	if eerr != nil {
 		return os.NewSyscallError("close epoll", eerr)
 	}

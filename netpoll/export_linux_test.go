@@ -3,4 +3,13 @@
 package netpoll
 
 // KernelFDs exposes the poller's own fds so tests can check who closed them.
-func (p *Poller) KernelFDs() []int { return []int{p.epfd, p.wakefd} }
+func (p *Poller) KernelFDs() []int {
+	fds := []int{p.epfd, p.wakefd}
+	if p.park != nil {
+		fds = append(fds, p.park.fd)
+	}
+	return fds
+}
+
+// Parks reports whether a blocking Wait parks in the Go scheduler.
+func (p *Poller) Parks() bool { return p.park != nil }
