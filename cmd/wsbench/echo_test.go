@@ -114,3 +114,19 @@ func TestDemoFinishes(t *testing.T) {
 		t.Fatalf("errors %v", res.Errors)
 	}
 }
+
+// TestOpenLoopPaces checks that --rate sends what it promises: conns × rate ×
+// duration messages, give or take the run's edges, every one verified.
+func TestOpenLoopPaces(t *testing.T) {
+	url := startServer(t, &corruptEcho{})
+	o := testOptions("echo", url)
+	o.conns, o.rate, o.duration = 40, 50, time.Second
+	res := runT(t, o)
+	want := float64(o.conns) * o.rate * o.duration.Seconds() // 2,000
+	if got := float64(res.Messages.Sent); got < 0.8*want || got > 1.1*want {
+		t.Fatalf("sent %v messages, want about %v", got, want)
+	}
+	if res.Messages.Verified != res.Messages.Sent || res.ErrorTotal != 0 {
+		t.Fatalf("verified %d of %d, errors %v", res.Messages.Verified, res.Messages.Sent, res.Errors)
+	}
+}
