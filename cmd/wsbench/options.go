@@ -74,7 +74,7 @@ func newFlagSet(mode string, o *options, worker bool, out io.Writer) *flag.FlagS
 	fs.Float64Var(&o.connectRate, "connect-rate", o.connectRate, "new connections per second (0 = as fast as the server accepts)")
 	fs.BoolVar(&o.text, "text", o.text, "send text frames (ASCII payloads) instead of binary frames")
 	fs.IntVar(&o.procs, "procs", o.procs, "worker processes to spread connections over (0 = 1, more when --conns exceeds the open-files limit)")
-	fs.IntVar(&o.sources, "sources", o.sources, "number of source addresses 127.0.0.1..127.0.0.N for loopback targets (0 = one per 20000 connections)")
+	fs.IntVar(&o.sources, "sources", o.sources, "number of source addresses 127.0.0.1..127.0.0.N for loopback targets (0 = one per 10000 connections)")
 	fs.IntVar(&o.serverPID, "server-pid", o.serverPID, "sample this process's CPU and RSS during the run (Linux /proc)")
 	fs.DurationVar(&o.warmup, "warmup", o.warmup, "traffic before measuring starts; not counted in throughput or latency")
 	fs.IntVar(&o.loops, "loops", o.loops, "client event loops (0 = GOMAXPROCS)")
