@@ -36,7 +36,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var o driver.Options
 	fs.DurationVar(&o.Duration, "duration", 0, "measured time per echo/rate run and idle hold (0: 5s, -quick 1s)")
-	fs.DurationVar(&o.Warmup, "warmup", 0, "traffic before measuring (0: 1s, -quick 300ms)")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "traffic before measuring (0: 3s, -quick 300ms)")
 	fs.BoolVar(&o.Quick, "quick", false, "smoke run: connection counts ÷ 10, short durations (about two minutes)")
 	libs := fs.String("libs", "", "comma-separated libraries (default all: surge-inline,surge-pool,surge-goroutine,coder,gobwas,gorilla,gws,nbio)")
 	only := fs.String("only", "", "comma-separated substrings of scenario names to run (e.g. echo-10k-1k,idle)")
