@@ -1,12 +1,16 @@
 // Command echo is a WebSocket echo server: every text or binary message a
 // client sends on any path comes back to it unchanged.
 //
-//	go run ./examples/echo -addr 127.0.0.1:8080 -dispatch inline -loops 2
+//	go run ./examples/echo -addr 127.0.0.1:8080 -dispatch inline -loops 2 -deflate
 //
 // -dispatch picks where the handler runs: inline on the event loop (the
 // default and the fastest; the handler must not block), pool (a bounded
 // worker pool, each session's messages in order) or goroutine (the
-// channel-style handler, a goroutine per session reading Incoming). SIGINT or
+// channel-style handler, a goroutine per session reading Incoming). -deflate
+// negotiates permessage-deflate (RFC 7692) with clients that offer it, for
+// conformance suites' sections 12 and 13; the expansion-ratio guard is off,
+// so any valid message up to MaxMessageSize comes back, however compressible.
+// SIGINT or
 // SIGTERM shuts the server down gracefully: every session gets a close frame
 // with 1001 and up to five seconds to answer it.
 package main
@@ -23,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/session"
 )
@@ -37,11 +42,12 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "TCP address to listen on")
 	dispatch := flag.String("dispatch", "inline", "where the handler runs: inline, pool or goroutine")
 	loops := flag.Int("loops", 0, "event loops (0 means GOMAXPROCS)")
+	compress := flag.Bool("deflate", false, "negotiate permessage-deflate with clients that offer it")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, *addr, *dispatch, *loops, func(a net.Addr) {
+	err := run(ctx, *addr, *dispatch, *loops, *compress, func(a net.Addr) {
 		fmt.Printf("echo: listening on ws://%s/ (dispatch %s)\n", a, *dispatch)
 	})
 	if err != nil {
@@ -68,8 +74,14 @@ func echoLoop(s *session.Session) {
 }
 
 // newServer returns the echo server for a dispatch mode.
-func newServer(dispatch string, loops int) (*engine.Server, error) {
+func newServer(dispatch string, loops int, compress bool) (*engine.Server, error) {
 	cfg := engine.Config{Loops: loops}
+	if compress {
+		// An echo server owes every valid message its echo: without the
+		// ratio guard a compressed message is still bounded by
+		// MaxMessageSize (32 MiB by default).
+		cfg.Extensions = []session.ExtensionFactory{deflate.New(deflate.Config{MaxExpansion: -1})}
+	}
 	switch dispatch {
 	case "inline":
 	case "pool":
@@ -89,8 +101,8 @@ func newServer(dispatch string, loops int) (*engine.Server, error) {
 // run serves on addr until ctx ends, then shuts down gracefully. ready is
 // called with the bound address once the server listens (addr may have port
 // 0).
-func run(ctx context.Context, addr, dispatch string, loops int, ready func(net.Addr)) error {
-	srv, err := newServer(dispatch, loops)
+func run(ctx context.Context, addr, dispatch string, loops int, compress bool, ready func(net.Addr)) error {
+	srv, err := newServer(dispatch, loops, compress)
 	if err != nil {
 		return err
 	}

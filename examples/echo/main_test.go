@@ -5,25 +5,29 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
 
 // TestRun runs the server as main does, echoes text and binary in each
-// dispatch mode through engine.Dial, then stops it and checks the graceful
-// shutdown: the client is told 1001, and run returns nil.
+// dispatch mode, with and without permessage-deflate, through engine.Dial,
+// then stops it and checks the graceful shutdown: the client is told 1001,
+// and run returns nil.
 func TestRun(t *testing.T) {
-	for _, dispatch := range []string{"inline", "pool", "goroutine"} {
-		t.Run(dispatch, func(t *testing.T) {
+	for _, mode := range []string{"inline", "pool", "goroutine", "inline+deflate", "goroutine+deflate"} {
+		dispatch, compress := strings.CutSuffix(mode, "+deflate")
+		t.Run(mode, func(t *testing.T) {
 			ctx, stop := context.WithCancel(context.Background())
 			defer stop()
 			addrs := make(chan net.Addr, 1)
 			ran := make(chan error, 1)
-			go func() { ran <- run(ctx, "127.0.0.1:0", dispatch, 1, func(a net.Addr) { addrs <- a }) }()
+			go func() { ran <- run(ctx, "127.0.0.1:0", dispatch, 1, compress, func(a net.Addr) { addrs <- a }) }()
 			var addr net.Addr
 			select {
 			case addr = <-addrs:
@@ -35,11 +39,15 @@ func TestRun(t *testing.T) {
 
 			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			c, err := engine.Dial(dctx, "ws://"+addr.String()+"/any/path", nil)
+			opts := &engine.DialOptions{Extensions: []session.ExtensionFactory{deflate.New(deflate.Config{MaxExpansion: -1})}}
+			c, err := engine.Dial(dctx, "ws://"+addr.String()+"/any/path", opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Terminate()
+			if got := len(c.Extensions()); got != map[bool]int{false: 0, true: 1}[compress] {
+				t.Fatalf("%d extensions negotiated with -deflate=%v", got, compress)
+			}
 			msgs := []session.Frame{
 				session.Text("hello"),
 				session.Binary([]byte{0, 1, 2, 0xff}),
@@ -100,7 +108,7 @@ func TestRunErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			err := run(ctx, tc.addr, tc.dispatch, 1, func(net.Addr) { t.Error("ready called") })
+			err := run(ctx, tc.addr, tc.dispatch, 1, false, func(net.Addr) { t.Error("ready called") })
 			if err == nil {
 				t.Fatal("run succeeded")
 			}
