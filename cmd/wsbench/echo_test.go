@@ -122,8 +122,11 @@ func TestOpenLoopPaces(t *testing.T) {
 	o := testOptions("echo", url)
 	o.conns, o.rate, o.duration = 40, 50, time.Second
 	res := runT(t, o)
+	// Senders run from the first connection until the run stops them,
+	// which under -race on a loaded machine can be a few hundred
+	// milliseconds after the measured second; a pacing bug is off by 2x.
 	want := float64(o.conns) * o.rate * o.duration.Seconds() // 2,000
-	if got := float64(res.Messages.Sent); got < 0.8*want || got > 1.1*want {
+	if got := float64(res.Messages.Sent); got < 0.75*want || got > 1.35*want {
 		t.Fatalf("sent %v messages, want about %v", got, want)
 	}
 	if res.Messages.Verified != res.Messages.Sent || res.ErrorTotal != 0 {
