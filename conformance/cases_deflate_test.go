@@ -8,14 +8,14 @@ import (
 )
 
 // deflateCases are a representative part of Autobahn section 12 (messages
-// of growing size over permessage-deflate, RFC 7692; 100 messages per case
-// instead of 1000) and surge's own checks of the extension's framing rules.
+// of growing size over permessage-deflate, RFC 7692; 1000 messages per case
+// as in Autobahn) and surge's own checks of the extension's framing rules.
 // Section 13 (the other parameter combinations: context takeover, window
 // bits) is in cases_pmd_test.go.
 func deflateCases() []tcase {
 	var out []tcase
 	sizes := []int{16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536, 131072}
-	count := 100
+	count := 1000
 	if raceEnabled {
 		count = 10
 	}
@@ -29,7 +29,7 @@ func deflateCases() []tcase {
 			var want []step
 			for j := range count {
 				pl := kind.mk(n)
-				copy(pl, fmt.Sprintf("%03d", j)) // order is checked too
+				copy(pl, fmt.Sprintf("%04d", j)) // order is checked too
 				fs = append(fs, wframe{fin: true, op: kind.op, payload: pl, compress: true})
 				want = append(want, expectMsg(kind.op, pl))
 			}

@@ -7,8 +7,8 @@ import (
 	"github.com/surgews/surge/frame"
 )
 
-// limitCases are Autobahn sections 9 (limits and performance, some at
-// reduced sizes to keep the run short) and 10 (miscellaneous).
+// limitCases are Autobahn sections 9 (limits and performance, at Autobahn's
+// sizes; smaller under the race detector) and 10 (miscellaneous).
 func limitCases() []tcase {
 	var out []tcase
 	kinds := []struct {
@@ -30,9 +30,8 @@ func limitCases() []tcase {
 				chops: bigChops})
 		}
 	}
-	// 9.3, 9.4: a message fragmented into frames of growing size (1 MiB
-	// instead of Autobahn's 4 MiB).
-	fragMsg := 1 << 20
+	// 9.3, 9.4: a 4 MiB message fragmented into frames of growing size.
+	fragMsg := 4 << 20
 	if raceEnabled {
 		fragMsg = 256 << 10
 	}
@@ -45,9 +44,8 @@ func limitCases() []tcase {
 				chops: []int{0}})
 		}
 	}
-	// 9.5, 9.6: one message written in chops of growing size (256 KiB
-	// instead of Autobahn's 1 MiB).
-	chopMsg := 256 << 10
+	// 9.5, 9.6: a 1 MiB message written in chops of growing size.
+	chopMsg := 1 << 20
 	if raceEnabled {
 		chopMsg = 64 << 10
 	}

@@ -81,13 +81,13 @@ var pmdCombos = []pmdParams{
 var pmdConfig = deflate.Config{ServerNoContextTakeover: deflate.PolicyAccept, ClientNoContextTakeover: deflate.PolicyAccept}
 
 // pmdCases are a representative part of Autobahn section 13: for each
-// parameter combination, 20 JSON-like text messages (Autobahn: 1000) of a
+// parameter combination, 100 JSON-like text messages (Autobahn: 1000) of a
 // size in a burst, some auto-fragmented like Autobahn's 13.x.11-18, all
 // echoed in order.
 func pmdCases() []tcase {
 	type size struct{ n, frag int }
 	sizes := []size{{16, 0}, {64, 0}, {256, 0}, {1024, 0}, {4096, 0}, {16384, 0}, {65536, 0}, {131072, 0}, {65536, 256}, {131072, 4096}}
-	count := 20
+	count := 100
 	keep := func(int) bool { return true }
 	if raceEnabled {
 		count = 6

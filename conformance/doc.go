@@ -1,8 +1,8 @@
 // Package conformance is surge's in-repo RFC 6455 conformance suite, modelled
 // on the case catalogue of the Autobahn TestSuite: framing (section 1),
 // ping/pong (2), reserved bits (3), opcodes (4), fragmentation (5), UTF-8
-// handling with fail-fast (6), close handling (7), limits and performance at
-// reduced sizes (9), miscellaneous (10) and permessage-deflate (RFC 7692:
+// handling with fail-fast (6), close handling (7), limits and performance
+// (9), miscellaneous (10) and permessage-deflate (RFC 7692:
 // messages of growing size (12) and the parameter combinations of context
 // takeover and window bits (13)), plus surge-specific cases (S.x)
 // for the rules Autobahn does not reach, such as the mask bit direction

@@ -110,7 +110,7 @@ func FamilyTitle(f string) string {
 	case "7":
 		return "Close handling"
 	case "9":
-		return "Limits/Performance (reduced sizes)"
+		return "Limits/Performance"
 	case "10":
 		return "Miscellaneous"
 	case "12":
