@@ -12,6 +12,19 @@
 // registers every fd with one Poller per loop and asks [Poller.Wait] for the
 // ready ones; an idle connection then costs only its fd and its session.
 //
+// # Living with the Go scheduler
+//
+// On Linux, [Read], [Write], [Writev] and a zero-timeout Wait are raw system
+// calls: they never block, so they skip the runtime's system-call
+// bookkeeping, whose cost under load was mostly sysmon taking the loop's P
+// away and waking threads for nothing. For the same reason the fd must be
+// non-blocking. A Wait that has to block does not block its thread: a
+// duplicate of the epoll fd is registered with the runtime's own poller (an
+// epoll fd is readable while it has events to report) and Wait parks its
+// goroutine there, so an idle loop holds neither a thread nor a P, and the
+// process's other goroutines and timers run at once even with GOMAXPROCS=1.
+// On the BSDs Wait still blocks in kevent(2).
+//
 // # Level- versus edge-triggered
 //
 // Registrations are level-triggered unless the interest includes
