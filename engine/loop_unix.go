@@ -151,10 +151,16 @@ func (l *loop) run() {
 		if n == 0 && err == nil && next != 0 {
 			// About to block: first let whatever is runnable here run
 			// (handlers and Incoming readers this loop readied, due
-			// timers). On Linux Wait parks in the scheduler anyway; kevent
-			// blocks its thread, and the P with it until sysmon takes it
-			// back, up to 10 ms later.
+			// timers). On Linux Wait usually parks in the scheduler, but
+			// with more loops than Ps (or in kevent) it blocks its thread,
+			// and the P with it until sysmon takes it back, up to 10 ms
+			// later.
+			yielded := time.Now()
 			runtime.Gosched()
+			if next > 0 {
+				// The yield may have lasted; the wheel must not fire late.
+				next = max(next-time.Since(yielded), 0)
+			}
 			l.sleeping.Store(true)
 			l.mu.Lock()
 			pending := len(l.tasks) > 0

@@ -23,7 +23,13 @@
 // epoll fd is readable while it has events to report) and Wait parks its
 // goroutine there, so an idle loop holds neither a thread nor a P, and the
 // process's other goroutines and timers run at once even with GOMAXPROCS=1.
-// On the BSDs Wait still blocks in kevent(2).
+// [Poller.Wake] readies a parked Wait itself (an expired deadline), since
+// the runtime looks at its poller only when a P runs out of work or every
+// 10 ms. For the same reason a Wait parks only while the process's open
+// Pollers do not outnumber its Ps: a busy loop that yields after every batch
+// never lets its P run dry, and a parked neighbour then waited ~8 ms for
+// readiness; with more Pollers than Ps, Wait blocks in epoll_wait. On the
+// BSDs Wait always blocks in kevent(2).
 //
 // # Level- versus edge-triggered
 //

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -180,7 +181,7 @@ func (p *Poller) wait(timeout time.Duration, fn func(fd int, ev Event)) (int, er
 		var err error
 		ready, err = epollPoll(p.epfd, p.events)
 		if err == nil && ready == 0 && msec != 0 {
-			if p.park != nil {
+			if p.park != nil && p.park.usable() {
 				ready, err = p.park.wait(msec)
 			} else {
 				ready, err = unix.EpollWait(p.epfd, p.events, msec)
@@ -263,6 +264,9 @@ func (p *Poller) wake() error {
 	if !p.woken.CompareAndSwap(false, true) {
 		return nil
 	}
+	if p.park != nil {
+		defer p.park.wake()
+	}
 	for {
 		// p.wakeOne rather than a local array: under -race the x/sys
 		// write instrumentation would move a local to the heap.
@@ -323,4 +327,14 @@ func (p *Poller) release() error {
 		return os.NewSyscallError("close eventfd", werr)
 	}
 	return nil
+}
+
+// epollPoll is epoll_pwait(2) with a zero timeout, which never blocks, so it
+// also skips the syscall bookkeeping.
+func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
 }

@@ -3,11 +3,25 @@ package netpoll
 import (
 	"errors"
 	"os"
+	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
+
+// livePollers counts the open Pollers that can park. Parking is only safe
+// while they do not outnumber the Ps: the runtime checks its poller only
+// when a P runs out of work (or every 10 ms, from sysmon), and a busy loop
+// yielding after every batch never runs out. With more loops than Ps, a
+// parked loop waited ~8 ms behind a busy one; blocked in epoll_wait, its
+// thread wakes at once and queues it for the next yield (~50 µs).
+var livePollers atomic.Int64
+
+// expired is a deadline in the past: setting it readies a parked Wait at
+// once, without waiting for the runtime to poll.
+var expired = time.Unix(1, 0)
 
 // parker makes a blocking Wait park its goroutine in the Go scheduler instead
 // of blocking its thread in epoll_wait(2). A duplicate of the epoll fd is
@@ -33,7 +47,9 @@ type parker struct {
 	events   []unix.EpollEvent
 	n        int
 	err      error
-	deadline bool // a read deadline is set on f
+	deadline bool        // a read deadline is set on f
+	parked   atomic.Bool // a Wait is inside rc.Read
+	expired  atomic.Bool // wake set the expired deadline
 }
 
 // newParker returns nil when the runtime cannot watch the epoll fd; Wait
@@ -63,12 +79,35 @@ func newParker(epfd int, events []unix.EpollEvent) *parker {
 	}
 	k := &parker{f: f, fd: dup, rc: rc, events: events}
 	k.poll = k.pollOnce
+	livePollers.Add(1)
 	return k
+}
+
+// usable reports whether a Wait may park now rather than block in
+// epoll_wait (see livePollers).
+func (k *parker) usable() bool {
+	return livePollers.Load() <= int64(runtime.GOMAXPROCS(0))
+}
+
+// wake readies a parked Wait directly. Wake's eventfd write alone would
+// wait for the runtime to poll, which a busy process does only every 10 ms.
+// The eventfd stays the source of truth: a Wait that returns on the expired
+// deadline finds it on its next poll, and one that parks afterwards sets its
+// own deadline first. A late expiry (the Wait returned between the check
+// and the set) costs one spurious return of the next Wait.
+func (k *parker) wake() {
+	if k.parked.Load() {
+		_ = k.f.SetReadDeadline(expired)
+		k.expired.Store(true)
+	}
 }
 
 // wait parks until an event is pending or msec milliseconds pass (msec < 0:
 // no limit) and then fetches the events without blocking.
 func (k *parker) wait(msec int) (int, error) {
+	if k.expired.Swap(false) {
+		k.deadline = true // set by wake, perhaps after readiness woke us
+	}
 	if msec > 0 {
 		_ = k.f.SetReadDeadline(time.Now().Add(time.Duration(msec) * time.Millisecond))
 		k.deadline = true
@@ -77,8 +116,14 @@ func (k *parker) wait(msec int) (int, error) {
 		k.deadline = false
 	}
 	k.n, k.err = 0, nil
-	if err := k.rc.Read(k.poll); err != nil {
+	k.parked.Store(true)
+	err := k.rc.Read(k.poll)
+	k.parked.Store(false)
+	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// Ours or one set by wake: either way the deadline is now
+			// in the past and must be cleared before an unlimited park.
+			k.deadline = true
 			return 0, nil
 		}
 		return 0, err
@@ -98,4 +143,7 @@ func (k *parker) pollOnce(fd uintptr) bool {
 	}
 }
 
-func (k *parker) close() error { return k.f.Close() }
+func (k *parker) close() error {
+	livePollers.Add(-1)
+	return k.f.Close()
+}

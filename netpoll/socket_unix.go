@@ -284,6 +284,7 @@ func Write(fd int, p []byte) (int, error) {
 // returns [ErrWouldBlock] when nothing could be written and (0, nil) when
 // there is nothing to write. fd must be non-blocking, as for [Read].
 func Writev(fd int, bufs [][]byte) (int, error) {
+	raceReadBufs(bufs)
 	for {
 		n, err := writev(fd, bufs)
 		switch err {
