@@ -10,6 +10,3 @@ func (p *Poller) KernelFDs() []int {
 	}
 	return fds
 }
-
-// Parks reports whether a blocking Wait parks in the Go scheduler.
-func (p *Poller) Parks() bool { return p.park != nil }

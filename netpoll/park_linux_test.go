@@ -61,6 +61,25 @@ func waitInState(t *testing.T, p *Poller, want string) {
 	}
 }
 
+// TestWaitParksInScheduler checks that a blocking Wait parks its goroutine
+// in the runtime's poller ("IO wait") rather than holding its thread and P
+// in epoll_wait ("syscall"), where the rest of a GOMAXPROCS=1 process would
+// wait for sysmon.
+func TestWaitParksInScheduler(t *testing.T) {
+	p, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.park == nil {
+		t.Fatal("the runtime refused to watch the epoll fd: Wait blocks in epoll_wait")
+	}
+	if !p.park.usable() {
+		t.Skipf("%d pollers open for GOMAXPROCS=%d", livePollers.Load(), runtime.GOMAXPROCS(0))
+	}
+	waitInState(t, p, "IO wait")
+}
+
 // With more pollers than Ps a Wait must block in epoll_wait: parked, it
 // would wait for a P to run dry, and a busy loop never does. With no more
 // pollers than Ps it parks.
