@@ -47,7 +47,9 @@ type parker struct {
 	events   []unix.EpollEvent
 	n        int
 	err      error
-	deadline bool        // a read deadline is set on f
+	deadline bool  // a read deadline is set on f
+	procs    int64 // GOMAXPROCS as last read, at procsAt (Unix ns)
+	procsAt  int64
 	parked   atomic.Bool // a Wait is inside rc.Read
 	expired  atomic.Bool // wake set the expired deadline
 }
@@ -84,9 +86,14 @@ func newParker(epfd int, events []unix.EpollEvent) *parker {
 }
 
 // usable reports whether a Wait may park now rather than block in
-// epoll_wait (see livePollers).
+// epoll_wait (see livePollers). GOMAXPROCS is read at most every 100 ms:
+// runtime.GOMAXPROCS takes the scheduler's global lock, which many loops
+// parking thousands of times a second would contend for.
 func (k *parker) usable() bool {
-	return livePollers.Load() <= int64(runtime.GOMAXPROCS(0))
+	if now := time.Now().UnixNano(); now-k.procsAt > int64(100*time.Millisecond) {
+		k.procs, k.procsAt = int64(runtime.GOMAXPROCS(0)), now
+	}
+	return livePollers.Load() <= k.procs
 }
 
 // wake readies a parked Wait directly. Wake's eventfd write alone would
