@@ -168,7 +168,6 @@ func (l *loop) run() {
 			if pending {
 				next = 0
 			}
-			l.fresh = false
 			n, err = l.poll.Wait(next, l.handle)
 		}
 		if l.after(err) {

@@ -177,13 +177,14 @@ func (p *Poller) wait(timeout time.Duration, fn func(fd int, ev Event)) (int, er
 	for {
 		// Under load events are pending: a non-blocking poll finds them
 		// without the runtime's syscall bookkeeping, and only an empty
-		// poll pays for the blocking call.
+		// poll pays for the blocking call. A parking Wait leaves that
+		// first poll to the park, whose callback polls before it parks.
 		var err error
-		ready, err = epollPoll(p.epfd, p.events)
-		if err == nil && ready == 0 && msec != 0 {
-			if p.park != nil && p.park.usable() {
-				ready, err = p.park.wait(msec)
-			} else {
+		if msec != 0 && p.park != nil && p.park.usable() {
+			ready, err = p.park.wait(msec)
+		} else {
+			ready, err = epollPoll(p.epfd, p.events)
+			if err == nil && ready == 0 && msec != 0 {
 				ready, err = unix.EpollWait(p.epfd, p.events, msec)
 			}
 		}
