@@ -275,7 +275,7 @@ func (s *Session) deferFail(err error) bool {
 		return false
 	}
 	channel := s.cfg.Handler == nil
-	if !channel && s.evq == nil {
+	if !channel && !s.sched {
 		return false // the pool has nothing of this session left to run
 	}
 	if s.evq == nil {
@@ -284,13 +284,9 @@ func (s *Session) deferFail(err error) bool {
 	q := s.evq
 	q.q = append(q.q, event{kind: evFail, err: err})
 	s.state |= stFailPending
-	switch {
-	case channel && !q.pumping:
+	if channel && !q.pumping {
 		q.pumping = true
 		go s.pump()
-	case !channel && !q.sched:
-		q.sched = true
-		s.pool().submit(s)
 	}
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/surgews/surge/frame"
@@ -78,14 +79,14 @@ func (s *Session) panicked(r any) {
 	}
 }
 
-// evqueue holds the events of a session waiting for a pool worker or for room
-// in the Incoming channel. It exists only while events wait: it comes from a
-// sync.Pool and goes back when it drains, so an idle session holds none and a
-// busy one allocates none.
+// evqueue holds the events of a session waiting for room in the Incoming
+// channel, or those that arrive while the session already waits for or runs
+// on a pool worker (its first waiting event travels in the pool's run queue).
+// It exists only while events wait: it comes from a sync.Pool and goes back
+// when it drains, so an idle session holds none and a busy one allocates none.
 type evqueue struct {
 	q       []event
 	qh      int  // index of the next event in q
-	sched   bool // the session sits in a pool's run queue or is being run
 	pumping bool // a goroutine feeds Incoming from q
 }
 
@@ -99,6 +100,22 @@ var evqueues = sync.Pool{New: func() any { return &evqueue{q: make([]event, 0, 8
 
 // enqueue queues an event for the pool or for the Incoming channel.
 func (s *Session) enqueue(ev event) {
+	s.queue(ev)
+	if s.cfg.Handler != nil && s.pool().backlog.Load() >= poolYieldBacklog {
+		// Let the workers catch up before reading on. Without this, a
+		// feeder that holds its P (an event loop with GOMAXPROCS=1) queues
+		// a whole readiness batch of events, each message with its pooled
+		// copy, before any worker runs: the copies in flight then peak at
+		// the batch, and a batch larger than any before allocates.
+		runtime.Gosched()
+	}
+}
+
+// poolYieldBacklog is the run-queue length at which a feeder yields to the
+// pool's workers.
+const poolYieldBacklog = 32
+
+func (s *Session) queue(ev event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	channel := s.cfg.Handler == nil
@@ -120,18 +137,22 @@ func (s *Session) enqueue(ev event) {
 	} else if channel && ev.kind != evMessage && ev.kind != evClose {
 		return
 	}
+	if !channel && !s.sched {
+		// The session neither waits for nor runs on a worker: its event
+		// travels in the pool's run queue, and no evqueue is needed. Under
+		// request-response traffic that is every event.
+		s.sched = true
+		s.pool().submit(s, ev, true)
+		return
+	}
 	if s.evq == nil {
 		s.evq = evqueues.Get().(*evqueue)
 	}
 	q := s.evq
 	q.q = append(q.q, ev)
-	switch {
-	case channel && !q.pumping:
+	if channel && !q.pumping {
 		q.pumping = true
 		go s.pump()
-	case !channel && !q.sched:
-		q.sched = true
-		s.pool().submit(s)
 	}
 	if q.len() >= s.cfg.queueLimit() {
 		s.pauseLocked(stPauseQ)
@@ -139,15 +160,17 @@ func (s *Session) enqueue(ev event) {
 }
 
 // pop takes the next queued event; ok is false when the queue is empty, in
-// which case the queue goes back to its pool and reading resumes.
+// which case the queue goes back to its pool, the session leaves its pool
+// worker and reading resumes.
 func (s *Session) pop() (ev event, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q := s.evq
 	if q == nil || q.len() == 0 {
+		s.sched = false
 		if q != nil {
 			s.evq = nil
-			q.q, q.qh, q.sched, q.pumping = q.q[:0], 0, false, false
+			q.q, q.qh, q.pumping = q.q[:0], 0, false
 			if cap(q.q) <= maxKeptQueue {
 				evqueues.Put(q)
 			}
@@ -226,10 +249,16 @@ func (s *Session) awaitHandler(in chan Frame) {
 // poolBatch bounds the events one session runs before yielding its worker.
 const poolBatch = 16
 
-// runQueued runs up to poolBatch queued events on a pool worker and reports
-// whether events remain.
-func (s *Session) runQueued() bool {
-	for i := 0; i < poolBatch; i++ {
+// runQueued runs on a pool worker: first ev when has is set (the event that
+// travelled in the run queue), then queued events, up to poolBatch in all. It
+// reports whether events remain.
+func (s *Session) runQueued(ev event, has bool) bool {
+	i := 0
+	if has {
+		s.run(ev)
+		i++
+	}
+	for ; i < poolBatch; i++ {
 		ev, ok := s.pop()
 		if !ok {
 			return false
@@ -311,13 +340,26 @@ func (s *Session) Run(fn func(*Session)) {
 // Pool runs event-style handlers for sessions under DispatchPool on a fixed
 // number of worker goroutines. Each session's events run one at a time and in
 // order; a busy session yields its worker after a few events so that others
-// are not starved. Safe for concurrent use.
+// are not starved. A session's first waiting event travels in the run queue
+// itself, so request-response traffic needs no per-session queue, and a
+// goroutine that feeds sessions yields to the workers whenever 32 sessions
+// wait, so received messages held for the workers stay few. Safe for
+// concurrent use.
 type Pool struct {
-	mu     sync.Mutex
-	cond   sync.Cond
-	q      []*Session
-	qh     int
-	closed bool
+	mu      sync.Mutex
+	cond    sync.Cond
+	q       []poolItem
+	qh      int
+	closed  bool
+	backlog atomic.Int32 // len(q) - qh, read by feeders without mu
+}
+
+// poolItem is a session waiting for a worker, with its first event when the
+// session had none queued.
+type poolItem struct {
+	s   *Session
+	ev  event
+	has bool
 }
 
 // NewPool starts a pool of workers goroutines; workers <= 0 means GOMAXPROCS.
@@ -341,9 +383,10 @@ func (p *Pool) Close() {
 	p.cond.Broadcast()
 }
 
-func (p *Pool) submit(s *Session) {
+func (p *Pool) submit(s *Session, ev event, has bool) {
 	p.mu.Lock()
-	p.q = append(p.q, s)
+	p.q = append(p.q, poolItem{s: s, ev: ev, has: has})
+	p.backlog.Store(int32(len(p.q) - p.qh))
 	p.mu.Unlock()
 	p.cond.Signal()
 }
@@ -358,8 +401,8 @@ func (p *Pool) work() {
 			p.mu.Unlock()
 			return
 		}
-		s := p.q[p.qh]
-		p.q[p.qh] = nil
+		it := p.q[p.qh]
+		p.q[p.qh] = poolItem{}
 		p.qh++
 		switch {
 		case p.qh == len(p.q):
@@ -371,9 +414,10 @@ func (p *Pool) work() {
 			clear(p.q[n:])
 			p.q, p.qh = p.q[:n], 0
 		}
+		p.backlog.Store(int32(len(p.q) - p.qh))
 		p.mu.Unlock()
-		if s.runQueued() {
-			p.submit(s)
+		if it.s.runQueued(it.ev, it.has) {
+			p.submit(it.s, event{}, false)
 		}
 	}
 }

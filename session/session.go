@@ -107,6 +107,7 @@ type Session struct {
 
 	// Send and close side: guarded by mu.
 	state   uint16
+	sched   bool          // on a pool's run queue or worker (DispatchPool)
 	af      atomic.Uint32 // afInline, afLimit: read without mu
 	outOff  int           // bytes of out already written
 	out     *bufpool.Buf  // backlog; nil when empty
