@@ -81,6 +81,16 @@ type Config struct {
 	// ReadBufferSize is each loop's read buffer; 0 means
 	// DefaultReadBufferSize.
 	ReadBufferSize int
+	// BusyPoll keeps a loop that runs out of events polling (yielding to
+	// other goroutines between polls) for up to this long after its last
+	// event before it parks. 0, the default, parks at once. It spends the
+	// loop's idle CPU on wake-up latency and timer precision: a parked Go
+	// process sleeps in the runtime's poller, whose timeouts are whole
+	// milliseconds, so a timer due in 50 µs may fire a millisecond late,
+	// whereas a polling loop lets the scheduler check timers at every
+	// yield. Meant for load generators and latency-critical services on
+	// dedicated cores; the engine's own timers are unaffected.
+	BusyPoll time.Duration
 }
 
 func (c *Config) loops() int {

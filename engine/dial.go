@@ -81,7 +81,14 @@ type Dialer struct {
 // NewDialer starts a Dialer with the given number of event loops (0 means
 // GOMAXPROCS).
 func NewDialer(loops int) (*Dialer, error) {
-	s := New(Config{Loops: loops})
+	return NewDialerConfig(Config{Loops: loops})
+}
+
+// NewDialerConfig starts a Dialer whose event loops follow cfg's loop
+// settings: Loops, ReadBufferSize and BusyPoll. The session settings of a
+// connection come from its DialOptions.
+func NewDialerConfig(cfg Config) (*Dialer, error) {
+	s := New(Config{Loops: cfg.Loops, ReadBufferSize: cfg.ReadBufferSize, BusyPoll: cfg.BusyPoll})
 	if err := s.startLoops(); err != nil {
 		return nil, err
 	}

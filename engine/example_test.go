@@ -155,6 +155,42 @@ func ExampleNewDialer() {
 	// open: 3
 }
 
+// A load generator's Dialer keeps its loop polling for a millisecond after
+// each event, so that its paced senders' timers fire on time.
+func ExampleNewDialerConfig() {
+	srv := engine.New(engine.Config{})
+	srv.Handle("/", shout{})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	d, err := engine.NewDialerConfig(engine.Config{Loops: 1, BusyPoll: time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := engine.Dial(ctx, "ws://"+srv.Addr().String()+"/", &engine.DialOptions{Dialer: d})
+	if err != nil {
+		log.Fatal(err)
+	}
+	tick := time.NewTicker(200 * time.Microsecond)
+	defer tick.Stop()
+	for i := range 3 {
+		<-tick.C
+		_ = c.Send(ctx, session.Text(fmt.Sprint("tick ", i)))
+		f := <-c.Incoming()
+		fmt.Println(f.Text())
+		f.Release()
+	}
+	// Output:
+	// TICK 0
+	// TICK 1
+	// TICK 2
+}
+
 func ExampleServer_Shutdown() {
 	srv := engine.New(engine.Config{})
 	srv.Handle("/", shout{})

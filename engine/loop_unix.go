@@ -67,6 +67,7 @@ type loop struct {
 	handle func(fd int, ev netpoll.Event)
 	fresh  bool // the wheel was advanced since the last wake-up
 	fire   func(t *timewheel.Timer)
+	busy   time.Time // when the loop last had events, under BusyPoll
 
 	mu       sync.Mutex
 	stopped  bool // the loop has ended: posted tasks are refused
@@ -148,6 +149,19 @@ func (l *loop) run() {
 		// its core in sysmon wake-ups and P hand-offs.
 		l.fresh = false
 		n, err := l.poll.Wait(0, l.handle)
+		if bp := l.srv.cfg.BusyPoll; bp > 0 && err == nil {
+			if n > 0 {
+				l.busy = time.Now()
+			} else if time.Since(l.busy) < bp {
+				// Poll again after a yield, which also runs due Go
+				// timers; the wheel and the tasks are served as usual.
+				if l.after(nil) {
+					return
+				}
+				runtime.Gosched()
+				continue
+			}
+		}
 		if n == 0 && err == nil && next != 0 {
 			// About to block: first let whatever is runnable here run
 			// (handlers and Incoming readers this loop readied, due

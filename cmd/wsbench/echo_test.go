@@ -132,4 +132,68 @@ func TestOpenLoopPaces(t *testing.T) {
 	if res.Messages.Verified != res.Messages.Sent || res.ErrorTotal != 0 {
 		t.Fatalf("verified %d of %d, errors %v", res.Messages.Verified, res.Messages.Sent, res.Errors)
 	}
+	// Every send of the measured window has its lateness recorded, and the
+	// open loop busy-polls by default.
+	sl := res.SendLateness
+	if sl == nil || sl.Count < int64(0.5*want) || sl.Count > res.Messages.Sent {
+		t.Fatalf("send lateness %+v for %d sent, want about %v samples", sl, res.Messages.Sent, want)
+	}
+	if want := autoBusyPoll(o.conns, o.rate).Seconds(); res.Config.BusyPoll != want || want == 0 {
+		t.Fatalf("busy_poll_s %v, want the open-loop default %v", res.Config.BusyPoll, want)
+	}
+}
+
+// TestAutoBusyPoll: the open loop's default spans two wake-ups of a sender
+// (4 senders share the connections), within 1–20 ms.
+func TestAutoBusyPoll(t *testing.T) {
+	for _, tt := range []struct {
+		conns int
+		rate  float64
+		want  time.Duration
+	}{
+		{conns: 10000, rate: 5, want: time.Millisecond},    // a sender every 80 µs
+		{conns: 1000, rate: 1, want: 8 * time.Millisecond}, // every 4 ms
+		{conns: 2, rate: 100, want: 20 * time.Millisecond}, // every 10 ms, capped
+		{conns: 10, rate: 1, want: 20 * time.Millisecond},  // every 400 ms, capped
+		{conns: 1, rate: 1000, want: 2 * time.Millisecond}, // one sender, every 1 ms
+		{conns: 100000, rate: 100, want: time.Millisecond}, // floor
+	} {
+		if got := autoBusyPoll(tt.conns, tt.rate); got != tt.want {
+			t.Errorf("autoBusyPoll(%d, %v) = %v, want %v", tt.conns, tt.rate, got, tt.want)
+		}
+	}
+}
+
+// TestBusyPollFlag: --busy-poll defaults to a window in open loop only, an
+// explicit value wins, and a negative one is a usage error.
+func TestBusyPollFlag(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want time.Duration
+		bad  bool
+	}{
+		{name: "closed loop default", args: nil, want: 0},
+		{name: "open loop default", args: []string{"--rate", "5"}, want: autoBusyPoll(100, 5)},
+		{name: "open loop off", args: []string{"--rate", "5", "--busy-poll", "0"}, want: 0},
+		{name: "closed loop on", args: []string{"--busy-poll", "250us"}, want: 250 * time.Microsecond},
+		{name: "auto", args: []string{"--rate", "5", "--busy-poll", "2ms", "--busy-poll", "auto"}, want: autoBusyPoll(100, 5)},
+		{name: "negative", args: []string{"--busy-poll", "-1ms"}, bad: true},
+		{name: "not a duration", args: []string{"--busy-poll", "fast"}, bad: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := defaultOptions("echo")
+			fs := newFlagSet("echo", &o, false, io.Discard)
+			_, err := parseArgs(fs, append(tt.args, "ws://127.0.0.1:1/"))
+			if err == nil {
+				err = o.validate()
+			}
+			if (err != nil) != tt.bad {
+				t.Fatalf("err = %v, want error %v", err, tt.bad)
+			}
+			if !tt.bad && o.busyPoll.d != tt.want {
+				t.Fatalf("busy-poll %v, want %v", o.busyPoll.d, tt.want)
+			}
+		})
+	}
 }

@@ -68,6 +68,7 @@ func workerArgs(o *options, i, n int, sources int) []string {
 		"--sources", strconv.Itoa(sources),
 		"--warmup", o.warmup.String(),
 		"--loops", strconv.Itoa(o.loops),
+		"--busy-poll", o.busyPoll.String(),
 		"--timeout", o.timeout.String(),
 		"--quiet",
 		"--worker-offset", strconv.Itoa(offset),
@@ -328,6 +329,9 @@ func workerMain(ctx context.Context, args []string) error {
 	res, err := runProcess(ctx, &o, o.conns, o.workerOffset, hk)
 	if res != nil {
 		res.Latency = encodeHist(res.latency)
+		if res.lateness != nil {
+			res.Lateness = encodeHist(res.lateness)
+		}
 		res.Handshake = encodeHist(res.handshake)
 		write(res)
 	}

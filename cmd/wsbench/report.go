@@ -34,6 +34,9 @@ func writeTable(w io.Writer, r *Result, o *options) {
 	} else {
 		add("Throughput", fmt.Sprintf("%s msg/s  %.2f MB/s  (%s echoes in %.2fs)", groupDigits(int64(r.Throughput.MessagesPerSec)), r.Throughput.MBPerSec, groupDigits(r.Messages.Received), r.Seconds))
 		add("Latency", latencyLine(r.Latency))
+		if r.SendLateness != nil {
+			add("Send late", latencyLine(*r.SendLateness)+"  (the generator's own share of the latency)")
+		}
 		add("Messages", fmt.Sprintf("sent %s  verified %s  verify errors %s", groupDigits(r.Messages.Sent), groupDigits(r.Messages.Verified), groupDigits(r.Messages.VerifyErrors)))
 	}
 	add("Errors", countsLine(r.Errors, "none"))

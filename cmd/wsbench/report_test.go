@@ -36,7 +36,7 @@ func TestJSONHasDocumentedFields(t *testing.T) {
 	paths := []string{
 		"schema", "mode", "url", "started", "interrupted", "duration_s",
 		"config.conns", "config.size", "config.text", "config.depth", "config.rate", "config.messages",
-		"config.duration_s", "config.warmup_s", "config.connect_rate", "config.procs", "config.sources", "config.loops",
+		"config.duration_s", "config.warmup_s", "config.connect_rate", "config.procs", "config.sources", "config.loops", "config.busy_poll_s",
 		"connections.attempted", "connections.opened", "connections.failed", "connections.connect_s",
 		"connections.connect_rate", "connections.handshake.p99_us", "connections.alive",
 		"messages.sent", "messages.verified", "messages.verify_errors", "messages.received", "messages.bytes",

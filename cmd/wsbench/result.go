@@ -26,6 +26,9 @@ type Result struct {
 	// LatencyHDR is the measured latency histogram (µs) in HdrHistogram V2
 	// compressed base64 form, for tools that merge runs.
 	LatencyHDR string `json:"latency_hdr,omitempty"`
+	// SendLateness (open loop only) is how late the senders sent: the
+	// load generator's own error, which Latency includes.
+	SendLateness *Percentiles `json:"send_lateness,omitempty"`
 
 	Errors     map[string]int64 `json:"errors"`
 	ErrorTotal int64            `json:"error_total"`
@@ -36,6 +39,7 @@ type Result struct {
 	Timeline []Sample   `json:"timeline"`
 
 	latency   *hdr.Histogram
+	lateness  *hdr.Histogram
 	handshake *hdr.Histogram
 }
 
@@ -53,6 +57,7 @@ type Config struct {
 	Procs       int     `json:"procs"`
 	Sources     int     `json:"sources"`
 	Loops       int     `json:"loops"`
+	BusyPoll    float64 `json:"busy_poll_s"`
 }
 
 // Connections is the connect phase and, for idle, the liveness check.
@@ -145,6 +150,7 @@ type workerResult struct {
 	Bytes       int64            `json:"bytes"`
 	Window      float64          `json:"window_s"`
 	Latency     string           `json:"latency"`
+	Lateness    string           `json:"lateness,omitempty"`
 	Errors      map[string]int64 `json:"errors"`
 	CloseCodes  map[string]int64 `json:"close_codes"`
 	Alive       int64            `json:"alive"`
@@ -153,5 +159,6 @@ type workerResult struct {
 	Interrupted bool             `json:"interrupted"`
 
 	latency   *hdr.Histogram
+	lateness  *hdr.Histogram // open loop only
 	handshake *hdr.Histogram
 }

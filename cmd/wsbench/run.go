@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"time"
 )
 
@@ -74,11 +75,16 @@ func buildResult(o *options, start time.Time, procs int, parts []*workerResult, 
 			Conns: o.conns, Size: o.size, Text: o.text, Depth: o.depth, Rate: o.rate,
 			Messages: o.messages, Duration: o.duration.Seconds(), Warmup: o.warmup.Seconds(),
 			ConnectRate: o.connectRate, Procs: procs, Sources: sources, Loops: o.loops,
+			BusyPoll: o.busyPoll.d.Seconds(),
 		},
 		Errors:     make(map[string]int64),
 		CloseCodes: make(map[string]int64),
 		latency:    newHist(),
 		handshake:  newHist(),
+	}
+	var lateness *hdr.Histogram
+	if o.rate > 0 && o.mode != "idle" {
+		lateness = newHist()
 	}
 	var window float64
 	for _, p := range parts {
@@ -88,6 +94,15 @@ func buildResult(o *options, start time.Time, procs int, parts []*workerResult, 
 			}
 		} else {
 			r.latency.Merge(p.latency)
+		}
+		switch {
+		case lateness == nil:
+		case p.lateness != nil:
+			lateness.Merge(p.lateness)
+		case p.Lateness != "":
+			if err := mergeEncoded(lateness, p.Lateness); err != nil {
+				return nil, err
+			}
 		}
 		if p.handshake == nil {
 			if err := mergeEncoded(r.handshake, p.Handshake); err != nil {
@@ -134,6 +149,10 @@ func buildResult(o *options, start time.Time, procs int, parts []*workerResult, 
 	}
 	r.Latency = percentilesOf(r.latency)
 	r.LatencyHDR = encodeHist(r.latency)
+	if lateness != nil {
+		pc := percentilesOf(lateness)
+		r.SendLateness = &pc
+	}
 	for k, v := range r.Errors {
 		r.ErrorTotal += v
 		if len(k) > 7 && k[:7] == "verify_" {

@@ -32,6 +32,7 @@ type runner struct {
 	st    connectStats
 	self  *sampler
 	total *hdr.Histogram // measured window
+	late  *hdr.Histogram // open loop: how late the senders sent, measured window
 	sec   interval       // the current second
 	tmp   interval
 	res   workerResult
@@ -46,7 +47,7 @@ type runner struct {
 // traffic or hold, drain, close. It returns what was measured even when ctx
 // is cancelled midway (Result.Interrupted).
 func runProcess(ctx context.Context, o *options, n, offset int, hk hooks) (*workerResult, error) {
-	d, err := engine.NewDialer(o.loops)
+	d, err := engine.NewDialerConfig(engine.Config{Loops: o.loops, BusyPoll: o.busyPoll.d})
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +67,7 @@ func runProcess(ctx context.Context, o *options, n, offset int, hk hooks) (*work
 		rs:    newRunState(sendCtx, o),
 		self:  newSampler(os.Getpid(), time.Now()),
 		total: newHist(),
+		late:  newHist(),
 		sec:   interval{hist: newHist()},
 		tmp:   interval{hist: newHist()},
 		stop:  make(chan struct{}),
@@ -269,6 +271,10 @@ func (r *runner) liveness(ctx context.Context) {
 	r.wait(ctx, r.o.timeout, r.rs.doneCh)
 }
 
+// senderGroups is the number of open-loop sender goroutines for conns
+// connections.
+func senderGroups(conns int) int { return max(1, min(4, conns)) }
+
 // startSenders starts the open-loop senders: a few goroutines, each pacing
 // a share of the connections. A message is stamped with the time it was due,
 // not the time it left, so a server that stalls the sender is charged for
@@ -279,11 +285,14 @@ func (r *runner) liveness(ctx context.Context) {
 // walks them with a cursor and sleeps until the next one is due, O(1) per
 // message. (Scanning the whole group on every wake-up cost a core at 10,000
 // connections × 5/s, and the load generator's lag showed up as server
-// latency.)
+// latency.) Each sender records how late it sent every message of the
+// measured window: that is the generator's own error, which the latency
+// includes, reported as send_lateness.
 func (r *runner) startSenders(wg *sync.WaitGroup) {
-	groups := max(1, min(4, len(r.cs)))
+	groups := senderGroups(len(r.cs))
 	interval := int64(float64(time.Second) / r.o.rate)
 	start := r.rs.now()
+	var mu sync.Mutex // guards r.late
 	for g := 0; g < groups; g++ {
 		wg.Add(1)
 		go func() {
@@ -296,8 +305,14 @@ func (r *runner) startSenders(wg *sync.WaitGroup) {
 				next = append(next, start+interval*int64(i)/int64(len(r.cs)))
 			}
 			done := make([]bool, len(idx)) // --messages reached
-			tm := time.NewTimer(0)
-			defer tm.Stop()
+			late := newHist()
+			defer func() {
+				mu.Lock()
+				r.late.Merge(late)
+				mu.Unlock()
+			}()
+			pace := newPacer(r.stop, r.o.busyPoll.d)
+			defer pace.close()
 			j := 0
 			for {
 				// Send everything due, in due order; a sender that fell
@@ -306,6 +321,9 @@ func (r *runner) startSenders(wg *sync.WaitGroup) {
 				for next[j] <= now {
 					c := &r.cs[idx[j]]
 					if !done[j] && c.sess != nil && !c.ended.Load() {
+						if r.rs.phase.Load() == phaseMeasure {
+							recordMicros(late, (r.rs.now()-next[j])/nsPerMicro)
+						}
 						done[j] = !c.sendNext(c.sess, uint64(next[j]))
 					}
 					next[j] += interval
@@ -320,10 +338,7 @@ func (r *runner) startSenders(wg *sync.WaitGroup) {
 						now = r.rs.now()
 					}
 				}
-				tm.Reset(time.Duration(next[j] - r.rs.now()))
-				select {
-				case <-tm.C:
-				case <-r.stop:
+				if !pace.sleep(time.Duration(next[j] - r.rs.now())) {
 					return
 				}
 			}
@@ -419,5 +434,8 @@ func (r *runner) finish(ctx context.Context) {
 	res.ClientRSS = r.self.peakRSS
 	r.self.mu.Unlock()
 	res.latency = r.total
+	if r.rs.mode == modeOpen {
+		res.lateness = r.late
+	}
 	res.handshake = r.st.handshake
 }
