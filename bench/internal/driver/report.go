@@ -286,22 +286,25 @@ func (rp *reporter) rate() {
 		if first {
 			rp.p("## Fixed rate (open loop): latency and server CPU")
 			rp.p("")
+			rp.p("Latency runs from the time a message was due to its verified echo, so it includes wsbench's own delays; *sender late* is the part of them it can see, how late its senders sent. wsbench's loops busy-poll during the run, so its core reads fully busy.")
+			rp.p("")
 			first = false
 		}
 		rp.p("### %s at %g messages/s per connection (%s messages/s offered)", scenarioTitle(sc), sc.Rate, thousands(sc.Rate*float64(sc.Conns)))
 		rp.p("")
-		rp.p("| library | msg/s | server CPU (cores) | p50 | p99 | allocs/msg | errors |")
-		rp.p("|---|--:|--:|--:|--:|--:|--:|")
+		rp.p("| library | msg/s | server CPU (cores) | p50 | p90 | p99 | sender late p50 / p99 | allocs/msg | errors |")
+		rp.p("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 		for _, lib := range rp.libs() {
 			r := rp.run.Find(lib, sc.Name)
 			if r == nil {
 				continue
 			}
 			if r.Error != "" {
-				rp.p("| %s | error: %s ||||||", lib, oneLine(r.Error))
+				rp.p("| %s | error: %s ||||||||", lib, oneLine(r.Error))
 				continue
 			}
-			rp.p("| %s | %s | %.3f | %s | %s | %s | %d |", libCell(lib), thousands(r.MessagesPerSec), r.ServerCores, usStr(r.P50), usStr(r.P99), allocStr(r), r.ErrorTotal)
+			rp.p("| %s | %s | %.3f | %s | %s | %s | %s / %s | %s | %d |", libCell(lib), thousands(r.MessagesPerSec), r.ServerCores,
+				usStr(r.P50), usStr(r.P90), usStr(r.P99), usStr(r.SendLateP50), usStr(r.SendLateP99), allocStr(r), r.ErrorTotal)
 		}
 		rp.p("")
 	}

@@ -74,8 +74,13 @@ type Result struct {
 	PerCoreSecond float64 `json:"messages_per_core_s"`
 	Saturated     bool    `json:"server_saturated"`
 	P50           int64   `json:"p50_us"`
+	P90           int64   `json:"p90_us"`
 	P99           int64   `json:"p99_us"`
-	ErrorTotal    int64   `json:"error_total"`
+	// SendLateP50 and SendLateP99 (open loop) are how late wsbench's
+	// senders were: the load generator's own share of the latency.
+	SendLateP50 int64 `json:"send_late_p50_us,omitempty"`
+	SendLateP99 int64 `json:"send_late_p99_us,omitempty"`
+	ErrorTotal  int64 `json:"error_total"`
 
 	// AllocsPerMsg and AllocBytesPerMsg come from the server's snapshots
 	// in steady state (stats.Window); AllocsMeasured says they exist.
@@ -149,8 +154,13 @@ type wsbenchResult struct {
 	} `json:"throughput"`
 	Latency struct {
 		P50 int64 `json:"p50_us"`
+		P90 int64 `json:"p90_us"`
 		P99 int64 `json:"p99_us"`
 	} `json:"latency"`
+	SendLateness *struct {
+		P50 int64 `json:"p50_us"`
+		P99 int64 `json:"p99_us"`
+	} `json:"send_lateness"`
 	ErrorTotal int64 `json:"error_total"`
 	Server     *struct {
 		CPUSeconds   float64 `json:"cpu_s"`
@@ -162,7 +172,10 @@ type wsbenchResult struct {
 // fill derives r's figures from wsbench's result and the server snapshots.
 func (r *Result) fill(w *wsbenchResult, sc Scenario, idleBase, idleFull *stats.Snapshot, skip float64) {
 	r.MessagesPerSec = w.Throughput.MessagesPerSec
-	r.P50, r.P99 = w.Latency.P50, w.Latency.P99
+	r.P50, r.P90, r.P99 = w.Latency.P50, w.Latency.P90, w.Latency.P99
+	if sl := w.SendLateness; sl != nil {
+		r.SendLateP50, r.SendLateP99 = sl.P50, sl.P99
+	}
 	r.ErrorTotal = w.ErrorTotal
 	r.Opened = w.Connections.Opened
 	r.Alive = w.Connections.Alive
