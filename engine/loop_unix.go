@@ -68,6 +68,7 @@ type loop struct {
 	fresh  bool // the wheel was advanced since the last wake-up
 	fire   func(t *timewheel.Timer)
 	busy   time.Time // when the loop last had events, under BusyPoll
+	reads  uint32    // reads so far, for yieldReads
 
 	mu       sync.Mutex
 	stopped  bool // the loop has ended: posted tasks are refused
@@ -320,8 +321,19 @@ func (l *loop) event(fd int, ev netpoll.Event) {
 	}
 	if ev&(netpoll.EventRead|netpoll.EventHup|netpoll.EventErr) != 0 {
 		l.read(c)
+		if l.reads++; l.reads%yieldReads == 0 {
+			// Let the goroutines this batch readied run before the
+			// next reads: Incoming readers and pool workers each hold a
+			// pooled copy of a message until they run, so without it
+			// the copies in flight peak at a whole batch (256 events)
+			// and every new peak allocates.
+			runtime.Gosched()
+		}
 	}
 }
+
+// yieldReads is how many reads a loop makes between yields within a batch.
+const yieldReads = 32
 
 func (l *loop) accept() {
 	for i := 0; i < acceptBatch; i++ {
