@@ -4,7 +4,6 @@ package engine_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"runtime"
 	"testing"
@@ -12,16 +11,7 @@ import (
 
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/frame"
-	"github.com/surgews/surge/session"
 )
-
-// plainEcho echoes every message; unlike countingEcho it does no
-// bookkeeping of its own that could allocate.
-type plainEcho struct{ session.NopHandler }
-
-func (plainEcho) OnMessage(s *session.Session, f session.Frame) {
-	_ = s.Send(context.Background(), f)
-}
 
 // TestBurstNoAllocs: a loop (GOMAXPROCS=1) that finds one message on each of
 // many connections at once hands them to pool workers or Incoming readers
@@ -36,21 +26,7 @@ func TestBurstNoAllocs(t *testing.T) {
 	for _, mode := range []string{"pool", "channel"} {
 		t.Run(mode, func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-			cfg := engine.Config{Loops: 1, Workers: 1}
-			if mode == "pool" {
-				cfg.Dispatch = session.DispatchPool
-			}
-			srv := engine.New(cfg)
-			if mode == "channel" {
-				srv.HandleFunc("/", func(s *session.Session) {
-					for f := range s.Incoming() {
-						_ = s.Send(context.Background(), f)
-					}
-				})
-			} else {
-				srv.Handle("/", plainEcho{})
-			}
-			addr := startServer(t, srv)
+			addr := startServer(t, echoServer(mode, engine.Config{Loops: 1, Workers: 1}))
 			const conns = 512
 			cs := make([]*rawConn, conns)
 			for i := range cs {

@@ -15,23 +15,29 @@ func (echoHandler) OnMessage(s *session.Session, f session.Frame) {
 	_ = s.Send(context.Background(), f)
 }
 
+// echoServer returns a server echoing on "/" in a dispatch mode (inline,
+// pool or channel), with nothing else in the handler.
+func echoServer(mode string, cfg engine.Config) *engine.Server {
+	if mode == "pool" {
+		cfg.Dispatch = session.DispatchPool
+	}
+	srv := engine.New(cfg)
+	if mode == "channel" {
+		srv.HandleFunc("/", func(s *session.Session) {
+			for f := range s.Incoming() {
+				_ = s.Send(context.Background(), f)
+			}
+		})
+	} else {
+		srv.Handle("/", echoHandler{})
+	}
+	return srv
+}
+
 func TestSmokeEcho(t *testing.T) {
 	for _, mode := range []string{"inline", "pool", "channel"} {
 		t.Run(mode, func(t *testing.T) {
-			cfg := engine.Config{Loops: 2}
-			if mode == "pool" {
-				cfg.Dispatch = session.DispatchPool
-			}
-			srv := engine.New(cfg)
-			if mode == "channel" {
-				srv.HandleFunc("/", func(s *session.Session) {
-					for f := range s.Incoming() {
-						_ = s.Send(context.Background(), f)
-					}
-				})
-			} else {
-				srv.Handle("/", echoHandler{})
-			}
+			srv := echoServer(mode, engine.Config{Loops: 2})
 			if err := srv.Start("127.0.0.1:0"); err != nil {
 				t.Fatal(err)
 			}
