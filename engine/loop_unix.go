@@ -150,18 +150,14 @@ func (l *loop) run() {
 		// its core in sysmon wake-ups and P hand-offs.
 		l.fresh = false
 		n, err := l.poll.Wait(0, l.handle)
-		if bp := l.srv.cfg.BusyPoll; bp > 0 && err == nil {
-			if n > 0 {
-				l.busy = time.Now()
-			} else if time.Since(l.busy) < bp {
-				// Poll again after a yield, which also runs due Go
-				// timers; the wheel and the tasks are served as usual.
-				if l.after(nil) {
-					return
-				}
-				runtime.Gosched()
-				continue
+		if bp := l.srv.cfg.BusyPoll; bp > 0 && n == 0 && err == nil && time.Since(l.busy) < bp {
+			// Poll again after a yield, which also runs due Go timers;
+			// the wheel and the tasks are served as usual.
+			if l.after(nil) {
+				return
 			}
+			runtime.Gosched()
+			continue
 		}
 		if n == 0 && err == nil && next != 0 {
 			// About to block: first let whatever is runnable here run
@@ -184,6 +180,9 @@ func (l *loop) run() {
 				next = 0
 			}
 			n, err = l.poll.Wait(next, l.handle)
+		}
+		if n > 0 && l.srv.cfg.BusyPoll > 0 {
+			l.busy = time.Now() // the busy-poll window runs from here
 		}
 		if l.after(err) {
 			return
