@@ -197,8 +197,9 @@ func TestDecompressionBomb(t *testing.T) {
 		want       error
 		wantBudget int64
 	}{
-		{"default ratio", deflate.Config{}, 32 << 20, frame.ErrMessageTooBig, deflate.DefaultMaxExpansion * int64(len(bomb))},
-		{"custom ratio", deflate.Config{MaxExpansion: 10}, 32 << 20, frame.ErrMessageTooBig, 10 * int64(len(bomb))},
+		{"default: no ratio, limit holds", deflate.Config{}, 1 << 20, frame.ErrMessageTooBig, 1 << 20},
+		{"default: no ratio, big limit", deflate.Config{}, 32 << 20, nil, 32 << 20},
+		{"ratio", deflate.Config{MaxExpansion: 256}, 32 << 20, frame.ErrMessageTooBig, 256 * int64(len(bomb))},
 		{"allowance", deflate.Config{MaxExpansion: 1}, 32 << 20, frame.ErrMessageTooBig, deflate.ExpansionAllowance},
 		{"ratio off, limit holds", deflate.Config{MaxExpansion: -1}, 1 << 20, frame.ErrMessageTooBig, 1 << 20},
 		{"ratio off, big limit", deflate.Config{MaxExpansion: -1}, 32 << 20, nil, 32 << 20},

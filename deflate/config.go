@@ -11,9 +11,6 @@ const (
 	// Config.Threshold is 0: below it the DEFLATE framing costs more than it
 	// saves, so the message is sent as it is (RSV1 clear).
 	DefaultThreshold = 128
-	// DefaultMaxExpansion is the expansion ratio used when
-	// Config.MaxExpansion is 0.
-	DefaultMaxExpansion = 256
 	// ExpansionAllowance is what an inflated message may always reach,
 	// whatever its compressed size, so that small messages compressed against
 	// a shared window (whose ratio can legitimately be huge) are never cut.
@@ -78,10 +75,15 @@ type Config struct {
 	// example). It is called under the session's send lock and must be fast
 	// and safe for concurrent use.
 	Compress func(payload []byte) bool
-	// MaxExpansion bounds an inflated message to MaxExpansion times its
-	// compressed size (and at least ExpansionAllowance), on top of the
-	// session's MaxMessageSize; a message beyond either closes the session
-	// with 1009. 0 means DefaultMaxExpansion; negative disables the ratio.
+	// MaxExpansion, when positive, bounds an inflated message to
+	// MaxExpansion times its compressed size (and at least
+	// ExpansionAllowance), on top of the session's MaxMessageSize; a message
+	// beyond either closes the session with 1009. 0 (the default) or
+	// negative: MaxMessageSize alone bounds it, as in the peers (gorilla,
+	// coder, gws, Node's ws). DEFLATE packs at most about 1,032 bytes into
+	// one and legitimate data comes close (1 MiB of zeros, ~1,000×; ws's
+	// level-6 output of a repetitive 16 MiB message, 256.5×), so a ratio low
+	// enough to slow a decompression bomb also rejects real messages.
 	MaxExpansion int
 
 	// ServerNoContextTakeover is the policy for server_no_context_takeover
@@ -150,9 +152,6 @@ func (c *Config) settings() settings {
 	}
 	if s.threshold == 0 {
 		s.threshold = DefaultThreshold
-	}
-	if s.maxExpansion == 0 {
-		s.maxExpansion = DefaultMaxExpansion
 	}
 	return s
 }

@@ -21,7 +21,8 @@
 // and the next message starts a fresh window, which RFC 7692 §7.2.1 allows a
 // sender to do at any time. docs/deflate.md has the measured numbers.
 //
-// Inflated messages are bounded twice: by the session's message limit and by
-// an expansion ratio ([Config.MaxExpansion]), so a decompression bomb fails
-// with frame.ErrMessageTooBig (close 1009) after a bounded amount of work.
+// Inflated messages are bounded by the session's message limit, and
+// optionally by an expansion ratio ([Config.MaxExpansion]), so a
+// decompression bomb fails with frame.ErrMessageTooBig (close 1009) after a
+// bounded amount of memory and work.
 package deflate

@@ -8,11 +8,10 @@
 // worker pool, each session's messages in order) or goroutine (the
 // channel-style handler, a goroutine per session reading Incoming). -deflate
 // negotiates permessage-deflate (RFC 7692) with clients that offer it, for
-// conformance suites' sections 12 and 13; the expansion-ratio guard is off,
-// so any valid message up to MaxMessageSize comes back, however compressible.
-// SIGINT or
-// SIGTERM shuts the server down gracefully: every session gets a close frame
-// with 1001 and up to five seconds to answer it.
+// conformance suites' sections 12 and 13; any valid message up to
+// MaxMessageSize comes back, however compressible. SIGINT or SIGTERM shuts the
+// server down gracefully: every session gets a close frame with 1001 and up to
+// five seconds to answer it.
 package main
 
 import (
@@ -77,10 +76,9 @@ func echoLoop(s *session.Session) {
 func newServer(dispatch string, loops int, compress bool) (*engine.Server, error) {
 	cfg := engine.Config{Loops: loops}
 	if compress {
-		// An echo server owes every valid message its echo: without the
-		// ratio guard a compressed message is still bounded by
-		// MaxMessageSize (32 MiB by default).
-		cfg.Extensions = []session.ExtensionFactory{deflate.New(deflate.Config{MaxExpansion: -1})}
+		// A compressed message is bounded by MaxMessageSize (32 MiB by
+		// default) like any other.
+		cfg.Extensions = []session.ExtensionFactory{deflate.New(deflate.Config{})}
 	}
 	switch dispatch {
 	case "inline":

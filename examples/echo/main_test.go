@@ -39,7 +39,7 @@ func TestRun(t *testing.T) {
 
 			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			opts := &engine.DialOptions{Extensions: []session.ExtensionFactory{deflate.New(deflate.Config{MaxExpansion: -1})}}
+			opts := &engine.DialOptions{Extensions: []session.ExtensionFactory{deflate.New(deflate.Config{})}}
 			c, err := engine.Dial(dctx, "ws://"+addr.String()+"/any/path", opts)
 			if err != nil {
 				t.Fatal(err)
