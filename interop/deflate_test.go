@@ -22,17 +22,28 @@ import (
 // context takeover. Each case checks that permessage-deflate was negotiated
 // and that compressible messages of several sizes round-trip.
 
-// deflatePayloads are JSON-like texts that compress well, from empty to 256 KiB.
+// deflateSizes are the message sizes of the compression cases, from empty to
+// 256 KiB: below, around and far above every peer's compression threshold.
+var deflateSizes = []int{0, 1, 100, 1 << 10, 16 << 10, 256 << 10}
+
+// deflatePayloads are JSON-like texts that compress well, one of each of
+// deflateSizes.
 func deflatePayloads() [][]byte {
 	var out [][]byte
-	for _, n := range []int{0, 1, 100, 1 << 10, 16 << 10, 256 << 10} {
-		var b bytes.Buffer
-		for i := 0; b.Len() < n; i++ {
-			fmt.Fprintf(&b, `{"id":%d,"name":"surge","tags":["websocket","deflate"]},`, i)
-		}
-		out = append(out, b.Bytes()[:n])
+	for _, n := range deflateSizes {
+		out = append(out, jsonText(n))
 	}
 	return out
+}
+
+// jsonText returns n bytes of a JSON-like text that compresses well; jsonText
+// in node/ws-client.js makes the same bytes.
+func jsonText(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, `{"id":%d,"name":"surge","tags":["websocket","deflate"]},`, i)
+	}
+	return b.Bytes()[:n]
 }
 
 // deflateServer is a surge echo server with permessage-deflate, recording the

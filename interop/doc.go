@@ -20,5 +20,8 @@
 // sequence across fragments (§5.6), large messages, ping and pong (§5.5.2,
 // §5.5.3), the closing handshake with every close code valid on the wire
 // (§5.5.1, §7.4) started by either side, and invalid UTF-8 answered with 1007
-// (§8.1).
+// (§8.1). With ws, gorilla/websocket and coder/websocket they also negotiate
+// permessage-deflate (RFC 7692) and exchange compressed messages both ways;
+// with ws, whole and fragmented, with context takeover kept and dropped on
+// either side.
 package interop

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ type nodeEvent struct {
 	Code    int    `json:"code"`
 	Reason  string `json:"reason"`
 	Data    string `json:"data"`
+	Header  string `json:"header"`
 	Count   int    `json:"count"`
 	Last    string `json:"last"`
 	Open    bool   `json:"open"`
@@ -108,6 +110,73 @@ func byCase(t *testing.T, name string, evs []nodeEvent, c string) nodeEvent {
 	return nodeEvent{}
 }
 
+// nodeEchoCheck is one step of ws-client.js's echo scenarios and the echo ws
+// must have received for it.
+type nodeEchoCheck struct {
+	step   string
+	binary bool
+	text   string // for text steps of up to 1024 bytes
+	hex    string // for small binary steps
+	len    int
+	sha    string // for steps above 1024 bytes, which ws-client.js hashes
+}
+
+// nodeEchoChecks are the steps of ws-client.js's echo scenario run with a big
+// message of big bytes.
+func nodeEchoChecks(big int) []nodeEchoCheck {
+	return []nodeEchoCheck{
+		{step: "text", text: "hello surge"},
+		{step: "binary", binary: true, hex: "00010280feff"},
+		{step: "fragmented-text", text: "frag-mented"},
+		{step: "fragmented-binary", binary: true, hex: "010203040506"},
+		{step: "split-utf8", text: "café"},
+		{step: "big", binary: true, len: big, sha: sha256Hex(pattern(big))},
+	}
+}
+
+// checkNodeEcho checks a run of one of ws-client.js's echo scenarios against
+// srv's /echo?id=id: every step's echo as checks says, ext as the extension
+// both ends negotiated ("" for none), the closing handshake 1000 "done" seen
+// by both, and one surge message per step (fragments join into one). It
+// returns how the surge session ended, for further checks.
+func checkNodeEcho(t *testing.T, name string, evs []nodeEvent, srv *surgeServer, id string, checks []nodeEchoCheck, ext string) surgeEnd {
+	t.Helper()
+	if ev := byCase(t, name, evs, "open"); ev.Data != ext {
+		t.Errorf("%s: ws negotiated extensions %q (answer %q), want %q", name, ev.Data, ev.Header, ext)
+	}
+	for _, c := range checks {
+		ev := byCase(t, name, evs, c.step)
+		switch {
+		case ev.Binary != c.binary:
+			t.Errorf("%s/%s: echo binary=%v, want %v", name, c.step, ev.Binary, c.binary)
+		case c.sha != "" && (ev.Len != c.len || ev.Sha256 != c.sha):
+			t.Errorf("%s/%s: echo of %d bytes has sha256 %s, want %d bytes with %s", name, c.step, ev.Len, ev.Sha256, c.len, c.sha)
+		case c.hex != "" && ev.Hex != c.hex:
+			t.Errorf("%s/%s: echo %s, want %s", name, c.step, ev.Hex, c.hex)
+		case c.sha == "" && c.hex == "" && ev.Text != c.text:
+			t.Errorf("%s/%s: echo %q, want %q", name, c.step, ev.Text, c.text)
+		}
+	}
+	if ev := byCase(t, name, evs, "close"); ev.Code != 1000 || ev.Reason != "done" {
+		t.Errorf("%s: ws saw close %d %q, want 1000 \"done\" echoed", name, ev.Code, ev.Reason)
+	}
+	end := srv.waitEnd(t, name, id, 10*time.Second)
+	if end.Reason != (session.CloseReason{Code: 1000, Message: "done"}) || end.Err != nil {
+		t.Errorf("%s: surge session ended with %v (err %v), want 1000 \"done\" and no error", name, end.Reason, end.Err)
+	}
+	if end.Msgs != len(checks) {
+		t.Errorf("%s: surge received %d messages, want %d (fragments must join into one)", name, end.Msgs, len(checks))
+	}
+	var want []string
+	if ext != "" {
+		want = []string{ext}
+	}
+	if !slices.Equal(end.Exts, want) {
+		t.Errorf("%s: surge session negotiated extensions %q, want %q", name, end.Exts, want)
+	}
+	return end
+}
+
 // TestNodeClientToSurgeServer runs Node's ws as a client against a surge
 // server: echo of text, binary, fragmented and 16 MiB messages, pings both
 // ways, a close started by either side with every wire close code, and
@@ -119,44 +188,8 @@ func TestNodeClientToSurgeServer(t *testing.T) {
 	t.Run("echo", func(t *testing.T) {
 		const name = "ws client → surge server: echo"
 		evs := runNodeClient(t, name, 90*time.Second, srv.url+"/echo?id=echo", "echo", strconv.Itoa(nodeBig))
-		checks := []struct {
-			step   string
-			binary bool
-			text   string // for text steps
-			hex    string // for small binary steps
-			len    int
-			sha    string // for the large step
-		}{
-			{step: "text", text: "hello surge"},
-			{step: "binary", binary: true, hex: "00010280feff"},
-			{step: "fragmented-text", text: "frag-mented"},
-			{step: "fragmented-binary", binary: true, hex: "010203040506"},
-			{step: "split-utf8", text: "café"},
-			{step: "big", binary: true, len: nodeBig, sha: sha256Hex(pattern(nodeBig))},
-		}
-		for _, c := range checks {
-			ev := byCase(t, name, evs, c.step)
-			switch {
-			case ev.Binary != c.binary:
-				t.Errorf("%s/%s: echo binary=%v, want %v", name, c.step, ev.Binary, c.binary)
-			case c.sha != "" && (ev.Len != c.len || ev.Sha256 != c.sha):
-				t.Errorf("%s/%s: echo of %d bytes has sha256 %s, want %d bytes with %s", name, c.step, ev.Len, ev.Sha256, c.len, c.sha)
-			case c.hex != "" && ev.Hex != c.hex:
-				t.Errorf("%s/%s: echo %s, want %s", name, c.step, ev.Hex, c.hex)
-			case c.sha == "" && c.hex == "" && ev.Text != c.text:
-				t.Errorf("%s/%s: echo %q, want %q", name, c.step, ev.Text, c.text)
-			}
-		}
-		if ev := byCase(t, name, evs, "close"); ev.Code != 1000 || ev.Reason != "done" {
-			t.Errorf("%s: ws saw close %d %q, want 1000 \"done\" echoed", name, ev.Code, ev.Reason)
-		}
-		end := srv.waitEnd(t, name, "echo", 10*time.Second)
-		if end.Reason != (session.CloseReason{Code: 1000, Message: "done"}) || end.Err != nil {
-			t.Errorf("%s: surge session ended with %v (err %v), want 1000 \"done\" and no error", name, end.Reason, end.Err)
-		}
-		if end.Msgs != len(checks) {
-			t.Errorf("%s: surge received %d messages, want %d (fragments must join into one)", name, end.Msgs, len(checks))
-		}
+		// ws offers permessage-deflate; a server without Extensions declines.
+		checkNodeEcho(t, name, evs, srv, "echo", nodeEchoChecks(nodeBig), "")
 	})
 
 	t.Run("ping", func(t *testing.T) {
@@ -251,10 +284,11 @@ type nodeServer struct {
 	changed chan struct{} // closed and replaced on each new event
 }
 
-// startNodeServer starts ws-server.js and waits for the port it listens on.
-func startNodeServer(t *testing.T) *nodeServer {
+// startNodeServer starts ws-server.js with args and waits for the port it
+// listens on.
+func startNodeServer(t *testing.T, args ...string) *nodeServer {
 	t.Helper()
-	p := startProc(t, 5*time.Minute, nodeDir, "node", "ws-server.js")
+	p := startProc(t, 5*time.Minute, nodeDir, "node", append([]string{"ws-server.js"}, args...)...)
 	l, ok := p.nextLine(20 * time.Second)
 	port, err := strconv.Atoi(strings.TrimSpace(l))
 	if !ok || err != nil {
@@ -314,8 +348,9 @@ func (s *nodeServer) eventsOf(id string) []nodeEvent {
 	return out
 }
 
-// nodeDial dials the ws server as a surge client with the big-message limit.
-func nodeDial(t *testing.T, ctx context.Context, name, u string, cfg *session.Config) *session.Session {
+// nodeDial dials the ws server as a surge client with the big-message limit,
+// offering exts.
+func nodeDial(t *testing.T, ctx context.Context, name, u string, cfg *session.Config, exts ...session.ExtensionFactory) *session.Session {
 	t.Helper()
 	if cfg == nil {
 		cfg = &session.Config{}
@@ -323,7 +358,7 @@ func nodeDial(t *testing.T, ctx context.Context, name, u string, cfg *session.Co
 	if cfg.MaxMessageSize == 0 {
 		cfg.MaxMessageSize = bigLimit
 	}
-	c, err := engine.Dial(ctx, u, &engine.DialOptions{Session: cfg, HandshakeTimeout: 10 * time.Second})
+	c, err := engine.Dial(ctx, u, &engine.DialOptions{Session: cfg, Extensions: exts, HandshakeTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("%s: surge client: dial %s: %v", name, u, err)
 	}

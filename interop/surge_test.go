@@ -34,6 +34,9 @@ type surgeEnd struct {
 	Err    error
 	// Msgs counts the data messages the session received.
 	Msgs int
+	// Exts names the extensions the session negotiated, in order (nil for
+	// none), so that a case can tell a compressed session from a plain one.
+	Exts []string
 }
 
 // surgeServer is a surge engine server with the routes the interop cases use,
@@ -104,7 +107,11 @@ func (s *surgeServer) record(ss *session.Session, msgs int) {
 	<-ss.Done()
 	req := ss.Request()
 	q, _ := url.ParseQuery(req.RawQuery)
-	s.endCh(q.Get("id")) <- surgeEnd{Path: req.Path, Reason: ss.CloseReason(), Err: ss.Err(), Msgs: msgs}
+	var exts []string
+	for _, e := range ss.Extensions() {
+		exts = append(exts, e.Name())
+	}
+	s.endCh(q.Get("id")) <- surgeEnd{Path: req.Path, Reason: ss.CloseReason(), Err: ss.Err(), Msgs: msgs, Exts: exts}
 }
 
 func (s *surgeServer) endCh(id string) chan surgeEnd {

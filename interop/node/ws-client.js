@@ -12,6 +12,12 @@
 //   echo BIGSIZE        text, binary, fragmented text and binary, a text
 //                       message split inside a UTF-8 sequence, and a binary
 //                       message of BIGSIZE bytes (pattern byte i = (i*31+7)&255)
+//   deflate-echo BIGSIZE [OPTION...]
+//                       echo's steps, then a compressible JSON-like text of
+//                       6000 bytes, whole and in three fragments; each
+//                       OPTION (serverNoContextTakeover or
+//                       clientNoContextTakeover) is set to true in ws's
+//                       perMessageDeflate offer (RFC 7692 §7.1.1)
 //   ping WAITMS         ping with "node-ping" and report the pong, then count
 //                       the server's pings for WAITMS and close 1000
 //   close CODE REASON   close with CODE and REASON and report the close event
@@ -19,6 +25,13 @@
 //   wait                report the close event of a close the server starts
 //   badutf8             send a text frame with invalid UTF-8, report the close
 //   badutf8-frag        the same, the bad byte in a continuation fragment
+//
+// Every scenario first reports {"case":"open","data":...,"header":...}: data
+// is ws.extensions (the names of the negotiated extensions, "" for none) and
+// header the server's Sec-WebSocket-Extensions answer with its parameters.
+// ws offers permessage-deflate in every scenario (its default); it compresses
+// a message of fewer than 1024 bytes only when it keeps its context (no
+// client_no_context_takeover was agreed).
 //
 // A bound (SURGE_INTEROP_TIMEOUT_MS, default 60 s) ends a stuck run with exit
 // status 3.
@@ -39,6 +52,14 @@ function pattern(n) {
   return b;
 }
 
+// jsonText returns n bytes of a JSON-like text that compresses well; Go's
+// jsonText (interop/deflate_test.go) makes the same bytes.
+function jsonText(n) {
+  let s = '';
+  for (let i = 0; s.length < n; i++) s += `{"id":${i},"name":"surge","tags":["websocket","deflate"]},`;
+  return s.slice(0, n);
+}
+
 function sha256(buf) {
   return crypto.createHash('sha256').update(buf).digest('hex');
 }
@@ -48,7 +69,32 @@ setTimeout(() => {
   process.exit(3);
 }, lifetime).unref();
 
-const ws = new WebSocket(url, { maxPayload: 64 << 20 });
+// jsonSize is the size of deflate-echo's compressible text: above ws's 1024
+// byte threshold, and in three fragments each still above it.
+const jsonSize = 6000;
+
+// deflateOptions are the perMessageDeflate options of ws's offer, true (ws's
+// default) unless deflate-echo names some.
+function deflateOptions() {
+  if (scenario !== 'deflate-echo' || args.length < 2) return true;
+  const known = ['serverNoContextTakeover', 'clientNoContextTakeover'];
+  const opts = {};
+  for (const o of args.slice(1)) {
+    if (!known.includes(o)) {
+      report({ case: 'error', error: 'unknown deflate option ' + o });
+      process.exit(2);
+    }
+    opts[o] = true;
+  }
+  return opts;
+}
+
+const ws = new WebSocket(url, { maxPayload: 64 << 20, perMessageDeflate: deflateOptions() });
+
+let extHeader = '';
+ws.on('upgrade', (res) => {
+  extHeader = res.headers['sec-websocket-extensions'] || '';
+});
 
 // Received messages wait in a queue until the script asks for them.
 const queue = [];
@@ -79,7 +125,7 @@ function describe(name, m) {
   return out;
 }
 
-async function echo() {
+async function echo(compressible) {
   const big = Number(args[0] || 16 << 20);
 
   ws.send('hello surge');
@@ -105,6 +151,19 @@ async function echo() {
 
   ws.send(pattern(big));
   report(describe('big', await next()));
+
+  if (compressible) {
+    const text = jsonText(jsonSize);
+    ws.send(text);
+    report(describe('json-text', await next()));
+
+    const a = Math.floor(text.length / 3);
+    const b = Math.floor((2 * text.length) / 3);
+    ws.send(text.slice(0, a), { fin: false });
+    ws.send(text.slice(a, b), { fin: false });
+    ws.send(text.slice(b), { fin: true });
+    report(describe('json-fragmented', await next()));
+  }
 
   ws.close(1000, 'done');
   report(Object.assign({ case: 'close' }, await closed));
@@ -148,7 +207,8 @@ async function badutf8(fragmented) {
 }
 
 const scenarios = {
-  echo,
+  echo: () => echo(false),
+  'deflate-echo': () => echo(true),
   ping,
   close,
   wait,
@@ -164,8 +224,22 @@ ws.on('close', (code) => {
   }
 });
 
+// A scenario still awaiting a message when the connection has closed leaves
+// Node nothing to wait for: say so with the close, instead of exiting 0 with
+// steps missing.
+let closeSeen = null;
+ws.on('close', (code, reason) => {
+  closeSeen = { code, reason: reason.toString() };
+});
+process.on('beforeExit', () => {
+  const how = closeSeen ? `closed with ${closeSeen.code} "${closeSeen.reason}"` : 'nothing left to wait for';
+  report({ case: 'error', error: `scenario ${scenario} stalled: the connection ${how}` });
+  process.exit(1);
+});
+
 ws.on('open', () => {
   opened = true;
+  report({ case: 'open', data: ws.extensions, header: extHeader });
   const run = scenarios[scenario];
   if (!run) {
     report({ case: 'error', error: 'unknown scenario ' + scenario });

@@ -10,9 +10,20 @@
 //   /badutf8          send a text frame whose payload is 0xff (invalid UTF-8)
 //   /ping             ping with the payload "ws-ping" and report the pong
 //
-// Every connection reports {"event":"close","id":...,"code":...,"reason":...}
-// when it ends, and /ping also reports each ping it receives. The query's id
-// parameter names the Go case in these lines.
+// Every connection reports {"event":"open","id":...,"path":...,"data":...,
+// "header":...} when it opens (data is ws.extensions, the names of the
+// negotiated extensions, "" for none; header is the Sec-WebSocket-Extensions
+// answer with its parameters) and {"event":"close","id":...,"code":...,
+// "reason":...} when it ends; /ping also reports each ping it receives. The
+// query's id parameter names the Go case in these lines.
+//
+//   node ws-server.js [deflate [OPTION...]]
+//
+// Without arguments the server declines permessage-deflate (ws's server
+// default). With deflate it accepts it (RFC 7692) and compresses every
+// message it sends (threshold 0); each OPTION (serverNoContextTakeover or
+// clientNoContextTakeover) is set to true in its perMessageDeflate options,
+// so that its answer carries that parameter whatever the offer said.
 //
 // The process exits by itself after a bound (SURGE_INTEROP_TIMEOUT_MS,
 // default 120 s) in case the test that started it dies without killing it.
@@ -31,12 +42,41 @@ const server = http.createServer((req, res) => {
   res.writeHead(426, { 'Content-Type': 'text/plain' });
   res.end('WebSocket only\n');
 });
-const wss = new WebSocketServer({ server, maxPayload });
+// perMessageDeflate is false (ws's server default) unless the first argument
+// is deflate.
+function deflateOptions() {
+  const [mode, ...opts] = process.argv.slice(2);
+  if (mode === undefined) return false;
+  if (mode !== 'deflate') {
+    process.stderr.write('usage: node ws-server.js [deflate [OPTION...]]\n');
+    process.exit(2);
+  }
+  const out = { threshold: 0 };
+  for (const o of opts) {
+    if (o !== 'serverNoContextTakeover' && o !== 'clientNoContextTakeover') {
+      process.stderr.write('ws-server.js: unknown deflate option ' + o + '\n');
+      process.exit(2);
+    }
+    out[o] = true;
+  }
+  return out;
+}
+
+const wss = new WebSocketServer({ server, maxPayload, perMessageDeflate: deflateOptions() });
+
+// The answer's Sec-WebSocket-Extensions, kept on the request until the
+// connection event reports it.
+const extHeader = Symbol('extHeader');
+wss.on('headers', (headers, req) => {
+  const h = headers.find((l) => l.toLowerCase().startsWith('sec-websocket-extensions:'));
+  req[extHeader] = h ? h.slice(h.indexOf(':') + 1).trim() : '';
+});
 
 wss.on('connection', (ws, req) => {
   const url = new URL(req.url, 'http://127.0.0.1');
   const id = url.searchParams.get('id') || '';
   const path = url.pathname;
+  report({ event: 'open', id, path, data: ws.extensions, header: req[extHeader] || '' });
 
   ws.on('error', (err) => {
     report({ event: 'error', id, path, errCode: err.code || '', message: String(err.message) });
