@@ -121,6 +121,7 @@ func TestOpenLoopPaces(t *testing.T) {
 	url := startServer(t, &corruptEcho{})
 	o := testOptions("echo", url)
 	o.conns, o.rate, o.duration = 40, 50, time.Second
+	defer pinnedAs(true)()
 	res := runT(t, o)
 	// Senders run from the first connection until the run stops them,
 	// which under -race on a loaded machine can be a few hundred
@@ -132,8 +133,8 @@ func TestOpenLoopPaces(t *testing.T) {
 	if res.Messages.Verified != res.Messages.Sent || res.ErrorTotal != 0 {
 		t.Fatalf("verified %d of %d, errors %v", res.Messages.Verified, res.Messages.Sent, res.Errors)
 	}
-	// Every send of the measured window has its lateness recorded, and the
-	// open loop busy-polls by default.
+	// Every send of the measured window has its lateness recorded, and a
+	// pinned open loop busy-polls by default.
 	sl := res.SendLateness
 	if sl == nil || sl.Count < int64(0.5*want) || sl.Count > res.Messages.Sent {
 		t.Fatalf("send lateness %+v for %d sent, want about %v samples", sl, res.Messages.Sent, want)
@@ -164,24 +165,37 @@ func TestAutoBusyPoll(t *testing.T) {
 	}
 }
 
-// TestBusyPollFlag: --busy-poll defaults to a window in open loop only, an
-// explicit value wins, and a negative one is a usage error.
+// pinnedAs makes wsbench see itself pinned (or not) until the returned
+// function restores the real check.
+func pinnedAs(p bool) (restore func()) {
+	old := isPinned
+	isPinned = func() bool { return p }
+	return func() { isPinned = old }
+}
+
+// TestBusyPollFlag: --busy-poll defaults to a window in open loop only, and
+// only when wsbench is pinned to CPUs of its own; an explicit value wins, and
+// a negative one is a usage error.
 func TestBusyPollFlag(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		args []string
-		want time.Duration
-		bad  bool
+		name   string
+		args   []string
+		pinned bool
+		want   time.Duration
+		bad    bool
 	}{
-		{name: "closed loop default", args: nil, want: 0},
-		{name: "open loop default", args: []string{"--rate", "5"}, want: autoBusyPoll(100, 5)},
-		{name: "open loop off", args: []string{"--rate", "5", "--busy-poll", "0"}, want: 0},
+		{name: "closed loop default", args: nil, pinned: true, want: 0},
+		{name: "open loop default, pinned", args: []string{"--rate", "5"}, pinned: true, want: autoBusyPoll(100, 5)},
+		{name: "open loop default, not pinned", args: []string{"--rate", "5"}, want: 0},
+		{name: "open loop off", args: []string{"--rate", "5", "--busy-poll", "0"}, pinned: true, want: 0},
+		{name: "open loop on, not pinned", args: []string{"--rate", "5", "--busy-poll", "3ms"}, want: 3 * time.Millisecond},
 		{name: "closed loop on", args: []string{"--busy-poll", "250us"}, want: 250 * time.Microsecond},
-		{name: "auto", args: []string{"--rate", "5", "--busy-poll", "2ms", "--busy-poll", "auto"}, want: autoBusyPoll(100, 5)},
+		{name: "auto", args: []string{"--rate", "5", "--busy-poll", "2ms", "--busy-poll", "auto"}, pinned: true, want: autoBusyPoll(100, 5)},
 		{name: "negative", args: []string{"--busy-poll", "-1ms"}, bad: true},
 		{name: "not a duration", args: []string{"--busy-poll", "fast"}, bad: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			defer pinnedAs(tt.pinned)()
 			o := defaultOptions("echo")
 			fs := newFlagSet("echo", &o, false, io.Discard)
 			_, err := parseArgs(fs, append(tt.args, "ws://127.0.0.1:1/"))

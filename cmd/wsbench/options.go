@@ -79,7 +79,7 @@ func newFlagSet(mode string, o *options, worker bool, out io.Writer) *flag.FlagS
 	fs.IntVar(&o.serverPID, "server-pid", o.serverPID, "sample this process's CPU and RSS during the run (Linux /proc)")
 	fs.DurationVar(&o.warmup, "warmup", o.warmup, "traffic before measuring starts; not counted in throughput or latency")
 	fs.IntVar(&o.loops, "loops", o.loops, "client event loops (0 = GOMAXPROCS)")
-	fs.Var(&o.busyPoll, "busy-poll", "how long client loops keep polling after their last event before they park (auto: open loop 1-20ms, spanning two sends of a sender; closed loop 0)")
+	fs.Var(&o.busyPoll, "busy-poll", "how long client loops keep polling after their last event before they park (auto: in open loop with wsbench pinned to some CPUs, 1-20ms spanning two sends of a sender; else 0)")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "handshake timeout per connection, and the bound of the final drain and liveness check")
 	fs.BoolVar(&o.jsonOut, "json", o.jsonOut, "print the result as JSON (schema: docs/wsbench.md) instead of the table")
 	fs.StringVar(&o.htmlFile, "html", o.htmlFile, "write a self-contained HTML report with charts to this file")
@@ -146,20 +146,26 @@ func (o *options) validate() error {
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", errUsage, strings.Join(errs, "; "))
 	}
-	if !o.busyPoll.set && o.rate > 0 && o.mode != "idle" {
+	if !o.busyPoll.set && o.rate > 0 && o.mode != "idle" && isPinned() {
 		o.busyPoll.d = autoBusyPoll(o.conns, o.rate)
 	}
 	return nil
 }
 
-// autoBusyPoll is the open loop's default --busy-poll: long enough to span
-// two wake-ups of a sender, so the client loops keep polling while messages
-// flow, within 1–20 ms. Parked, the process sleeps in the Go runtime's
-// poller, whose millisecond timeouts made the paced senders 0.1–1 ms late
-// (more so the faster the server answered, as the process idled sooner): at
-// 10,000 connections × 5/s the median latency measured for one server went
-// from 207 µs to 34 µs with it. Below about 200 messages a second the loops
-// park between messages, and the senders' timerfd wakes them (~40 µs late).
+// isPinned reports whether wsbench runs on CPUs of its own; a variable so
+// that tests can choose.
+var isPinned = pinned
+
+// autoBusyPoll is the open loop's default --busy-poll when wsbench is pinned
+// to some of the CPUs (taskset), the sign that it has cores of its own: long
+// enough to span two wake-ups of a sender, so the client loops keep polling
+// while messages flow, within 1–20 ms. Parked, the process sleeps in the Go
+// runtime's poller, whose millisecond timeouts made the paced senders
+// 0.1–1 ms late (more so the faster the server answered, as the process
+// idled sooner): at 10,000 connections × 5/s, pinned, the median latency
+// measured for one server went from 207 µs to 34 µs with it. Unpinned, a
+// polling client takes CPU from a server on the same cores: at 200 × 20/s on
+// two shared cores the p90 went from 146 µs to 1.69 ms, so it stays off.
 func autoBusyPoll(conns int, rate float64) time.Duration {
 	gap := time.Duration(float64(time.Second) * float64(senderGroups(conns)) / (float64(conns) * rate))
 	return min(max(2*gap, time.Millisecond), 20*time.Millisecond)

@@ -22,7 +22,7 @@ import (
 // which checks timers at every scheduling but polls the network only when
 // idle. Sleeps shorter than the client loops' busy-poll window need no
 // timerfd, whose system calls cost more than the timer: the loops keep the
-// process polling and scheduling.
+// process polling and scheduling. Nor do sleeps under minTimerfdSleep.
 type pacer struct {
 	f       *os.File
 	fd      int
@@ -48,8 +48,15 @@ func newPacer(stop <-chan struct{}, busyPoll time.Duration) sleeper {
 		<-stop
 		_ = f.SetReadDeadline(time.Unix(1, 0))
 	}()
-	return &pacer{f: f, fd: fd, precise: busyPoll, stop: stop}
+	return &pacer{f: f, fd: fd, precise: max(busyPoll, minTimerfdSleep), stop: stop}
 }
+
+// minTimerfdSleep is the shortest sleep that arms the timerfd. Shorter ones
+// come at high message rates, where a timerfd would cost system calls per
+// message and the process is busy enough for the Go timer to be on time:
+// unpinned at 50,000 messages/s, arming it for every sleep raised the median
+// latency from 0.1 to 0.8 ms.
+const minTimerfdSleep = 200 * time.Microsecond
 
 func (p *pacer) sleep(d time.Duration) bool {
 	d = max(d, 1)
