@@ -247,22 +247,13 @@ func handshakePortable(ctx context.Context, nc net.Conn, req []byte, d *dialing)
 		_ = nc.Close()
 		return nil, err
 	}
-	var head []byte
-	buf := make([]byte, 4096)
-	for {
-		n, err := nc.Read(buf)
-		head = append(head, buf[:n]...)
-		if end := handshake.HeaderEnd(head); end >= 0 {
-			break
+	head, err := handshake.ReadHead(nc, DefaultMaxHeaderBytes)
+	if err != nil {
+		_ = nc.Close()
+		if errors.Is(err, handshake.ErrHeadTooLong) {
+			err = ErrMalformedResponse
 		}
-		if err != nil {
-			_ = nc.Close()
-			return nil, err
-		}
-		if len(head) > DefaultMaxHeaderBytes {
-			_ = nc.Close()
-			return nil, ErrMalformedResponse
-		}
+		return nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})
 	p := newPconn(nc, writeTimeoutOf(d.cfg))

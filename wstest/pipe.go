@@ -1,6 +1,7 @@
 package wstest
 
 import (
+	"errors"
 	"net"
 	"net/url"
 	"time"
@@ -55,17 +56,12 @@ func pipeHandshake(nc net.Conn, u *url.URL, o *engine.DialOptions, timeout time.
 	if _, err := nc.Write(req); err != nil {
 		return nil, err
 	}
-	var head []byte
-	buf := make([]byte, 4096)
-	for handshake.HeaderEnd(head) < 0 {
-		if len(head) > maxResponseHead {
-			return nil, errHeadTooLarge
-		}
-		n, err := nc.Read(buf)
-		head = append(head, buf[:n]...)
-		if err != nil && handshake.HeaderEnd(head) < 0 {
-			return nil, err
-		}
+	head, err := handshake.ReadHead(nc, maxResponseHead)
+	if errors.Is(err, handshake.ErrHeadTooLong) {
+		return nil, errHeadTooLarge
+	}
+	if err != nil {
+		return nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})
 	res, err := handshake.ParseResponse(head, key, o.Protocols)

@@ -12,6 +12,10 @@ import (
 // reaches [Config.MaxHeaderBytes].
 var ErrIncomplete = errors.New("handshake: incomplete HTTP head")
 
+// ErrHeadTooLong is returned by [ReadHead] when the head does not end within
+// its limit.
+var ErrHeadTooLong = errors.New("handshake: HTTP head too long")
+
 // RejectError is returned by [Upgrade] when it refuses an upgrade request; the
 // HTTP error response with Status and Reason (as the body) has then been
 // appended to the output buffer. Use [errors.As] to get it and [errors.Is]
