@@ -11,6 +11,7 @@ import (
 
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/testalloc"
 )
 
 // TestBurstNoAllocs: a loop (GOMAXPROCS=1) that finds one message on each of
@@ -55,18 +56,17 @@ func TestBurstNoAllocs(t *testing.T) {
 			// Warm the pools with small bursts. The copies in flight
 			// peak a little above the yield interval, and many bursts
 			// make sure that peak was reached.
-			for range 300 {
-				burst(64)
-			}
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			for _, k := range []int{128, 256, 512, 512} {
-				burst(k)
-			}
-			runtime.ReadMemStats(&after)
-			if a := after.Mallocs - before.Mallocs; a != 0 {
-				t.Errorf("bursts of 128 to 512 messages after bursts of 64: %d allocations, want 0", a)
-			}
+			testalloc.Zero(t, "bursts of 128 to 512 messages after bursts of 64",
+				func() {
+					for range 300 {
+						burst(64)
+					}
+				},
+				func() {
+					for _, k := range []int{128, 256, 512, 512} {
+						burst(k)
+					}
+				})
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/testalloc"
 	"github.com/surgews/surge/session"
 )
 
@@ -274,18 +275,17 @@ func TestPoolBurstNoAllocs(t *testing.T) {
 	// threshold plus one: one schedule in 61 the Go scheduler takes the
 	// yielding feeder from the global run queue ahead of the worker, and
 	// 1,000 bursts make sure that has happened.
-	for range 1000 {
-		burst(64)
-	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for _, k := range []int{128, 256, 512, 1024} {
-		burst(k)
-	}
-	runtime.ReadMemStats(&after)
-	if a := after.Mallocs - before.Mallocs; a != 0 {
-		t.Errorf("bursts of 128 to 1024 messages after bursts of 64: %d allocations, want 0", a)
-	}
+	testalloc.Zero(t, "bursts of 128 to 1024 messages after bursts of 64",
+		func() {
+			for range 1000 {
+				burst(64)
+			}
+		},
+		func() {
+			for _, k := range []int{128, 256, 512, 1024} {
+				burst(k)
+			}
+		})
 }
 
 // atomicCountHandler counts messages from any goroutine.
