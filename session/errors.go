@@ -44,6 +44,11 @@ var (
 	// bytes (RFC 6455 §5.5).
 	ErrControlTooLong = errors.New("session: control frame payload longer than 125 bytes")
 
+	// ErrFrameReleased is returned by Send for a frame whose pooled payload
+	// was already released or sent: a copy of a frame given to Send before,
+	// whose buffer may by now hold someone else's bytes.
+	ErrFrameReleased = errors.New("session: frame already sent or released")
+
 	// ErrBadOpcode is returned by Send for a frame whose opcode is not one of
 	// text, binary, continuation, close, ping or pong.
 	ErrBadOpcode = errors.New("session: frame opcode cannot be sent")

@@ -19,7 +19,9 @@ import (
 // Backpressure policy: it waits (until the backlog drains, ctx ends, or the
 // session closes), closes the session with 1008, or drops the frame. Pings and
 // pongs pass the limit. Sending a close frame is Close. Send returns
-// net.ErrClosed once the session is closing or closed.
+// net.ErrClosed once the session is closing or closed, and ErrFrameReleased
+// for a pooled frame that was already sent or released (a copy of one given
+// to Send before).
 func (s *Session) Send(ctx context.Context, f Frame) error {
 	return s.send(ctx, f, false)
 }
@@ -27,6 +29,10 @@ func (s *Session) Send(ctx context.Context, f Frame) error {
 // send is Send; queued says the frame comes from Outgoing and was queued
 // before a Close that waits for it.
 func (s *Session) send(ctx context.Context, f Frame, queued bool) error {
+	if f.buf != nil && f.buf.Gen() != f.gen {
+		// Sending it would send whatever the recycled buffer holds now.
+		return ErrFrameReleased
+	}
 	defer f.Release()
 	switch f.Op {
 	case frame.OpText, frame.OpBinary, frame.OpContinuation:

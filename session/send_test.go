@@ -131,6 +131,7 @@ func TestSendRejects(t *testing.T) {
 		{name: "pong over 125", f: session.Pong(make([]byte, 126)), want: session.ErrControlTooLong},
 		{name: "reserved opcode", f: session.Frame{Fin: true, Op: 3}, want: session.ErrBadOpcode},
 		{name: "reserved control opcode", f: session.Frame{Fin: true, Op: 0xB}, want: session.ErrBadOpcode},
+		{name: "released frame", f: released(session.Text("gone")), want: session.ErrFrameReleased},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
@@ -141,6 +142,32 @@ func TestSendRejects(t *testing.T) {
 				t.Fatal("a refused frame was written")
 			}
 		})
+	}
+}
+
+// released returns a copy of f after releasing f, as a frame kept after a
+// Send would be.
+func released(f session.Frame) session.Frame {
+	c := f
+	f.Release()
+	return c
+}
+
+// TestSendTwice: a pooled frame sent twice goes out once; the second Send
+// reports ErrFrameReleased instead of sending a recycled buffer.
+func TestSendTwice(t *testing.T) {
+	s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
+	f := session.Text("once")
+	if err := s.Send(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	// Another frame reuses the buffer the first Send gave back.
+	_ = session.Text("someone else's")
+	if err := s.Send(context.Background(), f); !errors.Is(err, session.ErrFrameReleased) {
+		t.Fatalf("second Send = %v, want ErrFrameReleased", err)
+	}
+	if fs := d.frames(t); len(fs) != 1 || string(fs[0].Payload) != "once" {
+		t.Fatalf("wrote %d frames (%v), want one \"once\"", len(fs), fs)
 	}
 }
 
