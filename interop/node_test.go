@@ -30,7 +30,7 @@ const nodeDir = "node"
 const nodeBig = 16 << 20
 
 // nodeEvent is one JSON line printed by ws-client.js (Case) or ws-server.js
-// (Event).
+// (Event); python/ws_client.py and ws_server.py print the same fields.
 type nodeEvent struct {
 	Case    string `json:"case"`
 	Event   string `json:"event"`
@@ -70,7 +70,15 @@ func needNode(t *testing.T) {
 // line that is not JSON fails the test, naming the case.
 func runNodeClient(t *testing.T, name string, limit time.Duration, args ...string) []nodeEvent {
 	t.Helper()
-	p := startProc(t, limit, nodeDir, "node", append([]string{"ws-client.js"}, args...)...)
+	return runClientScript(t, name, "ws client", limit, nodeDir, "node", append([]string{"ws-client.js"}, args...)...)
+}
+
+// runClientScript runs the client script command with args in dir to
+// completion (within limit) and returns its events, like runNodeClient; peer
+// names the client in failure messages.
+func runClientScript(t *testing.T, name, peer string, limit time.Duration, dir, command string, args ...string) []nodeEvent {
+	t.Helper()
+	p := startProc(t, limit, dir, command, args...)
 	var evs []nodeEvent
 	deadline := time.Now().Add(limit)
 	for {
@@ -80,19 +88,19 @@ func runNodeClient(t *testing.T, name string, limit time.Duration, args ...strin
 		}
 		var ev nodeEvent
 		if err := json.Unmarshal([]byte(l), &ev); err != nil {
-			t.Fatalf("%s: ws client printed a line that is not JSON: %q", name, l)
+			t.Fatalf("%s: %s printed a line that is not JSON: %q", name, peer, l)
 		}
 		if ev.Case == "error" {
-			t.Fatalf("%s: ws client failed: %s\nstderr: %s", name, ev.Error, p.stderr())
+			t.Fatalf("%s: %s failed: %s\nstderr: %s", name, peer, ev.Error, p.stderr())
 		}
 		evs = append(evs, ev)
 	}
 	exited, err := p.wait(time.Until(deadline) + time.Second)
 	if !exited {
-		t.Fatalf("%s: ws client still running after %v; events so far: %+v\nstderr: %s", name, limit, evs, p.stderr())
+		t.Fatalf("%s: %s still running after %v; events so far: %+v\nstderr: %s", name, peer, limit, evs, p.stderr())
 	}
 	if err != nil {
-		t.Fatalf("%s: ws client: %v; events: %+v\nstderr: %s", name, err, evs, p.stderr())
+		t.Fatalf("%s: %s: %v; events: %+v\nstderr: %s", name, peer, err, evs, p.stderr())
 	}
 	return evs
 }
@@ -101,12 +109,19 @@ func runNodeClient(t *testing.T, name string, limit time.Duration, args ...strin
 // is missing.
 func byCase(t *testing.T, name string, evs []nodeEvent, c string) nodeEvent {
 	t.Helper()
+	return clientStep(t, name, "ws client", evs, c)
+}
+
+// clientStep returns the event named c of a client script (peer, for the
+// failure message), failing the test when it is missing.
+func clientStep(t *testing.T, name, peer string, evs []nodeEvent, c string) nodeEvent {
+	t.Helper()
 	for _, ev := range evs {
 		if ev.Case == c {
 			return ev
 		}
 	}
-	t.Fatalf("%s: ws client reported no %q step; events: %+v", name, c, evs)
+	t.Fatalf("%s: %s reported no %q step; events: %+v", name, peer, c, evs)
 	return nodeEvent{}
 }
 
@@ -141,11 +156,19 @@ func nodeEchoChecks(big int) []nodeEchoCheck {
 // returns how the surge session ended, for further checks.
 func checkNodeEcho(t *testing.T, name string, evs []nodeEvent, srv *surgeServer, id string, checks []nodeEchoCheck, ext string) surgeEnd {
 	t.Helper()
-	if ev := byCase(t, name, evs, "open"); ev.Data != ext {
-		t.Errorf("%s: ws negotiated extensions %q (answer %q), want %q", name, ev.Data, ev.Header, ext)
+	return checkClientEcho(t, name, "ws", evs, srv, id, checks, ext)
+}
+
+// checkClientEcho is checkNodeEcho for the client peer (a library name, for
+// failure messages) whose events evs are.
+func checkClientEcho(t *testing.T, name, peer string, evs []nodeEvent, srv *surgeServer, id string, checks []nodeEchoCheck, ext string) surgeEnd {
+	t.Helper()
+	client := peer + " client"
+	if ev := clientStep(t, name, client, evs, "open"); ev.Data != ext {
+		t.Errorf("%s: %s negotiated extensions %q (answer %q), want %q", name, peer, ev.Data, ev.Header, ext)
 	}
 	for _, c := range checks {
-		ev := byCase(t, name, evs, c.step)
+		ev := clientStep(t, name, client, evs, c.step)
 		switch {
 		case ev.Binary != c.binary:
 			t.Errorf("%s/%s: echo binary=%v, want %v", name, c.step, ev.Binary, c.binary)
@@ -157,8 +180,8 @@ func checkNodeEcho(t *testing.T, name string, evs []nodeEvent, srv *surgeServer,
 			t.Errorf("%s/%s: echo %q, want %q", name, c.step, ev.Text, c.text)
 		}
 	}
-	if ev := byCase(t, name, evs, "close"); ev.Code != 1000 || ev.Reason != "done" {
-		t.Errorf("%s: ws saw close %d %q, want 1000 \"done\" echoed", name, ev.Code, ev.Reason)
+	if ev := clientStep(t, name, client, evs, "close"); ev.Code != 1000 || ev.Reason != "done" {
+		t.Errorf("%s: %s saw close %d %q, want 1000 \"done\" echoed", name, peer, ev.Code, ev.Reason)
 	}
 	end := srv.waitEnd(t, name, id, 10*time.Second)
 	if end.Reason != (session.CloseReason{Code: 1000, Message: "done"}) || end.Err != nil {
@@ -274,10 +297,12 @@ func TestNodeClientToSurgeServer(t *testing.T) {
 	}
 }
 
-// nodeServer is a running ws-server.js and the events it has printed.
+// nodeServer is a running ws-server.js (or python/ws_server.py) and the
+// events it has printed.
 type nodeServer struct {
-	p   *proc
-	url string
+	p    *proc
+	url  string
+	peer string // the library, for failure messages: "ws", "python websockets"
 
 	mu      sync.Mutex
 	events  []nodeEvent
@@ -289,12 +314,20 @@ type nodeServer struct {
 func startNodeServer(t *testing.T, args ...string) *nodeServer {
 	t.Helper()
 	p := startProc(t, 5*time.Minute, nodeDir, "node", append([]string{"ws-server.js"}, args...)...)
+	return watchServer(t, "ws", p)
+}
+
+// watchServer waits for the port a server script p prints on its first line
+// and collects the events it prints after it; peer names the library in
+// failure messages.
+func watchServer(t *testing.T, peer string, p *proc) *nodeServer {
+	t.Helper()
 	l, ok := p.nextLine(20 * time.Second)
 	port, err := strconv.Atoi(strings.TrimSpace(l))
 	if !ok || err != nil {
-		t.Fatalf("ws server: no port on its first line (got %q)\nstderr: %s", l, p.stderr())
+		t.Fatalf("%s server: no port on its first line (got %q)\nstderr: %s", peer, l, p.stderr())
 	}
-	s := &nodeServer{p: p, url: fmt.Sprintf("ws://127.0.0.1:%d", port), changed: make(chan struct{})}
+	s := &nodeServer{p: p, url: fmt.Sprintf("ws://127.0.0.1:%d", port), peer: peer, changed: make(chan struct{})}
 	go func() {
 		for l := range p.lines {
 			var ev nodeEvent
@@ -329,7 +362,7 @@ func (s *nodeServer) waitEvent(t *testing.T, name, id, kind string, d time.Durat
 		select {
 		case <-ch:
 		case <-deadline:
-			t.Fatalf("%s: ws server reported no %q event for %q within %v; events: %+v\nstderr: %s", name, kind, id, d, s.eventsOf(id), s.p.stderr())
+			t.Fatalf("%s: %s server reported no %q event for %q within %v; events: %+v\nstderr: %s", name, s.peer, kind, id, d, s.eventsOf(id), s.p.stderr())
 			return nodeEvent{}
 		}
 	}
@@ -554,10 +587,10 @@ func closeAndCheck(t *testing.T, name string, c *session.Session, ns *nodeServer
 		t.Errorf("%s: surge client ended with %v (err %v), want %d %q and no error", name, r, c.Err(), code, reason)
 	}
 	if ev := ns.waitEvent(t, name, id, "close", 10*time.Second); ev.Code != int(code) || ev.Reason != reason {
-		t.Errorf("%s: ws saw close %d %q, want %d %q", name, ev.Code, ev.Reason, code, reason)
+		t.Errorf("%s: %s saw close %d %q, want %d %q", name, ns.peer, ev.Code, ev.Reason, code, reason)
 	}
 	if ev := ns.eventsOf(id); hasEvent(ev, "error") {
-		t.Errorf("%s: ws reported an error: %+v", name, ev)
+		t.Errorf("%s: %s reported an error: %+v", name, ns.peer, ev)
 	}
 }
 
