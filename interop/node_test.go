@@ -462,66 +462,8 @@ func TestSurgeClientToNodeServer(t *testing.T) {
 		closeAndCheck(t, name, c, ns, "frag", 1000, "bye")
 	})
 
-	t.Run("ping", func(t *testing.T) {
-		const name = "surge client → ws server: ping"
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		// A client that pings every 50 ms and waits 1 s for pongs: still open
-		// after 1.5 s means ws answered.
-		c := nodeDial(t, ctx, name, ns.url+"/ping?id=ping", &session.Config{PingInterval: 50 * time.Millisecond, Timeout: time.Second})
-		if err := c.Send(ctx, session.Ping([]byte("surge-ping"))); err != nil {
-			t.Fatalf("%s: send ping: %v", name, err)
-		}
-		if ev := ns.waitEvent(t, name, "ping", "pong", 10*time.Second); ev.Data != "ws-ping" {
-			t.Errorf("%s: surge answered ws's ping %q with pong %q", name, "ws-ping", ev.Data)
-		}
-		select {
-		case <-c.Done():
-			t.Fatalf("%s: surge client ended while pinging: %v (err %v)", name, c.CloseReason(), c.Err())
-		case <-time.After(1500 * time.Millisecond):
-		}
-		pings, explicit := 0, false
-		for _, ev := range ns.eventsOf("ping") {
-			if ev.Event == "ping" {
-				pings++
-				explicit = explicit || ev.Data == "surge-ping"
-			}
-		}
-		if pings < 5 || !explicit {
-			t.Errorf("%s: ws saw %d surge pings (explicit \"surge-ping\" seen: %v), want at least 5 including it", name, pings, explicit)
-		}
-		closeAndCheck(t, name, c, ns, "ping", 1000, "bye")
-	})
-
-	for _, code := range wireCloseCodes {
-		t.Run(fmt.Sprintf("client-close-%d", code), func(t *testing.T) {
-			name := fmt.Sprintf("surge client → ws server: surge closes with %d", code)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			id := fmt.Sprintf("cc-%d", code)
-			c := nodeDial(t, ctx, name, ns.url+"/echo?id="+id, nil)
-			closeAndCheck(t, name, c, ns, id, code, fmt.Sprintf("surge says %d", code))
-		})
-	}
-
-	for _, code := range wireCloseCodes {
-		t.Run(fmt.Sprintf("server-close-%d", code), func(t *testing.T) {
-			name := fmt.Sprintf("surge client → ws server: ws closes with %d", code)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			id := fmt.Sprintf("sc-%d", code)
-			reason := fmt.Sprintf("ws says %d", code)
-			q := url.Values{"id": {id}, "reason": {reason}}
-			c := nodeDial(t, ctx, name, fmt.Sprintf("%s/close/%d?%s", ns.url, code, q.Encode()), nil)
-			waitDone(t, name, c, 10*time.Second)
-			if r := c.CloseReason(); r != (session.CloseReason{Code: code, Message: reason}) || c.Err() != nil {
-				t.Errorf("%s: surge client ended with %v (err %v), want %d %q and no error", name, r, c.Err(), code, reason)
-			}
-			if ev := ns.waitEvent(t, name, id, "close", 10*time.Second); ev.Code != int(code) || ev.Reason != reason {
-				t.Errorf("%s: ws saw close %d %q, want surge's echo %d %q", name, ev.Code, ev.Reason, code, reason)
-			}
-		})
-	}
+	surgeClientPing(t, ns, "ws", "ws-ping")
+	surgeClientCloses(t, ns, "ws")
 
 	t.Run("badutf8", func(t *testing.T) {
 		const name = "surge client → ws server: invalid UTF-8 from ws"
@@ -540,6 +482,81 @@ func TestSurgeClientToNodeServer(t *testing.T) {
 			t.Errorf("%s: ws saw close %d %q, want 1007", name, ev.Code, ev.Reason)
 		}
 	})
+}
+
+// surgeClientPing is the ping case of a surge client against a peer's server
+// (route /ping, which pings with pong payload peerPing and reports the pings
+// it gets): the peer's ping is answered with its payload, and a client that
+// pings every 50 ms and waits 1 s for pongs is still open after 1.5 s, so the
+// peer answered, its explicit "surge-ping" included. who names the peer in
+// messages.
+func surgeClientPing(t *testing.T, srv *nodeServer, who, peerPing string) {
+	t.Run("ping", func(t *testing.T) {
+		name := "surge client → " + srv.peer + " server: ping"
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c := nodeDial(t, ctx, name, srv.url+"/ping?id=ping", &session.Config{PingInterval: 50 * time.Millisecond, Timeout: time.Second})
+		if err := c.Send(ctx, session.Ping([]byte("surge-ping"))); err != nil {
+			t.Fatalf("%s: send ping: %v", name, err)
+		}
+		if ev := srv.waitEvent(t, name, "ping", "pong", 10*time.Second); ev.Data != peerPing {
+			t.Errorf("%s: surge answered %s's ping %q with pong %q", name, who, peerPing, ev.Data)
+		}
+		select {
+		case <-c.Done():
+			t.Fatalf("%s: surge client ended while pinging: %v (err %v)", name, c.CloseReason(), c.Err())
+		case <-time.After(1500 * time.Millisecond):
+		}
+		pings, explicit := 0, false
+		for _, ev := range srv.eventsOf("ping") {
+			if ev.Event == "ping" {
+				pings++
+				explicit = explicit || ev.Data == "surge-ping"
+			}
+		}
+		if pings < 5 || !explicit {
+			t.Errorf("%s: %s saw %d surge pings (explicit \"surge-ping\" seen: %v), want at least 5 including it", name, who, pings, explicit)
+		}
+		closeAndCheck(t, name, c, srv, "ping", 1000, "bye")
+	})
+}
+
+// surgeClientCloses runs, for every close code valid on the wire, a closing
+// handshake started by a surge client (route /echo) and one started by the
+// peer's server (route /close/CODE?reason=): both ends must see the code and
+// reason, and the peer report no error. who names the peer in messages.
+func surgeClientCloses(t *testing.T, srv *nodeServer, who string) {
+	for _, code := range wireCloseCodes {
+		t.Run(fmt.Sprintf("client-close-%d", code), func(t *testing.T) {
+			name := fmt.Sprintf("surge client → %s server: surge closes with %d", srv.peer, code)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			id := fmt.Sprintf("cc-%d", code)
+			c := nodeDial(t, ctx, name, srv.url+"/echo?id="+id, nil)
+			closeAndCheck(t, name, c, srv, id, code, fmt.Sprintf("surge says %d", code))
+		})
+	}
+	for _, code := range wireCloseCodes {
+		t.Run(fmt.Sprintf("server-close-%d", code), func(t *testing.T) {
+			name := fmt.Sprintf("surge client → %s server: %s closes with %d", srv.peer, who, code)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			id := fmt.Sprintf("sc-%d", code)
+			reason := fmt.Sprintf("%s says %d", who, code)
+			q := url.Values{"id": {id}, "reason": {reason}}
+			c := nodeDial(t, ctx, name, fmt.Sprintf("%s/close/%d?%s", srv.url, code, q.Encode()), nil)
+			waitDone(t, name, c, 10*time.Second)
+			if r := c.CloseReason(); r != (session.CloseReason{Code: code, Message: reason}) || c.Err() != nil {
+				t.Errorf("%s: surge client ended with %v (err %v), want %d %q and no error", name, r, c.Err(), code, reason)
+			}
+			if ev := srv.waitEvent(t, name, id, "close", 10*time.Second); ev.Code != int(code) || ev.Reason != reason {
+				t.Errorf("%s: %s saw close %d %q, want surge's echo %d %q", name, who, ev.Code, ev.Reason, code, reason)
+			}
+			if evs := srv.eventsOf(id); hasEvent(evs, "error") {
+				t.Errorf("%s: %s reported an error: %+v", name, who, evs)
+			}
+		})
+	}
 }
 
 // fragments returns a message of op split into one frame per part: the first

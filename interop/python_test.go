@@ -255,6 +255,27 @@ func checkPyDeflate(t *testing.T, name string, ev nodeEvent, f *countingDeflate,
 	}
 }
 
+// pyDeflateCase is a surge deflate configuration and the parameters both
+// ends must then agree on with websockets.
+type pyDeflateCase struct {
+	name  string
+	surge deflate.Config
+	want  deflate.Params
+}
+
+// pyDeflateCases are surge's default (no context takeover either way) and
+// context takeover kept both ways, with windows of bits bits both ways (15
+// when websockets is the client, whose offer leaves them; 12 when it is the
+// server, which answers with 12).
+func pyDeflateCases(bits int) []pyDeflateCase {
+	return []pyDeflateCase{
+		{name: "surge-default", surge: deflate.Config{},
+			want: deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: bits, ClientMaxWindowBits: bits}},
+		{name: "takeover", surge: deflateAccept,
+			want: deflate.Params{ServerMaxWindowBits: bits, ClientMaxWindowBits: bits}},
+	}
+}
+
 // TestPythonClientToSurgeServerDeflate runs ws_client.py's echo scenario,
 // with websockets' default permessage-deflate offer ("permessage-deflate;
 // client_max_window_bits"), against surge servers with deflate.New: surge's
@@ -266,17 +287,7 @@ func TestPythonClientToSurgeServerDeflate(t *testing.T) {
 	checks := pyEchoChecks(pyBig)
 	// The 16 MiB pattern and the two 6000-byte texts.
 	const surgeAtLeast = 3
-	cases := []struct {
-		name  string
-		surge deflate.Config
-		want  deflate.Params
-	}{
-		{name: "surge-default", surge: deflate.Config{},
-			want: deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}},
-		{name: "takeover", surge: deflateAccept,
-			want: deflate.Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}},
-	}
-	for _, tc := range cases {
+	for _, tc := range pyDeflateCases(15) {
 		t.Run(tc.name, func(t *testing.T) {
 			name := pyPeer + " client → surge server, deflate " + tc.name
 			f := newCountingDeflate(tc.surge)
@@ -380,69 +391,8 @@ func TestSurgeClientToPythonServer(t *testing.T) {
 		})
 	}
 
-	t.Run("ping", func(t *testing.T) {
-		name := "surge client → " + pyPeer + " server: ping"
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		// A client that pings every 50 ms and waits 1 s for pongs: still open
-		// after 1.5 s means websockets answered.
-		c := nodeDial(t, ctx, name, ps.url+"/ping?id=ping", &session.Config{PingInterval: 50 * time.Millisecond, Timeout: time.Second})
-		if err := c.Send(ctx, session.Ping([]byte("surge-ping"))); err != nil {
-			t.Fatalf("%s: send ping: %v", name, err)
-		}
-		if ev := ps.waitEvent(t, name, "ping", "pong", 10*time.Second); ev.Data != "py-ping" {
-			t.Errorf("%s: surge answered websockets' ping %q with pong %q", name, "py-ping", ev.Data)
-		}
-		select {
-		case <-c.Done():
-			t.Fatalf("%s: surge client ended while pinging: %v (err %v)", name, c.CloseReason(), c.Err())
-		case <-time.After(1500 * time.Millisecond):
-		}
-		pings, explicit := 0, false
-		for _, ev := range ps.eventsOf("ping") {
-			if ev.Event == "ping" {
-				pings++
-				explicit = explicit || ev.Data == "surge-ping"
-			}
-		}
-		if pings < 5 || !explicit {
-			t.Errorf("%s: websockets saw %d surge pings (explicit \"surge-ping\" seen: %v), want at least 5 including it", name, pings, explicit)
-		}
-		closeAndCheck(t, name, c, ps, "ping", 1000, "bye")
-	})
-
-	for _, code := range wireCloseCodes {
-		t.Run(fmt.Sprintf("client-close-%d", code), func(t *testing.T) {
-			name := fmt.Sprintf("surge client → %s server: surge closes with %d", pyPeer, code)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			id := fmt.Sprintf("cc-%d", code)
-			c := nodeDial(t, ctx, name, ps.url+"/echo?id="+id, nil)
-			closeAndCheck(t, name, c, ps, id, code, fmt.Sprintf("surge says %d", code))
-		})
-	}
-
-	for _, code := range wireCloseCodes {
-		t.Run(fmt.Sprintf("server-close-%d", code), func(t *testing.T) {
-			name := fmt.Sprintf("surge client → %s server: websockets closes with %d", pyPeer, code)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			id := fmt.Sprintf("sc-%d", code)
-			reason := fmt.Sprintf("websockets says %d", code)
-			q := url.Values{"id": {id}, "reason": {reason}}
-			c := nodeDial(t, ctx, name, fmt.Sprintf("%s/close/%d?%s", ps.url, code, q.Encode()), nil)
-			waitDone(t, name, c, 10*time.Second)
-			if r := c.CloseReason(); r != (session.CloseReason{Code: code, Message: reason}) || c.Err() != nil {
-				t.Errorf("%s: surge client ended with %v (err %v), want %d %q and no error", name, r, c.Err(), code, reason)
-			}
-			if ev := ps.waitEvent(t, name, id, "close", 10*time.Second); ev.Code != int(code) || ev.Reason != reason {
-				t.Errorf("%s: websockets saw close %d %q, want surge's echo %d %q", name, ev.Code, ev.Reason, code, reason)
-			}
-			if evs := ps.eventsOf(id); hasEvent(evs, "error") {
-				t.Errorf("%s: websockets reported an error: %+v", name, evs)
-			}
-		})
-	}
+	surgeClientPing(t, ps, "websockets", "py-ping")
+	surgeClientCloses(t, ps, "websockets")
 }
 
 // TestSurgeClientToPythonServerDeflate runs a surge client offering
@@ -464,17 +414,7 @@ func TestSurgeClientToPythonServerDeflate(t *testing.T) {
 			surgeAtLeast++
 		}
 	}
-	cases := []struct {
-		name  string
-		surge deflate.Config
-		want  deflate.Params
-	}{
-		{name: "surge-default", surge: deflate.Config{},
-			want: deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 12, ClientMaxWindowBits: 12}},
-		{name: "takeover", surge: deflateAccept,
-			want: deflate.Params{ServerMaxWindowBits: 12, ClientMaxWindowBits: 12}},
-	}
-	for _, tc := range cases {
+	for _, tc := range pyDeflateCases(12) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, route := range []string{"echo", "fragmented"} {
 				t.Run(route, func(t *testing.T) {
