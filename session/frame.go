@@ -15,7 +15,10 @@ import (
 // A received frame is valid until you call Release, pass it to Send, or (for
 // event-style handlers) until OnMessage returns. Send takes ownership of the
 // frame it is given: once Send returns, the frame must not be used again and its
-// pooled payload goes back to the pool. Frames built with Binary, TextBytes,
+// pooled payload goes back to the pool (Send refuses a copy of it with
+// ErrFrameReleased rather than send a buffer that may by then hold other
+// bytes). To send one message many times, send frames that borrow it, or
+// Clone it for each Send. Frames built with Binary, TextBytes,
 // Ping or Pong borrow the caller's slice: surge never modifies it and does not
 // keep it after Send returns. So the echo loop
 //
