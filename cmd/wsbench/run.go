@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // run executes one echo or idle run as o describes, in this process or
