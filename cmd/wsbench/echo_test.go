@@ -121,7 +121,7 @@ func TestOpenLoopPaces(t *testing.T) {
 	url := startServer(t, &corruptEcho{})
 	o := testOptions("echo", url)
 	o.conns, o.rate, o.duration = 40, 50, time.Second
-	defer pinnedAs(true)()
+	defer pinnedAs(1)()
 	res := runT(t, o)
 	// Senders run from the first connection until the run stops them,
 	// which under -race on a loaded machine can be a few hundred
@@ -165,37 +165,42 @@ func TestAutoBusyPoll(t *testing.T) {
 	}
 }
 
-// pinnedAs makes wsbench see itself pinned (or not) until the returned
-// function restores the real check.
-func pinnedAs(p bool) (restore func()) {
-	old := isPinned
-	isPinned = func() bool { return p }
-	return func() { isPinned = old }
+// pinnedAs makes wsbench see itself pinned to cpus CPUs (0: not pinned)
+// until the returned function restores the real check.
+func pinnedAs(cpus int) (restore func()) {
+	old := pinnedCPUs
+	pinnedCPUs = func() int { return cpus }
+	return func() { pinnedCPUs = old }
 }
 
 // TestBusyPollFlag: --busy-poll defaults to a window in open loop only, and
-// only when wsbench is pinned to CPUs of its own; an explicit value wins, and
-// a negative one is a usage error.
+// only when wsbench is pinned to CPUs and its processes' loops do not
+// outnumber them; an explicit value wins, and a negative one is a usage
+// error.
 func TestBusyPollFlag(t *testing.T) {
 	for _, tt := range []struct {
-		name   string
-		args   []string
-		pinned bool
-		want   time.Duration
-		bad    bool
+		name  string
+		args  []string
+		cpus  int // pinned to this many CPUs; 0: not pinned
+		procs int
+		want  time.Duration
+		bad   bool
 	}{
-		{name: "closed loop default", args: nil, pinned: true, want: 0},
-		{name: "open loop default, pinned", args: []string{"--rate", "5"}, pinned: true, want: autoBusyPoll(100, 5)},
-		{name: "open loop default, not pinned", args: []string{"--rate", "5"}, want: 0},
-		{name: "open loop off", args: []string{"--rate", "5", "--busy-poll", "0"}, pinned: true, want: 0},
+		{name: "closed loop default", args: nil, cpus: 1, want: 0},
+		{name: "open loop default, pinned", args: []string{"--rate", "5", "--loops", "1"}, cpus: 1, want: autoBusyPoll(100, 5)},
+		{name: "open loop default, not pinned", args: []string{"--rate", "5", "--loops", "1"}, want: 0},
+		{name: "open loop default, two procs on one CPU", args: []string{"--rate", "5", "--loops", "1"}, cpus: 1, procs: 2, want: 0},
+		{name: "open loop default, two procs on two CPUs", args: []string{"--rate", "5", "--loops", "1"}, cpus: 2, procs: 2, want: autoBusyPoll(100, 5)},
+		{name: "open loop default, more loops than CPUs", args: []string{"--rate", "5", "--loops", "3"}, cpus: 2, want: 0},
+		{name: "open loop off", args: []string{"--rate", "5", "--busy-poll", "0"}, cpus: 1, want: 0},
 		{name: "open loop on, not pinned", args: []string{"--rate", "5", "--busy-poll", "3ms"}, want: 3 * time.Millisecond},
 		{name: "closed loop on", args: []string{"--busy-poll", "250us"}, want: 250 * time.Microsecond},
-		{name: "auto", args: []string{"--rate", "5", "--busy-poll", "2ms", "--busy-poll", "auto"}, pinned: true, want: autoBusyPoll(100, 5)},
+		{name: "auto", args: []string{"--rate", "5", "--loops", "1", "--busy-poll", "2ms", "--busy-poll", "auto"}, cpus: 1, want: autoBusyPoll(100, 5)},
 		{name: "negative", args: []string{"--busy-poll", "-1ms"}, bad: true},
 		{name: "not a duration", args: []string{"--busy-poll", "fast"}, bad: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			defer pinnedAs(tt.pinned)()
+			defer pinnedAs(tt.cpus)()
 			o := defaultOptions("echo")
 			fs := newFlagSet("echo", &o, false, io.Discard)
 			_, err := parseArgs(fs, append(tt.args, "ws://127.0.0.1:1/"))
@@ -205,8 +210,17 @@ func TestBusyPollFlag(t *testing.T) {
 			if (err != nil) != tt.bad {
 				t.Fatalf("err = %v, want error %v", err, tt.bad)
 			}
-			if !tt.bad && o.busyPoll.d != tt.want {
+			if tt.bad {
+				return
+			}
+			o.resolveBusyPoll(max(tt.procs, 1))
+			if o.busyPoll.d != tt.want {
 				t.Fatalf("busy-poll %v, want %v", o.busyPoll.d, tt.want)
+			}
+			// A worker process gets the settled value.
+			w := defaultOptions("echo")
+			if err := w.busyPoll.Set(o.busyPoll.String()); err != nil || w.busyPoll.d != tt.want {
+				t.Fatalf("worker flag %q: %v, %v", o.busyPoll.String(), w.busyPoll.d, err)
 			}
 		})
 	}

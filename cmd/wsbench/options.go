@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -79,7 +80,7 @@ func newFlagSet(mode string, o *options, worker bool, out io.Writer) *flag.FlagS
 	fs.IntVar(&o.serverPID, "server-pid", o.serverPID, "sample this process's CPU and RSS during the run (Linux /proc)")
 	fs.DurationVar(&o.warmup, "warmup", o.warmup, "traffic before measuring starts; not counted in throughput or latency")
 	fs.IntVar(&o.loops, "loops", o.loops, "client event loops (0 = GOMAXPROCS)")
-	fs.Var(&o.busyPoll, "busy-poll", "how long client loops keep polling after their last event before they park (auto: in open loop with wsbench pinned to some CPUs, 1-20ms spanning two sends of a sender; else 0)")
+	fs.Var(&o.busyPoll, "busy-poll", "how long client loops keep polling after their last event before they park (auto: in open loop with wsbench pinned to as many CPUs as its loops, 1-20ms spanning two sends of a sender; else 0)")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "handshake timeout per connection, and the bound of the final drain and liveness check")
 	fs.BoolVar(&o.jsonOut, "json", o.jsonOut, "print the result as JSON (schema: docs/wsbench.md) instead of the table")
 	fs.StringVar(&o.htmlFile, "html", o.htmlFile, "write a self-contained HTML report with charts to this file")
@@ -146,18 +147,36 @@ func (o *options) validate() error {
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", errUsage, strings.Join(errs, "; "))
 	}
-	if !o.busyPoll.set && o.rate > 0 && o.mode != "idle" && isPinned() {
-		o.busyPoll.d = autoBusyPoll(o.conns, o.rate)
-	}
 	return nil
 }
 
-// isPinned reports whether wsbench runs on CPUs of its own; a variable so
-// that tests can choose.
-var isPinned = pinned
+// resolveBusyPoll settles --busy-poll auto for a run of procs processes:
+// autoBusyPoll in open loop when every polling loop has a CPU to itself,
+// that is when wsbench is pinned to some of the CPUs and its processes'
+// loops do not outnumber them; otherwise 0. Workers get the settled value.
+func (o *options) resolveBusyPoll(procs int) {
+	if o.busyPoll.set {
+		return
+	}
+	o.busyPoll.set = true
+	cpus := pinnedCPUs()
+	loops := o.loops
+	if loops == 0 {
+		loops = runtime.GOMAXPROCS(0)
+	}
+	if o.rate > 0 && o.mode != "idle" && cpus > 0 && procs*loops <= cpus {
+		o.busyPoll.d = autoBusyPoll(o.conns, o.rate)
+	}
+}
+
+// pinnedCPUs is the number of CPUs wsbench may run on when that is fewer
+// than are online (it was pinned with taskset), else 0; a variable so that
+// tests can choose.
+var pinnedCPUs = cpusPinned
 
 // autoBusyPoll is the open loop's default --busy-poll when wsbench is pinned
-// to some of the CPUs (taskset), the sign that it has cores of its own: long
+// to some of the CPUs (taskset), the sign that it has cores of its own, one
+// per polling loop (resolveBusyPoll): long
 // enough to span two wake-ups of a sender, so the client loops keep polling
 // while messages flow, within 1–20 ms. Parked, the process sleeps in the Go
 // runtime's poller, whose millisecond timeouts made the paced senders

@@ -2,5 +2,5 @@
 
 package main
 
-// pinned is false where CPU affinity is not read.
-func pinned() bool { return false }
+// cpusPinned is 0 where CPU affinity is not read.
+func cpusPinned() int { return 0 }

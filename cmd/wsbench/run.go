@@ -16,6 +16,7 @@ func run(ctx context.Context, o *options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.resolveBusyPoll(procs)
 	start := time.Now()
 	server := newSampler(o.serverPID, start)
 	if o.serverPID != 0 {
