@@ -31,29 +31,11 @@ func (h *countingEcho) OnMessage(s *session.Session, f session.Frame) {
 	h.mu.Unlock()
 }
 
-// servers builds an echo server for each dispatch mode; the counting echo is
-// used for the event styles, a counting Incoming loop for the channel style.
+// countingServer builds an echo server for a dispatch mode that counts, per
+// client id, the echoes it sent (see modeServer).
 func countingServer(mode string, cfg engine.Config) (*engine.Server, *countingEcho) {
 	h := &countingEcho{echoed: map[string]int{}}
-	if mode == "pool" {
-		cfg.Dispatch = session.DispatchPool
-	}
-	srv := engine.New(cfg)
-	if mode == "channel" {
-		srv.HandleFunc("/", func(s *session.Session) {
-			for f := range s.Incoming() {
-				if err := s.Send(context.Background(), f); err != nil {
-					continue
-				}
-				h.mu.Lock()
-				h.echoed[s.Request().RawQuery]++
-				h.mu.Unlock()
-			}
-		})
-	} else {
-		srv.Handle("/", h)
-	}
-	return srv, h
+	return modeServer(mode, cfg, h), h
 }
 
 // chatter is a surge client that sends continuously and counts echoes until

@@ -18,6 +18,13 @@ func (echoHandler) OnMessage(s *session.Session, f session.Frame) {
 // echoServer returns a server echoing on "/" in a dispatch mode (inline,
 // pool or channel), with nothing else in the handler.
 func echoServer(mode string, cfg engine.Config) *engine.Server {
+	return modeServer(mode, cfg, echoHandler{})
+}
+
+// modeServer returns a server running h on "/" in a dispatch mode: inline or
+// pool for the event style, and for the channel style a goroutine per session
+// that hands every Incoming frame to h.OnMessage.
+func modeServer(mode string, cfg engine.Config, h session.Handler) *engine.Server {
 	if mode == "pool" {
 		cfg.Dispatch = session.DispatchPool
 	}
@@ -25,11 +32,11 @@ func echoServer(mode string, cfg engine.Config) *engine.Server {
 	if mode == "channel" {
 		srv.HandleFunc("/", func(s *session.Session) {
 			for f := range s.Incoming() {
-				_ = s.Send(context.Background(), f)
+				h.OnMessage(s, f)
 			}
 		})
 	} else {
-		srv.Handle("/", echoHandler{})
+		srv.Handle("/", h)
 	}
 	return srv
 }
