@@ -13,6 +13,7 @@ import (
 
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
@@ -67,7 +68,7 @@ func scriptedAccept(ln net.Listener, pmdResp string) (net.Conn, *bufio.Reader, e
 // TestClient runs every case against surge's client (engine.Dial), the peer
 // being a scripted raw server; the client session echoes what it receives.
 func TestClient(t *testing.T) {
-	d, err := engine.NewDialer(2)
+	d, err := engine.NewDialer(engine.ReactorConfig{Loops: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,12 +87,12 @@ func TestClient(t *testing.T) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 			defer cancel()
-			cfg := &session.Config{CloseTimeout: suiteCloseTimeout, MaxMessageSize: tc.limit}
+			cfg := session.Config{CloseTimeout: suiteCloseTimeout, MaxMessageSize: tc.limit}
 			opts := &engine.DialOptions{Dialer: d, Session: cfg}
 			if tc.pmd != nil {
-				opts.Extensions = []session.ExtensionFactory{deflate.New(pmdConfig)}
+				opts.Extensions = []extension.Factory{deflate.New(pmdConfig)}
 			} else if tc.deflate {
-				opts.Extensions = []session.ExtensionFactory{deflate.New(deflate.Config{Threshold: -1})}
+				opts.Extensions = []extension.Factory{deflate.New(deflate.Config{Threshold: -1})}
 			}
 			s, err := engine.Dial(ctx, "ws://"+ln.Addr().String()+"/echo", opts)
 			ch <- dialed{s, err}

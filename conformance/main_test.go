@@ -13,7 +13,7 @@ import (
 var report = &conformance.Report{
 	Suites: []string{"server/inline", "server/pool", "server/channel", "client"},
 	Notes: []string{
-		"Suites: `server/*` run every case against surge's echo server (engine.New + Handle/HandleFunc on \"/\") over raw TCP after a hand-made upgrade, " +
+		"Suites: `server/*` run every case against surge's echo server (engine.New + HandleEvents/HandleSession on \"/\") over raw TCP after a hand-made upgrade, " +
 			"with event-style handlers inline on the loop, on the worker pool, and a channel-style handler; `client` runs the mirror of every case " +
 			"against engine.Dial talking to a scripted raw server (unmasked frames to the client; the client's frames must be masked), the client session echoing via a loop over Incoming. " +
 			"Every case ends with the TCP connection closed cleanly: a server must close TCP itself within 1 s of the close handshake, with a FIN, not a reset; " +

@@ -15,6 +15,7 @@ import (
 
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/session"
 )
 
@@ -61,21 +62,24 @@ func (e *echoServers) get(t *testing.T, k serverKey) (*engine.Server, error) {
 	if s := e.srvs[k]; s != nil {
 		return s, nil
 	}
-	cfg := engine.Config{Loops: 2, CloseTimeout: suiteCloseTimeout, MaxMessageSize: k.limit}
+	cfg := engine.Config{
+		Reactor: engine.ReactorConfig{Loops: 2},
+		Session: session.Config{CloseTimeout: suiteCloseTimeout, MaxMessageSize: k.limit},
+	}
 	if k.takeover {
-		cfg.Extensions = []session.ExtensionFactory{deflate.New(pmdConfig)}
+		cfg.Extensions = []extension.Factory{deflate.New(pmdConfig)}
 	} else if k.deflate {
 		// Threshold -1: compress every message, so every echo is inflated.
-		cfg.Extensions = []session.ExtensionFactory{deflate.New(deflate.Config{Threshold: -1})}
+		cfg.Extensions = []extension.Factory{deflate.New(deflate.Config{Threshold: -1})}
 	}
 	if e.mode == "pool" {
-		cfg.Dispatch = session.DispatchPool
+		cfg.Session.Dispatch = session.DispatchPool
 	}
 	srv := engine.New(cfg)
 	if e.mode == "channel" {
-		srv.HandleFunc("/", echoLoop)
+		srv.HandleSession("/", echoLoop)
 	} else {
-		srv.Handle("/", echoHandler{})
+		srv.HandleEvents("/", echoHandler{})
 	}
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		return nil, err

@@ -1,7 +1,7 @@
 // Package deflate implements the permessage-deflate WebSocket extension
 // (RFC 7692) for surge sessions, built on github.com/klauspost/compress/flate.
 //
-// A [*Factory] made by [New] is a session.ExtensionFactory: put it in
+// A [*Factory] made by [New] is an [extension.Factory]: put it in
 // engine.Config.Extensions (server) or engine.DialOptions.Extensions
 // (client). It negotiates the four parameters of RFC 7692 §7.1
 // (server_no_context_takeover, client_no_context_takeover,

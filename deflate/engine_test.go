@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/klauspost/compress/flate"
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/mask"
 	"github.com/surgews/surge/session"
@@ -25,17 +27,17 @@ type echo struct{ session.NopHandler }
 func (echo) OnMessage(s *session.Session, f session.Frame) { _ = s.Send(context.Background(), f) }
 
 // startServer runs an echo server with the given extension factories.
-func startServer(t testing.TB, channel bool, exts ...session.ExtensionFactory) *engine.Server {
+func startServer(t testing.TB, channel bool, exts ...extension.Factory) *engine.Server {
 	t.Helper()
-	srv := engine.New(engine.Config{Loops: 1, Extensions: exts, MaxMessageSize: 4 << 20})
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}, Extensions: exts, Session: session.Config{MaxMessageSize: 4 << 20}})
 	if channel {
-		srv.HandleFunc("/", func(s *session.Session) {
+		srv.HandleSession("/", func(s *session.Session) {
 			for f := range s.Incoming() {
 				_ = s.Send(context.Background(), f)
 			}
 		})
 	} else {
-		srv.Handle("/", echo{})
+		srv.HandleEvents("/", echo{})
 	}
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
@@ -52,21 +54,21 @@ func TestEngineEcho(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				defer cancel()
 				c, err := engine.Dial(ctx, "ws://"+srv.Addr().String()+"/", &engine.DialOptions{
-					Extensions: []session.ExtensionFactory{deflate.New(m.client)},
-					Session:    &session.Config{MaxMessageSize: 4 << 20},
+					Extensions: []extension.Factory{deflate.New(m.client)},
+					Session:    session.Config{MaxMessageSize: 4 << 20},
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer c.Terminate()
-				exts := c.Extensions()
+				exts := c.Request().Extensions
 				if len(exts) != 1 || exts[0].Name() != deflate.ExtensionName {
 					t.Fatalf("negotiated %v", exts)
 				}
 				for i, n := range sizes {
 					for rep := 0; rep < 2; rep++ {
 						msg := jsonish(n, uint64(i))
-						if err := c.Send(ctx, session.Binary(msg)); err != nil {
+						if err := c.Send(ctx, session.BorrowBinary(msg)); err != nil {
 							t.Fatal(err)
 						}
 						select {
@@ -295,9 +297,15 @@ func TestClientFailsOnBadResponse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	refuse := deflate.New(deflate.Config{ClientMaxWindowBits: deflate.PolicyRefuse})
-	_, err = engine.Dial(ctx, "ws://"+ln.Addr().String()+"/", &engine.DialOptions{Extensions: []session.ExtensionFactory{refuse}})
+	_, err = engine.Dial(ctx, "ws://"+ln.Addr().String()+"/", &engine.DialOptions{Extensions: []extension.Factory{refuse}})
 	if err == nil {
 		t.Fatal("Dial accepted client_max_window_bits it did not offer")
+	}
+	// A 101 that breaks the client's checks is a *HandshakeError with
+	// StatusCode 101 that names the refused parameter.
+	var he *engine.HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusSwitchingProtocols || !strings.Contains(he.Reason, deflate.ParamClientMaxWindowBits) {
+		t.Fatalf("Dial: %v, want a *engine.HandshakeError with status 101 naming %s", err, deflate.ParamClientMaxWindowBits)
 	}
 	t.Logf("Dial: %v", err)
 }

@@ -30,7 +30,7 @@ var (
 // ErrCorrupt (close code 1002) is returned by DecodeMessage when a message's
 // payload is not a valid DEFLATE stream (RFC 7692 §7.2.2); the session fails
 // the connection with it. Like the frame sentinels it is a
-// *frame.ProtocolError, so returning it allocates nothing. Treat it as
+// *frame.CloseReason, so returning it allocates nothing. Treat it as
 // read-only. An inflated message over its limit gives frame.ErrMessageTooBig
 // (close 1009) instead.
-var ErrCorrupt = &frame.ProtocolError{Code: frame.CloseProtocolError, Reason: "corrupt compressed message"}
+var ErrCorrupt = &frame.CloseReason{Code: frame.CloseProtocolError, Reason: "corrupt compressed message"}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
@@ -15,8 +16,8 @@ import (
 // A server and a client that both speak permessage-deflate.
 func Example() {
 	f := deflate.New(deflate.Config{}) // safe to share between servers and dialers
-	srv := engine.New(engine.Config{Extensions: []session.ExtensionFactory{f}})
-	srv.Handle("/", echo{})
+	srv := engine.New(engine.Config{Extensions: []extension.Factory{f}})
+	srv.HandleEvents("/", echo{})
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		panic(err)
 	}
@@ -25,14 +26,14 @@ func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := engine.Dial(ctx, "ws://"+srv.Addr().String()+"/", &engine.DialOptions{
-		Extensions: []session.ExtensionFactory{f},
+		Extensions: []extension.Factory{f},
 	})
 	if err != nil {
 		panic(err)
 	}
 	defer c.Terminate()
-	fmt.Println(c.Extensions()[0].(*deflate.Extension).Params())
-	_ = c.Send(ctx, session.Text(strings.Repeat("compress me ", 50)))
+	fmt.Println(c.Request().Extensions[0].(*deflate.Extension).Params())
+	_ = c.Send(ctx, session.CopyText(strings.Repeat("compress me ", 50)))
 	in := <-c.Incoming()
 	fmt.Println(len(in.Payload), "bytes back")
 	in.Release()
@@ -50,7 +51,7 @@ func ExampleNew() {
 		ClientNoContextTakeover: deflate.PolicyAccept,
 		ClientWindowBits:        10,
 	})
-	resp, ext, ok, _ := f.Accept([]session.Param{{Name: "client_max_window_bits"}})
+	resp, ext, ok, _ := f.Accept([]extension.Param{{Name: "client_max_window_bits"}})
 	fmt.Println(ok, resp)
 	fmt.Println(ext.(*deflate.Extension).Params())
 	// Output:
@@ -60,7 +61,7 @@ func ExampleNew() {
 
 func ExampleFactory_Accept() {
 	f := deflate.New(deflate.Config{})
-	for _, offer := range [][]session.Param{
+	for _, offer := range [][]extension.Param{
 		{{Name: "server_max_window_bits", Value: "10"}},
 		{{Name: "server_max_window_bits", Value: "7"}}, // invalid: declined
 		{{Name: "mystery"}},                            // unknown: declined
@@ -89,9 +90,9 @@ func ExampleFactory_Offer() {
 
 func ExampleFactory_Confirm() {
 	f := deflate.New(deflate.Config{})
-	ext, err := f.Confirm([]session.Param{{Name: "server_no_context_takeover"}})
+	ext, err := f.Confirm([]extension.Param{{Name: "server_no_context_takeover"}})
 	fmt.Println(ext.(*deflate.Extension).Params(), err)
-	_, err = f.Confirm([]session.Param{{Name: "client_max_window_bits", Value: "16"}})
+	_, err = f.Confirm([]extension.Param{{Name: "client_max_window_bits", Value: "16"}})
 	fmt.Println(err)
 	// Output:
 	// permessage-deflate; server_no_context_takeover; client_no_context_takeover <nil>
@@ -120,5 +121,5 @@ func ExampleExtension_DecodeMessage() {
 	fmt.Println(err)
 	// Output:
 	// Hello <nil>
-	// frame: message too big (close 1009)
+	// websocket: 1009 message too big: message too big
 }

@@ -1,13 +1,13 @@
 package deflate
 
 import (
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
-	"github.com/surgews/surge/session"
 )
 
 // Extension is permessage-deflate for one session (or, when neither
 // direction keeps context, one immutable value shared by many sessions). It
-// implements session.Extension: the session calls EncodeMessage and Idle
+// implements extension.Extension: the session calls EncodeMessage and Idle
 // under its send lock and DecodeMessage from its receiving goroutine, so the
 // two directions never share state.
 type Extension struct {
@@ -27,7 +27,7 @@ type Extension struct {
 	window []byte
 }
 
-var _ session.Extension = (*Extension)(nil)
+var _ extension.Extension = (*Extension)(nil)
 
 // Name returns ExtensionName.
 func (e *Extension) Name() string { return ExtensionName }

@@ -7,14 +7,14 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
-	"github.com/surgews/surge/session"
+	"github.com/surgews/surge/extension"
 )
 
 // ExtensionName is the extension token of RFC 7692 §5.
 const ExtensionName = "permessage-deflate"
 
 // Factory negotiates permessage-deflate and makes each session's Extension.
-// It implements session.ExtensionFactory for both roles: Accept on a server,
+// It implements extension.Factory for both roles: Accept on a server,
 // Offer and Confirm on a client. A Factory is safe for concurrent use; make
 // one per configuration and share it between servers and dialers. It also
 // owns the pools of compressors its sessions borrow.
@@ -28,7 +28,7 @@ type Factory struct {
 	shared [2][MaxWindowBits - MinWindowBits + 1][MaxWindowBits - MinWindowBits + 1]atomic.Pointer[Extension]
 }
 
-var _ session.ExtensionFactory = (*Factory)(nil)
+var _ extension.Factory = (*Factory)(nil)
 
 // New returns a Factory configured by cfg (copied). Config.Level is clamped to
 // 1-9.
@@ -45,7 +45,7 @@ func (f *Factory) Name() string { return ExtensionName }
 // (ok = false, nil error) an offer with an unknown, duplicate or invalid
 // parameter, or with a parameter the Config refuses, so the engine tries the
 // client's next offer; it never fails the handshake.
-func (f *Factory) Accept(offer []session.Param) (response []session.Param, ext session.Extension, ok bool, err error) {
+func (f *Factory) Accept(offer []extension.Param) (response []extension.Param, ext extension.Extension, ok bool, err error) {
 	o, perr := parseParams(offer, true)
 	if perr != nil {
 		return nil, nil, false, nil
@@ -91,20 +91,20 @@ func (f *Factory) Accept(offer []session.Param) (response []session.Param, ext s
 // Offer returns the parameters a client offers, following the Config's
 // policies: each PolicyPrefer no_context_takeover, server_max_window_bits
 // under PolicyPrefer, and client_max_window_bits unless refused.
-func (f *Factory) Offer() []session.Param {
+func (f *Factory) Offer() []extension.Param {
 	s := &f.s
-	var out []session.Param
+	var out []extension.Param
 	if s.serverNCT == PolicyPrefer {
-		out = append(out, session.Param{Name: ParamServerNoContextTakeover})
+		out = append(out, extension.Param{Name: ParamServerNoContextTakeover})
 	}
 	if s.clientNCT == PolicyPrefer {
-		out = append(out, session.Param{Name: ParamClientNoContextTakeover})
+		out = append(out, extension.Param{Name: ParamClientNoContextTakeover})
 	}
 	if s.serverMWB == PolicyPrefer && s.serverBits < MaxWindowBits {
-		out = append(out, session.Param{Name: ParamServerMaxWindowBits, Value: strconv.Itoa(s.serverBits)})
+		out = append(out, extension.Param{Name: ParamServerMaxWindowBits, Value: strconv.Itoa(s.serverBits)})
 	}
 	if s.clientMWB != PolicyRefuse {
-		p := session.Param{Name: ParamClientMaxWindowBits}
+		p := extension.Param{Name: ParamClientMaxWindowBits}
 		if s.clientBits < MaxWindowBits {
 			p.Value = strconv.Itoa(s.clientBits)
 		}
@@ -118,7 +118,7 @@ func (f *Factory) Offer() []session.Param {
 // response has an unknown, duplicate or invalid parameter, a window larger
 // than offered, client_max_window_bits that was not offered, or a parameter
 // the Config refuses.
-func (f *Factory) Confirm(response []session.Param) (session.Extension, error) {
+func (f *Factory) Confirm(response []extension.Param) (extension.Extension, error) {
 	r, err := parseParams(response, false)
 	if err != nil {
 		return nil, err

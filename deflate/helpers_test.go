@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/surgews/surge/deflate"
-	"github.com/surgews/surge/session"
+	"github.com/surgews/surge/extension"
 )
 
 // pair negotiates between a client and a server factory the way the engine
@@ -56,7 +56,7 @@ func randomBytes(n int, seed uint64) []byte {
 }
 
 // roundTrip encodes msg on from and decodes it on to, as the session would.
-func roundTrip(t testing.TB, from, to session.Extension, msg []byte) (wire []byte, rsv byte) {
+func roundTrip(t testing.TB, from, to extension.Extension, msg []byte) (wire []byte, rsv byte) {
 	t.Helper()
 	wire, rsv, err := from.EncodeMessage(make([]byte, 0, len(msg)+64), msg)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
@@ -29,11 +30,11 @@ type counting struct {
 }
 
 type countingExt struct {
-	session.Extension
+	extension.Extension
 	c *counting
 }
 
-func (c *counting) Accept(offer []session.Param) ([]session.Param, session.Extension, bool, error) {
+func (c *counting) Accept(offer []extension.Param) ([]extension.Param, extension.Extension, bool, error) {
 	resp, e, ok, err := c.Factory.Accept(offer)
 	if ok {
 		e = countingExt{e, c}
@@ -41,7 +42,7 @@ func (c *counting) Accept(offer []session.Param) ([]session.Param, session.Exten
 	return resp, e, ok, err
 }
 
-func (c *counting) Confirm(resp []session.Param) (session.Extension, error) {
+func (c *counting) Confirm(resp []extension.Param) (extension.Extension, error) {
 	e, err := c.Factory.Confirm(resp)
 	if err != nil {
 		return nil, err
@@ -138,8 +139,8 @@ func TestNodeServer(t *testing.T) {
 			}
 			f := &counting{Factory: deflate.New(tc.surge)}
 			c, err := engine.Dial(ctx, "ws://127.0.0.1:"+port+"/", &engine.DialOptions{
-				Extensions: []session.ExtensionFactory{f},
-				Session:    &session.Config{MaxMessageSize: 8 << 20},
+				Extensions: []extension.Factory{f},
+				Session:    session.Config{MaxMessageSize: 8 << 20},
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -148,11 +149,11 @@ func TestNodeServer(t *testing.T) {
 			if l := <-lines; !strings.Contains(l, "permessage-deflate") || !strings.Contains(l, tc.want) {
 				t.Fatalf("node negotiated %q", l)
 			}
-			t.Logf("surge client params: %v", c.Extensions()[0].(countingExt).Extension.(*deflate.Extension).Params())
+			t.Logf("surge client params: %v", c.Request().Extensions[0].(countingExt).Extension.(*deflate.Extension).Params())
 			for i, n := range interopSizes {
 				for rep := 0; rep < 2; rep++ {
 					msg := jsonish(n, uint64(i))
-					if err := c.Send(ctx, session.TextBytes(msg)); err != nil {
+					if err := c.Send(ctx, session.BorrowText(msg)); err != nil {
 						t.Fatal(err)
 					}
 					select {

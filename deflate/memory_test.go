@@ -8,6 +8,7 @@ import (
 
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
@@ -24,10 +25,10 @@ func heapNow() int64 {
 // 48 KiB message on each (compressed when deflate is on), lets the sessions go
 // idle for two ping intervals, and returns the heap bytes per connection
 // (server and raw client together: compare modes, not absolute numbers).
-func idleBytes(t *testing.T, n int, exts ...session.ExtensionFactory) int64 {
+func idleBytes(t *testing.T, n int, exts ...extension.Factory) int64 {
 	const ping = 100 * time.Millisecond
-	srv := engine.New(engine.Config{Loops: 1, Extensions: exts, PingInterval: ping, Timeout: time.Minute})
-	srv.Handle("/", echo{})
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}, Extensions: exts, Session: session.Config{PingInterval: ping, Timeout: time.Minute}})
+	srv.HandleEvents("/", echo{})
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

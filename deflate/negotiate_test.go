@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/surgews/surge/deflate"
-	"github.com/surgews/surge/session"
+	"github.com/surgews/surge/extension"
 )
 
-func ps(kv ...string) []session.Param {
-	var out []session.Param
+func ps(kv ...string) []extension.Param {
+	var out []extension.Param
 	for i := 0; i < len(kv); i += 2 {
-		out = append(out, session.Param{Name: kv[i], Value: kv[i+1]})
+		out = append(out, extension.Param{Name: kv[i], Value: kv[i+1]})
 	}
 	return out
 }
@@ -30,9 +30,9 @@ func TestAccept(t *testing.T) {
 	cases := []struct {
 		name     string
 		cfg      deflate.Config
-		offer    []session.Param
+		offer    []extension.Param
 		declined bool
-		response []session.Param
+		response []extension.Param
 		params   deflate.Params
 	}{
 		{"bare offer, defaults", deflate.Config{}, nil, false, ps(snct, "", cnct, ""),
@@ -98,7 +98,7 @@ func TestOffer(t *testing.T) {
 	cases := []struct {
 		name string
 		cfg  deflate.Config
-		want []session.Param
+		want []extension.Param
 	}{
 		{"defaults", deflate.Config{}, ps(snct, "", cnct, "", cmwb, "")},
 		{"accept", accept, ps(cmwb, "")},
@@ -119,7 +119,7 @@ func TestConfirm(t *testing.T) {
 	cases := []struct {
 		name     string
 		cfg      deflate.Config
-		response []session.Param
+		response []extension.Param
 		err      error
 		params   deflate.Params
 	}{

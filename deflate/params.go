@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/surgews/surge/session"
+	"github.com/surgews/surge/extension"
 )
 
 // Parameter names of RFC 7692 §7.1.
@@ -48,19 +48,19 @@ func (p Params) String() string {
 // response lists p as response parameters, the window sizes only when asked
 // to: a server must answer server_max_window_bits when it was offered, and
 // must not send client_max_window_bits when it was not (RFC 7692 §7.1.2).
-func (p Params) response(serverBits, clientBits bool) []session.Param {
-	var out []session.Param
+func (p Params) response(serverBits, clientBits bool) []extension.Param {
+	var out []extension.Param
 	if p.ServerNoContextTakeover {
-		out = append(out, session.Param{Name: ParamServerNoContextTakeover})
+		out = append(out, extension.Param{Name: ParamServerNoContextTakeover})
 	}
 	if p.ClientNoContextTakeover {
-		out = append(out, session.Param{Name: ParamClientNoContextTakeover})
+		out = append(out, extension.Param{Name: ParamClientNoContextTakeover})
 	}
 	if serverBits {
-		out = append(out, session.Param{Name: ParamServerMaxWindowBits, Value: strconv.Itoa(p.ServerMaxWindowBits)})
+		out = append(out, extension.Param{Name: ParamServerMaxWindowBits, Value: strconv.Itoa(p.ServerMaxWindowBits)})
 	}
 	if clientBits {
-		out = append(out, session.Param{Name: ParamClientMaxWindowBits, Value: strconv.Itoa(p.ClientMaxWindowBits)})
+		out = append(out, extension.Param{Name: ParamClientMaxWindowBits, Value: strconv.Itoa(p.ClientMaxWindowBits)})
 	}
 	return out
 }
@@ -77,7 +77,7 @@ type parsed struct {
 
 // parseParams checks ps. bareClientBits allows client_max_window_bits
 // without a value, which only an offer may carry (RFC 7692 §7.1.2.2).
-func parseParams(ps []session.Param, bareClientBits bool) (parsed, error) {
+func parseParams(ps []extension.Param, bareClientBits bool) (parsed, error) {
 	var r parsed
 	for _, p := range ps {
 		v := unquote(p.Value)

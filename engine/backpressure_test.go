@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
 
@@ -83,7 +84,7 @@ func (f *flooder) run(s *session.Session) {
 	f.sess <- s
 	payload := make([]byte, sendChunk)
 	for f.sent.Load() < sendCap {
-		if err := s.Send(context.Background(), session.Binary(payload)); err != nil {
+		if err := s.Send(context.Background(), session.BorrowBinary(payload)); err != nil {
 			f.res <- err
 			f.wait(s)
 			return
@@ -102,9 +103,12 @@ func (f *flooder) wait(s *session.Session) {
 }
 
 func TestNonReadingPeerDrop(t *testing.T) {
-	srv := engine.New(engine.Config{Loops: 1, Backlog: backlogLimit, Backpressure: session.BackpressureDrop})
+	srv := engine.New(engine.Config{
+		Reactor: engine.ReactorConfig{Loops: 1},
+		Session: session.Config{Backlog: backlogLimit, Backpressure: session.BackpressureDrop},
+	})
 	fl := newFlooder(t)
-	srv.HandleFunc("/flood", fl.run)
+	srv.HandleSession("/flood", fl.run)
 	addr := startServer(t, srv)
 	before := heapInUse()
 	dialNonReader(t, addr)
@@ -121,7 +125,7 @@ func TestNonReadingPeerDrop(t *testing.T) {
 	s := <-fl.sess
 	// Further sends keep being dropped and cost nothing.
 	for i := 0; i < 200; i++ {
-		if err := s.Send(context.Background(), session.Binary(make([]byte, sendChunk))); !errors.Is(err, session.ErrBacklogFull) {
+		if err := s.Send(context.Background(), session.BorrowBinary(make([]byte, sendChunk))); !errors.Is(err, session.ErrBacklogFull) {
 			t.Fatalf("send %d after the backlog filled: %v", i, err)
 		}
 	}
@@ -132,9 +136,9 @@ func TestNonReadingPeerDrop(t *testing.T) {
 }
 
 func TestNonReadingPeerWait(t *testing.T) {
-	srv := engine.New(engine.Config{Loops: 1, Backlog: backlogLimit})
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}, Session: session.Config{Backlog: backlogLimit}})
 	fl := newFlooder(t)
-	srv.HandleFunc("/flood", fl.run)
+	srv.HandleSession("/flood", fl.run)
 	addr := startServer(t, srv)
 	before := heapInUse()
 	dialNonReader(t, addr)
@@ -172,20 +176,20 @@ func TestNonReadingPeerWait(t *testing.T) {
 		t.Fatal("blocked Send did not return after Terminate")
 	}
 	waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
-	if r := s.CloseReason(); r.Code != 1006 {
+	if r := s.CloseReason(); r.Code != frame.CloseAbnormal {
 		t.Fatalf("close reason %v, want 1006", r)
 	}
 }
 
 func TestNonReadingPeerWaitContext(t *testing.T) {
-	srv := engine.New(engine.Config{Loops: 1, Backlog: backlogLimit})
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}, Session: session.Config{Backlog: backlogLimit}})
 	res := make(chan error, 1)
-	srv.HandleFunc("/flood", func(s *session.Session) {
+	srv.HandleSession("/flood", func(s *session.Session) {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		payload := make([]byte, sendChunk)
 		for sent := 0; sent < sendCap; sent += sendChunk {
-			if err := s.Send(ctx, session.Binary(payload)); err != nil {
+			if err := s.Send(ctx, session.BorrowBinary(payload)); err != nil {
 				res <- err
 				return
 			}

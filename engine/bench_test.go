@@ -17,9 +17,9 @@ var dispatchModes = []string{"inline", "pool", "channel"}
 // its own; both end with the test.
 func echoPair(tb testing.TB, mode string) *session.Session {
 	tb.Helper()
-	srv, _ := countingServer(mode, engine.Config{Loops: 1, Workers: 1})
+	srv, _ := countingServer(mode, engine.Config{Reactor: engine.ReactorConfig{Loops: 1, Workers: 1}})
 	addr := startServer(tb, srv)
-	d, err := engine.NewDialer(1)
+	d, err := engine.NewDialer(engine.ReactorConfig{Loops: 1})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func echoPair(tb testing.TB, mode string) *session.Session {
 
 // roundTrip sends p and waits for its echo.
 func roundTrip(tb testing.TB, c *session.Session, p []byte) {
-	if err := c.Send(context.Background(), session.Binary(p)); err != nil {
+	if err := c.Send(context.Background(), session.BorrowBinary(p)); err != nil {
 		tb.Fatal(err)
 	}
 	f, ok := <-c.Incoming()

@@ -27,7 +27,7 @@ func TestBurstNoAllocs(t *testing.T) {
 	for _, mode := range []string{"pool", "channel"} {
 		t.Run(mode, func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-			addr := startServer(t, echoServer(mode, engine.Config{Loops: 1, Workers: 1}))
+			addr := startServer(t, echoServer(mode, engine.Config{Reactor: engine.ReactorConfig{Loops: 1, Workers: 1}}))
 			const conns = 512
 			cs := make([]*rawConn, conns)
 			for i := range cs {

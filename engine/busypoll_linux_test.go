@@ -36,7 +36,7 @@ func parked(state string) bool { return state == "IO wait" || state == "syscall"
 // serves after that.
 func TestBusyPollDefersParking(t *testing.T) {
 	const window = 400 * time.Millisecond
-	srv, _ := countingServer("inline", engine.Config{Loops: 1, BusyPoll: window})
+	srv, _ := countingServer("inline", engine.Config{Reactor: engine.ReactorConfig{Loops: 1, BusyPoll: window}})
 	addr := startServer(t, srv)
 	c := upgradeRaw(t, addr, "/")
 	buf := make([]byte, 1<<20)

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/netpoll"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/internal/timewheel"
-	"github.com/surgews/surge/netpoll"
-	"github.com/surgews/surge/session"
 )
 
 // conn flags, changed atomically from any goroutine.
@@ -26,15 +26,15 @@ const (
 	flagCloseAsked                    // CloseTransport was called
 )
 
-// conn is one connection of a loop and the session's Driver. An idle conn
+// conn is one connection of a loop and the session's seam.Driver. An idle conn
 // holds no buffer: only a handshake in progress keeps bytes.
 type conn struct {
 	timer    timewheel.Timer // first field: the loop finds the conn from it
 	loop     *loop
-	sess     *session.Session
-	hs       *bufpool.Buf // handshake head bytes until the upgrade is answered
-	dial     *dialing     // a client connection's handshake state, until done
-	timerD   atomic.Int64 // the timer setting asked for, in nanoseconds
+	ep       seam.Endpoint // the session; nil until the upgrade is answered
+	head     *bufpool.Buf  // handshake head bytes until the upgrade is answered
+	dial     *dialing      // a client connection's handshake state, until done
+	timerD   atomic.Int64  // the timer setting asked for, in nanoseconds
 	flags    atomic.Uint32
 	mu       sync.Mutex // serializes writes with closing the fd
 	fd       int
@@ -82,8 +82,9 @@ func (c *conn) SetTimer(d time.Duration) {
 	c.requestSync()
 }
 
-// CloseTransport asks the loop to close the connection.
-func (c *conn) CloseTransport() {
+// CloseTransport asks the loop to close the connection. Writes go straight
+// to the socket, so nothing waits to be flushed either way.
+func (c *conn) CloseTransport(bool) {
 	if c.flags.Load()&(flagCloseAsked|flagClosed) != 0 {
 		return
 	}

@@ -9,40 +9,14 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/internal/handshake"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
-
-// Errors of a failed client handshake; Dial wraps them with the URL.
-var (
-	// ErrBadAccept: the server's Sec-WebSocket-Accept does not match the key.
-	ErrBadAccept = handshake.ErrBadAccept
-	// ErrMissingAccept: the server sent no Sec-WebSocket-Accept.
-	ErrMissingAccept = handshake.ErrMissingAccept
-	// ErrProtocolNotOffered: the server chose a subprotocol the client did
-	// not offer.
-	ErrProtocolNotOffered = handshake.ErrProtocolNotOffered
-	// ErrMalformedResponse: the server's answer is not a valid HTTP response.
-	ErrMalformedResponse = handshake.ErrMalformedResponse
-	// ErrResponseUpgrade: the answer lacks "Upgrade: websocket".
-	ErrResponseUpgrade = handshake.ErrResponseUpgrade
-	// ErrResponseConnection: the answer lacks "Connection: Upgrade".
-	ErrResponseConnection = handshake.ErrResponseConnection
-	// ErrExtensionNotOffered: the server answered with an extension the
-	// client did not offer, or refused by the client's factory.
-	ErrExtensionNotOffered = session.ErrExtensionNotOffered
-	// ErrBadScheme: the URL is not ws:// or wss://.
-	ErrBadScheme = errors.New("engine: URL scheme must be ws or wss")
-)
-
-// StatusError is the error of a handshake the server answered with a status
-// other than 101; Code is the HTTP status.
-type StatusError = handshake.StatusError
-
-// DefaultDialTimeout bounds a Dial whose options and context set no limit.
-const DefaultDialTimeout = 30 * time.Second
 
 // DialOptions configures Dial. A nil *DialOptions means the defaults; Dial
 // does not change the options, so one value may serve many dials.
@@ -50,11 +24,11 @@ type DialOptions struct {
 	// Protocols are the subprotocols offered, preferred first.
 	Protocols []string
 	// Extensions are the extensions offered, in order.
-	Extensions []session.ExtensionFactory
+	Extensions []extension.Factory
 	// Header holds extra request headers (Origin, Authorization, ...).
 	Header http.Header
 	// HandshakeTimeout bounds connecting plus the opening handshake; 0 means
-	// DefaultDialTimeout (and ctx may end it sooner).
+	// 30 seconds (and ctx may end it sooner).
 	HandshakeTimeout time.Duration
 	// LocalAddr is the local address to bind, for example 127.0.0.2:0 to
 	// spread many connections to one server over several source addresses.
@@ -62,44 +36,73 @@ type DialOptions struct {
 	// TLSConfig is used for wss:// URLs; nil means a default with the URL's
 	// host as ServerName.
 	TLSConfig *tls.Config
+	// NetDial, when set, opens the connection instead of a TCP dial, for
+	// example over a net.Pipe or a proxy; the session then runs on the
+	// portable driver (a goroutine that reads and one that writes), TLS
+	// included for wss:// URLs.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Session holds the settings of the client session (ping interval,
-	// limits, and Handler for an event-style client; without a Handler the
-	// session is channel-style: read Incoming). nil means the defaults.
-	// The session always masks what it sends (RFC 6455 §5.3). Sessions of
-	// one Config share it; it must not change while they live.
-	Session *session.Config
+	// limits, Dispatch of Handler's events). The session always masks what
+	// it sends (RFC 6455 §5.3); set Session.Masking to accept a server that
+	// masks too.
+	Session session.Config
+	// Handler makes an event-style client session; nil makes a
+	// channel-style one: read Incoming.
+	Handler session.Handler
 	// Dialer runs ws:// connections on its event loops; nil means a shared
 	// default Dialer with GOMAXPROCS loops.
 	Dialer *Dialer
 }
 
-// Dialer holds event loops for client connections. Safe for concurrent use.
+// Dialer holds the event loops of client connections, and their worker pool
+// for event handlers under session.DispatchPool. Safe for concurrent use.
 type Dialer struct {
-	srv *Server
+	cfg      ReactorConfig
+	reactor  *reactor // nil where there are no event loops: dials are portable
+	poolOnce sync.Once
+	pool     seam.Pool
+	closed   atomic.Bool
 }
 
-// NewDialer starts a Dialer with the given number of event loops (0 means
-// GOMAXPROCS).
-func NewDialer(loops int) (*Dialer, error) {
-	return NewDialerConfig(Config{Loops: loops})
-}
-
-// NewDialerConfig starts a Dialer whose event loops follow cfg's loop
-// settings: Loops, ReadBufferSize and BusyPoll. The session settings of a
-// connection come from its DialOptions.
-func NewDialerConfig(cfg Config) (*Dialer, error) {
-	s := New(Config{Loops: cfg.Loops, ReadBufferSize: cfg.ReadBufferSize, BusyPoll: cfg.BusyPoll})
-	if err := s.startLoops(); err != nil {
+// NewDialer starts a Dialer's event loops.
+func NewDialer(cfg ReactorConfig) (*Dialer, error) {
+	d := &Dialer{cfg: cfg}
+	rc, err := startDialerReactor(cfg)
+	if err != nil {
 		return nil, err
 	}
-	return &Dialer{srv: s}, nil
+	d.reactor = rc
+	return d, nil
 }
 
-// Close ends every session of the Dialer and its loops.
-func (d *Dialer) Close() error { return d.srv.Close() }
+// Close ends every session of the Dialer's loops and stops them.
+func (d *Dialer) Close() error {
+	if d.closed.Swap(true) {
+		return nil
+	}
+	if d.reactor != nil {
+		d.reactor.stop()
+	}
+	d.poolOnce.Do(func() {}) // no pool from now on
+	if d.pool != nil {
+		d.pool.Close()
+	}
+	return nil
+}
 
-// Conns returns the number of open connections of the Dialer.
-func (d *Dialer) Conns() int { return d.srv.Conns() }
+// Conns returns the number of open connections on the Dialer's loops.
+func (d *Dialer) Conns() int {
+	if d.reactor == nil {
+		return 0
+	}
+	return int(d.reactor.conns.Load())
+}
+
+// workers returns the Dialer's pool, started on first use.
+func (d *Dialer) workers() seam.Pool {
+	d.poolOnce.Do(func() { d.pool = seam.NewPool(d.cfg.Workers) })
+	return d.pool
+}
 
 var (
 	defaultDialerOnce sync.Once
@@ -107,80 +110,94 @@ var (
 	defaultDialerErr  error
 )
 
-var defaultSessionConfig session.Config
+// dialer returns opts' Dialer or the shared default one.
+func (o *DialOptions) dialer() (*Dialer, error) {
+	if o.Dialer != nil {
+		return o.Dialer, nil
+	}
+	defaultDialerOnce.Do(func() { defaultDialer, defaultDialerErr = NewDialer(ReactorConfig{}) })
+	return defaultDialer, defaultDialerErr
+}
 
 // Dial opens a WebSocket client session to rawURL (ws:// or wss://) and
 // returns it once the opening handshake is done. ws:// runs on the event
-// loops; wss:// runs on the portable driver over crypto/tls. A failed
-// handshake returns a *StatusError for a refused upgrade, or ErrBadAccept,
-// ErrMissingAccept, ErrProtocolNotOffered, ErrMalformedResponse,
-// ErrExtensionNotOffered, wrapped with the URL.
+// loops; wss:// (and any connection NetDial makes) runs on the portable
+// driver, over crypto/tls for wss://. A server that does not accept the
+// upgrade gives a *HandshakeError, wrapped with the URL.
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*session.Session, error) {
 	if opts == nil {
 		opts = &DialOptions{}
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return nil, fmt.Errorf("%w: %q", ErrBadScheme, rawURL)
-	}
-	timeout := opts.HandshakeTimeout
-	if timeout <= 0 {
-		timeout = DefaultDialTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
-	host := u.Host
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "wss" {
-			port = "443"
-		}
-		host = net.JoinHostPort(u.Hostname(), port)
-	}
-	path := u.RequestURI()
-	cr := handshake.ClientRequest{Host: u.Host, Path: path, Protocols: opts.Protocols, Header: opts.Header}
-	if len(opts.Extensions) > 0 {
-		cr.Extensions = session.OfferExtensions(opts.Extensions)
-	}
-	req, key, err := handshake.AppendRequest(nil, &cr)
-	if err != nil {
-		return nil, err
-	}
-	cfg := opts.Session
-	if cfg == nil {
-		cfg = &defaultSessionConfig
-	}
-	d := &dialing{
-		key: key, offered: opts.Protocols, factories: opts.Extensions, cfg: cfg,
-		path: u.Path, rawQuery: u.RawQuery, done: make(chan dialResult, 1),
-	}
-	var s *session.Session
-	if u.Scheme == "wss" {
-		s, err = dialPortable(ctx, host, u.Hostname(), opts, req, d)
-	} else {
-		s, err = dialReactor(ctx, host, opts, req, d)
-	}
+	s, err := dial(ctx, rawURL, opts)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", rawURL, err)
 	}
 	return s, nil
 }
 
+func dial(ctx context.Context, rawURL string, opts *DialOptions) (*session.Session, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return nil, errBadScheme
+	}
+	d, err := opts.dialer()
+	if err != nil {
+		return nil, err
+	}
+	if d.closed.Load() {
+		return nil, ErrServerClosed
+	}
+	timeout := opts.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = defaultDialTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	host := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "wss" {
+			port = "443"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	cr := handshake.ClientRequest{Host: u.Host, Path: u.RequestURI(), Protocols: opts.Protocols, Header: opts.Header}
+	if len(opts.Extensions) > 0 {
+		cr.Extensions = handshake.OfferExtensions(opts.Extensions)
+	}
+	req, key, err := handshake.AppendRequest(nil, &cr)
+	if err != nil {
+		return nil, err
+	}
+	var pool seam.Pool
+	if opts.Handler != nil && opts.Session.Dispatch == session.DispatchPool {
+		pool = d.workers()
+	}
+	dl := &dialing{
+		key: key, offered: opts.Protocols, factories: opts.Extensions,
+		newSession: newRoute(&opts.Session, opts.Handler, nil, nil, pool),
+		path:       u.Path, rawQuery: u.RawQuery, done: make(chan dialResult, 1),
+	}
+	if u.Scheme == "wss" || opts.NetDial != nil || d.reactor == nil {
+		return dialPortable(ctx, u, host, opts, req, dl)
+	}
+	return dialReactor(ctx, d.reactor, host, opts, req, dl)
+}
+
 // dialing is the state of a client connection until its handshake ends.
 type dialing struct {
-	key       [handshake.KeyLen]byte
-	offered   []string
-	factories []session.ExtensionFactory
-	cfg       *session.Config
-	path      string
-	rawQuery  string
-	req       []byte
-	done      chan dialResult
+	key        [handshake.KeyLen]byte
+	offered    []string
+	factories  []extension.Factory
+	newSession newSessionFunc
+	path       string
+	rawQuery   string
+	req        []byte
+	done       chan dialResult
 }
 
 type dialResult struct {
@@ -188,51 +205,70 @@ type dialResult struct {
 	err error
 }
 
-// finish checks a complete response head and makes the client session on drv.
-func (d *dialing) finish(head []byte, drv session.Driver, remote net.Addr) (*session.Session, int, error) {
+// finish checks a complete response head and makes the client session on
+// drv; it returns the length of the head.
+func (d *dialing) finish(head []byte, drv seam.Driver, remote net.Addr) (*session.Session, seam.Endpoint, int, error) {
 	res, err := handshake.ParseResponse(head, d.key, d.offered)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, handshakeError(err)
 	}
-	exts, err := confirmExtensions(d.factories, res.Extensions)
+	exts, err := handshake.ConfirmExtensions(d.factories, res.Extensions)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, handshakeError(err)
 	}
-	req := &session.Request{Path: d.path, RawQuery: d.rawQuery, Remote: addrPort(remote), Protocol: res.Protocol, Extensions: exts}
-	return session.New(d.cfg, session.RoleClient, drv, req), res.HeadLen, nil
+	req := session.Request{Path: d.path, RawQuery: d.rawQuery, Remote: addrPort(remote), Protocol: res.Protocol, Extensions: exts}
+	s, ep := d.newSession(seam.Client, drv, req)
+	return s, ep, res.HeadLen, nil
 }
 
-// confirmExtensions checks the server's extension answer against the
-// offers; a malformed answer is also an ErrMalformedResponse.
-func confirmExtensions(fs []session.ExtensionFactory, header string) ([]session.Extension, error) {
-	exts, err := session.ConfirmExtensions(fs, header)
-	if errors.Is(err, session.ErrBadExtensionAnswer) {
-		err = fmt.Errorf("%w: %w", ErrMalformedResponse, err)
+// handshakeError turns what the client's checks of the answer found into a
+// *HandshakeError; other errors pass.
+func handshakeError(err error) error {
+	var se *handshake.StatusError
+	switch {
+	case errors.As(err, &se):
+		return &HandshakeError{StatusCode: se.Code, Reason: "the server refused: " + se.Status}
+	case errors.Is(err, handshake.ErrMalformedResponse), errors.Is(err, handshake.ErrHeadTooLong):
+		return &HandshakeError{Reason: err.Error()}
+	case errors.Is(err, handshake.ErrResponseUpgrade), errors.Is(err, handshake.ErrResponseConnection),
+		errors.Is(err, handshake.ErrMissingAccept), errors.Is(err, handshake.ErrBadAccept),
+		errors.Is(err, handshake.ErrProtocolNotOffered), errors.Is(err, handshake.ErrExtensionNotOffered):
+		return &HandshakeError{StatusCode: http.StatusSwitchingProtocols, Reason: err.Error()}
 	}
-	return exts, err
+	return err
 }
 
-// dialPortable dials over TLS and runs the session on the portable driver.
-func dialPortable(ctx context.Context, addr, serverName string, opts *DialOptions, req []byte, d *dialing) (*session.Session, error) {
-	nd := net.Dialer{}
-	if opts.LocalAddr != nil {
-		nd.LocalAddr = opts.LocalAddr
+// dialPortable connects (NetDial, or TCP), adds TLS for wss:// and runs the
+// session on the portable driver.
+func dialPortable(ctx context.Context, u *url.URL, addr string, opts *DialOptions, req []byte, d *dialing) (*session.Session, error) {
+	var nc net.Conn
+	var err error
+	if opts.NetDial != nil {
+		nc, err = opts.NetDial(ctx, "tcp", addr)
+	} else {
+		nd := net.Dialer{}
+		if opts.LocalAddr != nil {
+			nd.LocalAddr = opts.LocalAddr
+		}
+		nc, err = nd.DialContext(ctx, "tcp", addr)
 	}
-	raw, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	tc := opts.TLSConfig
-	if tc == nil {
-		tc = &tls.Config{ServerName: serverName}
-	} else if tc.ServerName == "" {
-		tc = tc.Clone()
-		tc.ServerName = serverName
-	}
-	nc := tls.Client(raw, tc)
-	if err := nc.HandshakeContext(ctx); err != nil {
-		_ = nc.Close()
-		return nil, err
+	if u.Scheme == "wss" {
+		tc := opts.TLSConfig
+		if tc == nil {
+			tc = &tls.Config{ServerName: u.Hostname()}
+		} else if tc.ServerName == "" {
+			tc = tc.Clone()
+			tc.ServerName = u.Hostname()
+		}
+		tlc := tls.Client(nc, tc)
+		if err := tlc.HandshakeContext(ctx); err != nil {
+			_ = tlc.Close()
+			return nil, err
+		}
+		nc = tlc
 	}
 	return handshakePortable(ctx, nc, req, d)
 }
@@ -243,34 +279,38 @@ func handshakePortable(ctx context.Context, nc net.Conn, req []byte, d *dialing)
 	if dl, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(dl)
 	}
+	// The deadline does not cover a cancelled ctx: closing nc does.
+	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
+	defer stop()
 	if _, err := nc.Write(req); err != nil {
 		_ = nc.Close()
-		return nil, err
+		return nil, ctxErr(ctx, err)
 	}
-	head, err := handshake.ReadHead(nc, DefaultMaxHeaderBytes)
+	head, err := handshake.ReadHead(nc, defaultMaxHeaderBytes)
 	if err != nil {
 		_ = nc.Close()
-		if errors.Is(err, handshake.ErrHeadTooLong) {
-			err = ErrMalformedResponse
-		}
-		return nil, err
+		return nil, ctxErr(ctx, handshakeError(err))
+	}
+	if !stop() {
+		return nil, ctx.Err() // ctx ended as the head arrived; nc is closed
 	}
 	_ = nc.SetDeadline(time.Time{})
-	p := newPconn(nc, writeTimeoutOf(d.cfg))
-	s, n, err := d.finish(head, p, nc.RemoteAddr())
+	p := newPortable(nc)
+	s, ep, n, err := d.finish(head, p, nc.RemoteAddr())
 	if err != nil {
 		_ = nc.Close()
 		return nil, err
 	}
-	p.sess = s
-	s.Start()
-	go p.readLoop(head[n:])
+	p.bind(ep, s.Timeout())
+	p.start(head[n:])
 	return s, nil
 }
 
-func writeTimeoutOf(c *session.Config) time.Duration {
-	if c.Timeout > 0 {
-		return c.Timeout
+// ctxErr prefers ctx's error to err once ctx has ended: the I/O error is
+// then only its consequence.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	return session.DefaultTimeout
+	return err
 }

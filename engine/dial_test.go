@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -124,92 +125,97 @@ func testTLS(t *testing.T) (server, client *tls.Config) {
 	return server, client
 }
 
+// TestDialWrongServers dials raw servers that do not accept the upgrade
+// properly. Every handshake failure is a *engine.HandshakeError whose
+// StatusCode says how the server answered (its status when it refused, 101
+// when its upgrade breaks RFC 6455 §4.1, 0 when the answer is not valid
+// HTTP) and whose Reason names the cause.
 func TestDialWrongServers(t *testing.T) {
 	cases := []struct {
 		name   string
 		offer  []string // subprotocols the client offers
 		answer func(key string) string
-		is     error // errors.Is target, or nil
-		status int   // for a *engine.StatusError
-		anyErr bool  // only an error is required
+		status int    // HandshakeError.StatusCode
+		reason string // text HandshakeError.Reason must contain
+		anyErr bool   // not a handshake answer: only an error is required
 	}{
 		{
 			name:   "status_403",
 			answer: func(string) string { return "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n" },
-			status: 403,
+			status: http.StatusForbidden, reason: "Forbidden",
 		},
 		{
 			name: "status_200_from_a_web_server",
 			answer: func(string) string {
 				return "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello"
 			},
-			status: 200,
+			status: http.StatusOK, reason: "OK",
 		},
 		{
 			name: "missing_accept",
 			answer: func(string) string {
 				return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
 			},
-			is: engine.ErrMissingAccept,
+			status: http.StatusSwitchingProtocols, reason: "Sec-WebSocket-Accept",
 		},
 		{
 			name: "wrong_accept",
 			answer: func(key string) string {
 				return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + dialAcceptFor("x"+key) + "\r\n\r\n"
 			},
-			is: engine.ErrBadAccept,
+			status: http.StatusSwitchingProtocols, reason: "Sec-WebSocket-Accept",
 		},
 		{
 			name: "accept_of_the_raw_key",
 			answer: func(key string) string {
 				return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + key + "\r\n\r\n"
 			},
-			is: engine.ErrBadAccept,
+			status: http.StatusSwitchingProtocols, reason: "Sec-WebSocket-Accept",
 		},
 		{
 			name:   "protocol_not_offered",
 			offer:  []string{"chat.v1"},
 			answer: func(key string) string { return dialSwitch(key, "Sec-WebSocket-Protocol: chat.v2") },
-			is:     engine.ErrProtocolNotOffered,
+			status: http.StatusSwitchingProtocols, reason: "subprotocol",
 		},
 		{
 			name:   "protocol_when_none_offered",
 			answer: func(key string) string { return dialSwitch(key, "Sec-WebSocket-Protocol: chat.v1") },
-			is:     engine.ErrProtocolNotOffered,
+			status: http.StatusSwitchingProtocols, reason: "subprotocol",
 		},
 		{
 			name:   "extension_not_offered",
 			answer: func(key string) string { return dialSwitch(key, "Sec-WebSocket-Extensions: permessage-deflate") },
-			is:     engine.ErrExtensionNotOffered,
+			status: http.StatusSwitchingProtocols, reason: "extension",
 		},
 		{
 			name: "no_upgrade_header",
 			answer: func(key string) string {
 				return "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + dialAcceptFor(key) + "\r\n\r\n"
 			},
-			is: engine.ErrResponseUpgrade,
+			status: http.StatusSwitchingProtocols, reason: "Upgrade: websocket",
 		},
 		{
 			name: "no_connection_header",
 			answer: func(key string) string {
 				return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + dialAcceptFor(key) + "\r\n\r\n"
 			},
-			is: engine.ErrResponseConnection,
+			status: http.StatusSwitchingProtocols, reason: "Connection: Upgrade",
 		},
 		{
 			name:   "garbage",
 			answer: func(string) string { return "SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02\r\n\r\n" },
-			is:     engine.ErrMalformedResponse,
+			status: 0, reason: "malformed",
 		},
 		{
 			name:   "http_1_0",
 			answer: func(key string) string { return strings.Replace(dialSwitch(key), "HTTP/1.1", "HTTP/1.0", 1) },
-			is:     engine.ErrMalformedResponse,
+			status: 0, reason: "malformed",
 		},
 		{
 			name:   "endless_head",
 			answer: func(string) string { return "HTTP/1.1 101 Switching Protocols\r\nX: " + strings.Repeat("a", 64<<10) },
-			is:     engine.ErrMalformedResponse,
+			status: 0, reason: "head",
 		},
 		{
 			name:   "closed_without_answer",
@@ -247,23 +253,85 @@ func TestDialWrongServers(t *testing.T) {
 				if !strings.Contains(err.Error(), url) {
 					t.Errorf("error %q does not name the URL", err)
 				}
-				switch {
-				case tc.status != 0:
-					var se *engine.StatusError
-					if !errors.As(err, &se) {
-						t.Fatalf("error %v (%T) is not a *engine.StatusError", err, err)
-					}
-					if se.Code != tc.status {
-						t.Errorf("StatusError.Code = %d, want %d", se.Code, tc.status)
-					}
-				case tc.is != nil:
-					if !errors.Is(err, tc.is) {
-						t.Errorf("error %v is not %v", err, tc.is)
-					}
+				if tc.anyErr {
+					return
+				}
+				checkHandshakeError(t, err, tc.status, tc.reason)
+			})
+		}
+	}
+}
+
+// checkHandshakeError checks that err holds a *engine.HandshakeError with
+// status whose Reason contains reason.
+func checkHandshakeError(t *testing.T, err error, status int, reason string) {
+	t.Helper()
+	var he *engine.HandshakeError
+	if !errors.As(err, &he) {
+		t.Fatalf("error %v (%T) is not a *engine.HandshakeError", err, err)
+	}
+	if he.StatusCode != status {
+		t.Errorf("HandshakeError.StatusCode = %d, want %d (%v)", he.StatusCode, status, err)
+	}
+	if !strings.Contains(he.Reason, reason) {
+		t.Errorf("HandshakeError.Reason = %q, want it to name %q", he.Reason, reason)
+	}
+}
+
+// TestDialHandshakeError checks the error of Dial when the handshake
+// fails, over both client drivers (the event loops, and the portable driver
+// that NetDial selects): a surge server that refuses the origin answers 403
+// and one with no route for the path 404, and a server whose 101 carries a
+// wrong Sec-WebSocket-Accept gives StatusCode 101 with a Reason naming the
+// header.
+func TestDialHandshakeError(t *testing.T) {
+	srv := engine.New(engine.Config{
+		Reactor:     engine.ReactorConfig{Loops: 1},
+		CheckOrigin: func(origin, _ string) bool { return origin != "https://evil.example" },
+	})
+	srv.HandleEvents("/chat", session.NopHandler{})
+	surge := dialServe(t, srv)
+	wrongAccept := rawServer(t, nil, func(p *rawPeer) {
+		_, _ = io.WriteString(p, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Accept: "+dialAcceptFor(p.key()+"x")+"\r\n\r\n")
+		p.holdOpen()
+	})
+	cases := []struct {
+		name   string
+		url    string
+		header http.Header
+		status int
+		reason string
+	}{
+		{"refused_origin", "ws://" + surge + "/chat", http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden, "Forbidden"},
+		{"no_route", "ws://" + surge + "/nowhere", nil, http.StatusNotFound, "Not Found"},
+		{"wrong_accept", "ws://" + wrongAccept + "/chat", nil, http.StatusSwitchingProtocols, "Sec-WebSocket-Accept"},
+	}
+	for _, driver := range []string{"event_loop", "portable"} {
+		for _, tc := range cases {
+			t.Run(driver+"/"+tc.name, func(t *testing.T) {
+				opts := &engine.DialOptions{Header: tc.header}
+				if driver == "portable" {
+					var nd net.Dialer
+					opts.NetDial = nd.DialContext
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), dialWait)
+				defer cancel()
+				c, err := engine.Dial(ctx, tc.url, opts)
+				if err == nil {
+					c.Terminate()
+					t.Fatal("Dial succeeded")
+				}
+				checkHandshakeError(t, err, tc.status, tc.reason)
+				if !strings.Contains(err.Error(), strconv.Itoa(tc.status)) || !strings.Contains(err.Error(), tc.url) {
+					t.Errorf("error %q does not give the status and the URL", err)
 				}
 			})
 		}
 	}
+	// The refusals left the server serving.
+	c := dialSession(t, "ws://"+surge+"/chat", &engine.DialOptions{Header: http.Header{"Origin": {"https://ok.example"}}})
+	_ = c.Close(session.CloseReason{Code: frame.CloseNormal})
 }
 
 // TestDialTimeout dials servers that accept the connection and never answer:
@@ -338,8 +406,8 @@ func isTimeout(err error) bool {
 // exist.
 func dialWarmUp(t *testing.T) {
 	t.Helper()
-	srv := engine.New(engine.Config{Loops: 1})
-	srv.Handle("/", session.NopHandler{})
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+	srv.HandleEvents("/", session.NopHandler{})
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -397,13 +465,14 @@ func TestDialRefused(t *testing.T) {
 
 func TestDialBadURL(t *testing.T) {
 	cases := []struct {
-		name string
-		url  string
-		is   error
+		name  string
+		url   string
+		inErr string // text the error must contain
 	}{
-		{name: "http_scheme", url: "http://127.0.0.1:1/", is: engine.ErrBadScheme},
-		{name: "no_scheme", url: "127.0.0.1:1/", is: nil},
-		{name: "control_character", url: "ws://127.0.0.1:1/\x7f", is: nil},
+		{name: "http_scheme", url: "http://127.0.0.1:1/", inErr: "scheme"},
+		{name: "https_scheme", url: "https://127.0.0.1:1/", inErr: "scheme"},
+		{name: "no_scheme", url: "127.0.0.1:1/"},
+		{name: "control_character", url: "ws://127.0.0.1:1/\x7f"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -414,8 +483,12 @@ func TestDialBadURL(t *testing.T) {
 				c.Terminate()
 				t.Fatal("Dial succeeded")
 			}
-			if tc.is != nil && !errors.Is(err, tc.is) {
-				t.Errorf("error %v is not %v", err, tc.is)
+			if !strings.Contains(err.Error(), tc.inErr) {
+				t.Errorf("error %q does not mention %q", err, tc.inErr)
+			}
+			var he *engine.HandshakeError
+			if errors.As(err, &he) {
+				t.Errorf("a bad URL gave a HandshakeError: %v", err)
 			}
 		})
 	}
@@ -448,7 +521,7 @@ func dialSession(t *testing.T, url string, opts *engine.DialOptions) *session.Se
 func requests(cfg engine.Config) (*engine.Server, <-chan session.Request) {
 	ch := make(chan session.Request, 4)
 	srv := engine.New(cfg)
-	srv.HandleFunc("/", func(s *session.Session) { ch <- s.Request() })
+	srv.HandleSession("/", func(s *session.Session) { ch <- s.Request() })
 	return srv, ch
 }
 
@@ -479,11 +552,11 @@ func TestDialSubprotocol(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, reqs := requests(engine.Config{Loops: 1, Subprotocols: tc.server})
+			srv, reqs := requests(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}, Subprotocols: tc.server})
 			addr := dialServe(t, srv)
 			c := dialSession(t, "ws://"+addr+"/", &engine.DialOptions{Protocols: tc.offered})
-			if got := c.Protocol(); got != tc.want {
-				t.Errorf("client Protocol() = %q, want %q", got, tc.want)
+			if got := c.Request().Protocol; got != tc.want {
+				t.Errorf("client Request().Protocol = %q, want %q", got, tc.want)
 			}
 			if got := recvRequest(t, reqs).Protocol; got != tc.want {
 				t.Errorf("server Protocol = %q, want %q", got, tc.want)
@@ -493,7 +566,7 @@ func TestDialSubprotocol(t *testing.T) {
 }
 
 func TestDialHeaders(t *testing.T) {
-	srv, reqs := requests(engine.Config{Loops: 1, KeepHeaders: []string{"authorization", "X-Trace-Id"}})
+	srv, reqs := requests(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}, KeepHeaders: []string{"authorization", "X-Trace-Id"}})
 	addr := dialServe(t, srv)
 	h := http.Header{}
 	h.Set("Authorization", "Bearer abc")
@@ -528,22 +601,26 @@ func TestDialHeaders(t *testing.T) {
 		}
 	})
 	t.Run("origin_checked", func(t *testing.T) {
-		srv, _ := requests(engine.Config{Loops: 1, CheckOrigin: func(origin, host string) bool { return origin == "https://ok.example" }})
+		srv, _ := requests(engine.Config{
+			Reactor:     engine.ReactorConfig{Loops: 1},
+			CheckOrigin: func(origin, host string) bool { return origin == "https://ok.example" },
+		})
 		addr := dialServe(t, srv)
 		ctx, cancel := context.WithTimeout(context.Background(), dialWait)
 		defer cancel()
-		_, err := engine.Dial(ctx, "ws://"+addr+"/", &engine.DialOptions{Header: http.Header{"Origin": {"https://evil.example"}}})
-		var se *engine.StatusError
-		if !errors.As(err, &se) || se.Code != http.StatusForbidden {
-			t.Fatalf("refused origin: error %v, want a 403 StatusError", err)
+		c, err := engine.Dial(ctx, "ws://"+addr+"/", &engine.DialOptions{Header: http.Header{"Origin": {"https://evil.example"}}})
+		if err == nil {
+			c.Terminate()
+			t.Fatal("Dial with a refused origin succeeded")
 		}
-		c := dialSession(t, "ws://"+addr+"/", &engine.DialOptions{Header: http.Header{"Origin": {"https://ok.example"}}})
-		_ = c.Close(session.CloseReason{Code: 1000})
+		checkHandshakeError(t, err, http.StatusForbidden, "Forbidden")
+		c = dialSession(t, "ws://"+addr+"/", &engine.DialOptions{Header: http.Header{"Origin": {"https://ok.example"}}})
+		_ = c.Close(session.CloseReason{Code: frame.CloseNormal})
 	})
 }
 
 func TestDialLocalAddr(t *testing.T) {
-	srv, reqs := requests(engine.Config{Loops: 1})
+	srv, reqs := requests(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
 	addr := dialServe(t, srv)
 	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
 	if ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: local.IP}); err != nil {
@@ -675,10 +752,10 @@ func TestDialMasks(t *testing.T) {
 	c := dialSession(t, "ws://"+addr+"/", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), dialWait)
 	defer cancel()
-	if err := c.Send(ctx, session.Text("hello")); err != nil {
+	if err := c.Send(ctx, session.CopyText("hello")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Send(ctx, session.Binary(make([]byte, 100))); err != nil {
+	if err := c.Send(ctx, session.BorrowBinary(make([]byte, 100))); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -708,7 +785,7 @@ func TestDialMasks(t *testing.T) {
 		t.Errorf("unmasked payloads %q", r.payloads)
 	}
 	if r.code != uint16(frame.CloseProtocolError) {
-		t.Errorf("client answered a masked frame with close %d, want 1002", r.code)
+		t.Errorf("client answered a masked frame with close %d, want %d", r.code, frame.CloseProtocolError)
 	}
 	select {
 	case <-c.Done():
@@ -725,8 +802,8 @@ func TestDialMasks(t *testing.T) {
 func TestServerFramesUnmasked(t *testing.T) {
 	for _, masking := range []bool{false, true} {
 		t.Run(fmt.Sprintf("masking_%v", masking), func(t *testing.T) {
-			srv := engine.New(engine.Config{Loops: 1, Masking: masking})
-			srv.HandleFunc("/", func(s *session.Session) {
+			srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}, Session: session.Config{Masking: masking}})
+			srv.HandleSession("/", func(s *session.Session) {
 				for f := range s.Incoming() {
 					_ = s.Send(context.Background(), f)
 				}
@@ -768,17 +845,17 @@ func TestServerFramesUnmasked(t *testing.T) {
 	}
 
 	t.Run("client_accepts_masked_when_configured", func(t *testing.T) {
-		srv := engine.New(engine.Config{Loops: 1, Masking: true})
-		srv.HandleFunc("/", func(s *session.Session) {
+		srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}, Session: session.Config{Masking: true}})
+		srv.HandleSession("/", func(s *session.Session) {
 			for f := range s.Incoming() {
 				_ = s.Send(context.Background(), f)
 			}
 		})
 		addr := dialServe(t, srv)
-		c := dialSession(t, "ws://"+addr+"/", &engine.DialOptions{Session: &session.Config{Masking: true}})
+		c := dialSession(t, "ws://"+addr+"/", &engine.DialOptions{Session: session.Config{Masking: true}})
 		ctx, cancel := context.WithTimeout(context.Background(), dialWait)
 		defer cancel()
-		if err := c.Send(ctx, session.Text("both masked")); err != nil {
+		if err := c.Send(ctx, session.CopyText("both masked")); err != nil {
 			t.Fatal(err)
 		}
 		select {
@@ -793,42 +870,11 @@ func TestServerFramesUnmasked(t *testing.T) {
 	})
 }
 
-// TestDialer runs dials on a dedicated Dialer and closes it.
-func TestDialer(t *testing.T) {
-	srv := engine.New(engine.Config{Loops: 1})
-	srv.Handle("/", session.NopHandler{})
-	addr := dialServe(t, srv)
-	d, err := engine.NewDialer(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cs []*session.Session
-	for range 3 {
-		cs = append(cs, dialSession(t, "ws://"+addr+"/", &engine.DialOptions{Dialer: d}))
-	}
-	if got := d.Conns(); got != 3 {
-		t.Errorf("Dialer.Conns() = %d, want 3", got)
-	}
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range cs {
-		select {
-		case <-c.Done():
-		case <-time.After(dialWait):
-			t.Fatalf("session %d still open after Dialer.Close", i)
-		}
-	}
-	if got := d.Conns(); got != 0 {
-		t.Errorf("Dialer.Conns() = %d after Close", got)
-	}
-}
-
 // BenchmarkDial measures a whole client connection: connect, opening
 // handshake, closing handshake.
 func BenchmarkDial(b *testing.B) {
-	srv := engine.New(engine.Config{Loops: 1})
-	srv.Handle("/", session.NopHandler{})
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+	srv.HandleEvents("/", session.NopHandler{})
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		b.Fatal(err)
 	}
@@ -841,7 +887,7 @@ func BenchmarkDial(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_ = c.Close(session.CloseReason{Code: 1000})
+		_ = c.Close(session.CloseReason{Code: frame.CloseNormal})
 		<-c.Done()
 	}
 }

@@ -10,47 +10,37 @@ import (
 
 	"github.com/surgews/surge/internal/bufpool"
 	"github.com/surgews/surge/internal/handshake"
-	"github.com/surgews/surge/netpoll"
+	"github.com/surgews/surge/internal/netpoll"
 	"github.com/surgews/surge/session"
 )
 
 // errHandshakeTooLarge is the error of a server whose answer head is over the
-// limit; it is ErrMalformedResponse, as on the portable (wss://) path.
-var errHandshakeTooLarge = fmt.Errorf("%w: head over %d bytes", ErrMalformedResponse, DefaultMaxHeaderBytes)
+// limit, as on the portable (wss://) path.
+var errHandshakeTooLarge = &HandshakeError{Reason: fmt.Sprintf("response head over %d bytes", defaultMaxHeaderBytes)}
+
+// startDialerReactor starts a Dialer's loops.
+func startDialerReactor(cfg ReactorConfig) (*reactor, error) { return startReactor(cfg, nil, nil) }
 
 // dialReactor connects without blocking and runs the handshake on a loop of
-// the Dialer.
-func dialReactor(ctx context.Context, addr string, opts *DialOptions, req []byte, d *dialing) (*session.Session, error) {
-	dl := opts.Dialer
-	if dl == nil {
-		defaultDialerOnce.Do(func() { defaultDialer, defaultDialerErr = NewDialer(0) })
-		if defaultDialerErr != nil {
-			return nil, defaultDialerErr
-		}
-		dl = defaultDialer
-	}
+// rc.
+func dialReactor(ctx context.Context, rc *reactor, addr string, opts *DialOptions, req []byte, d *dialing) (*session.Session, error) {
 	var laddr net.Addr
 	if opts.LocalAddr != nil {
 		laddr = opts.LocalAddr
 	}
-	if dl.srv.closed.Load() {
-		return nil, ErrServerClosed
-	}
-	network := "tcp"
-	fd, err := netpoll.Connect(network, addr, laddr)
+	fd, err := netpoll.Connect("tcp", addr, laddr)
 	if err != nil && !errors.Is(err, netpoll.ErrInProgress) {
 		return nil, err
 	}
 	d.req = req
-	srv := dl.srv
-	l := srv.loops[srv.next.Add(1)%uint32(len(srv.loops))]
+	l := rc.pick()
 	c := &conn{fd: fd, loop: l, dial: d}
 	l.post(task{kind: taskDial, c: c})
 	select {
 	case r := <-d.done:
 		return r.s, r.err
 	case <-ctx.Done():
-		c.CloseTransport()
+		c.CloseTransport(false)
 		r := <-d.done
 		if r.err == nil {
 			// The handshake won the race: keep the promise of ctx anyway.
@@ -70,7 +60,7 @@ func (l *loop) startDial(c *conn) {
 	}
 	c.interest = netpoll.EventWrite | netpoll.EventRead
 	l.register(c)
-	l.wheel.Schedule(&c.timer, DefaultDialTimeout)
+	l.wheel.Schedule(&c.timer, defaultDialTimeout)
 }
 
 // dialEvent drives a client connection through connect and handshake.
@@ -106,16 +96,16 @@ func (l *loop) dialEvent(c *conn, ev netpoll.Event) {
 	}
 	n, err := netpoll.Read(c.fd, l.buf)
 	if n > 0 {
-		if c.hs == nil {
-			c.hs = bufpool.Get(n)
+		if c.head == nil {
+			c.head = bufpool.Get(n)
 		}
-		c.hs = bufpool.Grow(c.hs, n)
-		c.hs.B = append(c.hs.B, l.buf[:n]...)
-		if end := handshake.HeaderEnd(c.hs.B); end >= 0 {
+		c.head = bufpool.Grow(c.head, n)
+		c.head.B = append(c.head.B, l.buf[:n]...)
+		if end := handshake.HeaderEnd(c.head.B); end >= 0 {
 			l.dialDone(c)
 			return
 		}
-		if len(c.hs.B) > DefaultMaxHeaderBytes {
+		if len(c.head.B) > defaultMaxHeaderBytes {
 			l.closeConn(c, errHandshakeTooLarge)
 			return
 		}
@@ -133,19 +123,19 @@ func (l *loop) dialDone(c *conn) {
 		remote = net.TCPAddrFromAddrPort(ap)
 		c.remote = ap
 	}
-	s, n, err := d.finish(c.hs.B, c, remote)
+	s, ep, n, err := d.finish(c.head.B, c, remote)
 	if err != nil {
 		l.closeConn(c, err)
 		return
 	}
 	l.wheel.Stop(&c.timer)
 	c.dial = nil
-	c.sess = s
+	c.ep = ep
 	d.done <- dialResult{s: s}
-	s.Start()
-	if rest := c.hs.B[n:]; len(rest) > 0 && c.open() {
-		_ = s.Feed(rest)
+	ep.Start()
+	if rest := c.head.B[n:]; len(rest) > 0 && c.open() {
+		_ = ep.Feed(rest)
 	}
-	bufpool.Put(c.hs)
-	c.hs = nil
+	bufpool.Put(c.head)
+	c.head = nil
 }

@@ -12,11 +12,12 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/gobwas/httphead"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/internal/bufpool"
 	"github.com/surgews/surge/internal/handshake"
+	"github.com/surgews/surge/internal/netpoll"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/internal/timewheel"
-	"github.com/surgews/surge/netpoll"
 	"github.com/surgews/surge/session"
 )
 
@@ -47,28 +48,27 @@ type task struct {
 	kind taskKind
 	c    *conn
 	fd   int
-	pre  []byte                 // bytes already read from an adopted fd
-	fn   func(*session.Session) // channel-style handler of an adopted session
+	pre  []byte // bytes already read from an adopted fd
 }
 
 // loop is one event loop: a poller, the connections it owns, a shared read
 // buffer and a timing wheel. Everything but the task queue belongs to the
 // loop's goroutine.
 type loop struct {
-	srv    *Server
-	poll   *netpoll.Poller
-	buf    []byte
-	out    []byte // scratch for handshake responses
-	conns  []*conn
-	wheel  *timewheel.Wheel
-	lfd    int // listener fd, -1 if none
-	hs     handshake.Config
-	exts   []session.Extension // extensions negotiated by the current upgrade
-	handle func(fd int, ev netpoll.Event)
-	fresh  bool // the wheel was advanced since the last wake-up
-	fire   func(t *timewheel.Timer)
-	busy   time.Time // when the loop last had events, under BusyPoll
-	reads  uint32    // reads so far, for yieldReads
+	reactor *reactor
+	poll    *netpoll.Poller
+	buf     []byte
+	out     []byte // scratch for handshake responses
+	conns   []*conn
+	wheel   *timewheel.Wheel
+	lfd     int                   // listener fd, -1 if none
+	upgrade handshake.Config      // the server's policy, with Negotiate bound to exts
+	exts    []extension.Extension // extensions negotiated by the current upgrade
+	handle  func(fd int, ev netpoll.Event)
+	fresh   bool // the wheel was advanced since the last wake-up
+	fire    func(t *timewheel.Timer)
+	busy    time.Time // when the loop last had events, under BusyPoll
+	reads   uint32    // reads so far, for yieldReads
 
 	mu       sync.Mutex
 	stopped  bool // the loop has ended: posted tasks are refused
@@ -77,25 +77,20 @@ type loop struct {
 	sleeping atomic.Bool
 }
 
-func newLoop(s *Server, lfd int) (*loop, error) {
+func newLoop(r *reactor, lfd int) (*loop, error) {
 	p, err := netpoll.New(netpoll.Config{})
 	if err != nil {
 		return nil, err
 	}
 	l := &loop{
-		srv:   s,
-		poll:  p,
-		buf:   make([]byte, s.cfg.readBufferSize()),
-		wheel: timewheel.New(DefaultTick, wheelSlots),
-		lfd:   lfd,
-		hs:    s.hs,
+		reactor: r,
+		poll:    p,
+		buf:     make([]byte, r.cfg.readBufferSize()),
+		wheel:   timewheel.New(tick, wheelSlots),
+		lfd:     lfd,
 	}
-	if len(s.cfg.Extensions) > 0 {
-		l.hs.Negotiate = func(offers []httphead.Option) ([]httphead.Option, error) {
-			acc, exts, err := negotiate(s.cfg.Extensions, offers)
-			l.exts = exts
-			return acc, err
-		}
+	if s := r.srv; s != nil {
+		l.upgrade = s.upgradePolicy(&l.exts)
 	}
 	l.handle = l.event
 	l.fire = l.timer
@@ -136,12 +131,12 @@ func (l *loop) refuse(t task) {
 	case taskAdoptSession:
 		_ = netpoll.Close(t.c.fd)
 		t.c.flags.Or(flagClosed)
-		t.c.sess.Closed(ErrServerClosed)
+		t.c.ep.Closed(ErrServerClosed)
 	}
 }
 
 func (l *loop) run() {
-	defer l.srv.wg.Done()
+	defer l.reactor.wg.Done()
 	for {
 		next := l.wheel.Advance(time.Now(), l.fire)
 		// Poll first: under load events are pending, and netpoll's
@@ -150,7 +145,7 @@ func (l *loop) run() {
 		// its core in sysmon wake-ups and P hand-offs.
 		l.fresh = false
 		n, err := l.poll.Wait(0, l.handle)
-		if bp := l.srv.cfg.BusyPoll; bp > 0 && n == 0 && err == nil && time.Since(l.busy) < bp {
+		if bp := l.reactor.cfg.BusyPoll; bp > 0 && n == 0 && err == nil && time.Since(l.busy) < bp {
 			// Poll again after a yield, which also runs due Go timers;
 			// the wheel and the tasks are served as usual.
 			if l.after(nil) {
@@ -181,7 +176,7 @@ func (l *loop) run() {
 			}
 			n, err = l.poll.Wait(next, l.handle)
 		}
-		if n > 0 && l.srv.cfg.BusyPoll > 0 {
+		if n > 0 && l.reactor.cfg.BusyPoll > 0 {
 			l.busy = time.Now() // the busy-poll window runs from here
 		}
 		if l.after(err) {
@@ -232,20 +227,19 @@ func (l *loop) runTasks() bool {
 		case taskDial:
 			l.startDial(t.c)
 		case taskAdoptSession:
-			l.adoptUpgraded(t.c, t.pre, t.fn)
+			l.adoptUpgraded(t.c, t.pre)
 		case taskStopAccept:
 			l.stopAccept()
 		case taskGoingAway:
 			l.stopAccept()
 			for _, c := range l.conns {
-				if c == nil {
-					continue
+				switch {
+				case c == nil:
+				case c.ep == nil:
+					l.closeConn(c, ErrServerClosed) // still handshaking
+				default:
+					c.ep.GoingAway()
 				}
-				if c.sess == nil {
-					l.closeConn(c, ErrServerClosed)
-					continue
-				}
-				_ = c.sess.Close(session.CloseReason{Code: 1001, Message: "server shutting down"})
 			}
 		case taskStop:
 			stop = true
@@ -340,18 +334,19 @@ func (l *loop) accept() {
 		if err != nil {
 			return // ErrWouldBlock, or an error the next event retries
 		}
-		if l.srv.closed.Load() {
+		srv := l.reactor.srv
+		if srv.closed.Load() {
 			_ = netpoll.Close(fd)
 			continue
 		}
-		if m := l.srv.cfg.MaxConns; m > 0 && l.srv.conns.Load() >= int64(m) {
+		if m := srv.cfg.MaxConns; m > 0 && l.reactor.conns.Load()+srv.pconns.Load() >= int64(m) {
 			_, _ = netpoll.Write(fd, resp503)
 			_ = netpoll.Close(fd)
 			continue
 		}
 		// Spread connections of a shared listener over the loops.
-		if n := len(l.srv.loops); l.srv.sharedListener && n > 1 {
-			if o := l.srv.loops[l.srv.next.Add(1)%uint32(n)]; o != l {
+		if l.reactor.shared && len(l.reactor.loops) > 1 {
+			if o := l.reactor.pick(); o != l {
 				o.post(task{kind: taskAdopt, fd: fd})
 				continue
 			}
@@ -362,9 +357,6 @@ func (l *loop) accept() {
 
 var resp503 = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 
-// addrPort returns a's address and port. An IPv4 address is unmapped:
-// netpoll (like package net) stores it in 16 bytes, which TCPAddr.AddrPort
-// would report as ::ffff:a.b.c.d.
 // adopt takes over an fd accepted by another loop or hijacked from net/http.
 func (l *loop) adopt(fd int, pre []byte) {
 	var remote netip.AddrPort
@@ -384,9 +376,9 @@ func (l *loop) add(fd int, remote netip.AddrPort, pre []byte) {
 	}
 	c.interest = netpoll.EventRead
 	l.register(c)
-	l.wheel.Schedule(&c.timer, l.srv.cfg.handshakeTimeout())
+	l.wheel.Schedule(&c.timer, l.reactor.srv.cfg.handshakeTimeout())
 	if len(pre) > 0 {
-		l.upgrade(c, pre)
+		l.upgradeConn(c, pre)
 	}
 }
 
@@ -396,17 +388,17 @@ func (l *loop) register(c *conn) {
 		l.conns = append(l.conns, make([]*conn, len(l.conns)+64)...)
 	}
 	l.conns[c.fd] = c
-	l.srv.conns.Add(1)
+	l.reactor.conns.Add(1)
 }
 
 // read reads once into the shared buffer and feeds the bytes on.
 func (l *loop) read(c *conn) {
 	n, err := netpoll.Read(c.fd, l.buf)
 	if n > 0 {
-		if c.sess == nil {
-			l.upgrade(c, l.buf[:n])
+		if c.ep == nil {
+			l.upgradeConn(c, l.buf[:n])
 		} else {
-			_ = c.sess.Feed(l.buf[:n])
+			_ = c.ep.Feed(l.buf[:n])
 		}
 	}
 	if err != nil && !errors.Is(err, netpoll.ErrWouldBlock) && c.open() {
@@ -414,20 +406,20 @@ func (l *loop) read(c *conn) {
 	}
 }
 
-// upgrade collects the request head and answers it in the loop.
-func (l *loop) upgrade(c *conn, p []byte) {
+// upgradeConn collects the request head and answers it in the loop.
+func (l *loop) upgradeConn(c *conn, p []byte) {
 	data := p
-	if c.hs != nil {
-		c.hs.B = append(c.hs.B, p...)
-		data = c.hs.B
+	if c.head != nil {
+		c.head.B = append(c.head.B, p...)
+		data = c.head.B
 	}
 	l.exts = nil
-	res, out, err := handshake.Upgrade(data, &l.hs, l.out[:0])
+	res, out, err := handshake.Upgrade(data, &l.upgrade, l.out[:0])
 	l.out = out[:0]
 	if errors.Is(err, handshake.ErrIncomplete) {
-		if c.hs == nil {
-			c.hs = bufpool.Get(2 * len(p))
-			c.hs.B = append(c.hs.B, p...)
+		if c.head == nil {
+			c.head = bufpool.Get(2 * len(p))
+			c.head.B = append(c.head.B, p...)
 		}
 		return
 	}
@@ -436,12 +428,15 @@ func (l *loop) upgrade(c *conn, p []byte) {
 			err = errors.Join(err, io.ErrShortWrite)
 		}
 	}
+	mk := l.reactor.srv.match(res.Request.Path)
+	if err == nil && mk == nil {
+		err = ErrServerClosed // the route went away: cannot happen, routes are only added
+	}
 	if err != nil {
 		l.closeConn(c, err)
 		return
 	}
-	rt := l.srv.match(res.Request.Path)
-	req := &session.Request{
+	req := session.Request{
 		Path:       res.Request.Path,
 		RawQuery:   res.Request.RawQuery,
 		Remote:     c.remote,
@@ -451,18 +446,14 @@ func (l *loop) upgrade(c *conn, p []byte) {
 	}
 	l.exts = nil
 	l.wheel.Stop(&c.timer)
-	s := session.New(&rt.cfg, session.RoleServer, c, req)
-	c.sess = s
-	if rt.fn != nil {
-		go s.Run(rt.fn)
-	}
-	s.Start()
+	_, c.ep = mk(seam.Server, c, req)
+	c.ep.Start()
 	if rest := data[res.HeadLen:]; len(rest) > 0 && c.open() {
-		_ = s.Feed(rest)
+		_ = c.ep.Feed(rest)
 	}
-	if c.hs != nil {
-		bufpool.Put(c.hs)
-		c.hs = nil
+	if c.head != nil {
+		bufpool.Put(c.head)
+		c.head = nil
 	}
 }
 
@@ -471,8 +462,8 @@ func (l *loop) writable(c *conn) {
 	// Let the session write first: if it still has a backlog it asks again,
 	// and the interest is then updated once instead of dropped and re-added.
 	c.flags.And(^flagWantWrite)
-	if c.sess != nil {
-		c.sess.Writable()
+	if c.ep != nil {
+		c.ep.Writable()
 	}
 	if c.open() {
 		l.sync(c)
@@ -518,14 +509,12 @@ func (l *loop) timer(t *timewheel.Timer) {
 		l.sync(c)
 		return
 	}
-	if c.sess == nil {
+	if c.ep == nil {
 		l.closeConn(c, errHandshakeTimeout)
 		return
 	}
-	c.sess.Timer()
+	c.ep.Timer()
 }
-
-var errHandshakeTimeout = errors.New("engine: handshake timeout")
 
 // closeConn closes the connection's fd and ends its session.
 func (l *loop) closeConn(c *conn, err error) {
@@ -550,13 +539,13 @@ func (l *loop) closeConn(c *conn, err error) {
 	c.mu.Unlock()
 	l.conns[c.fd] = nil
 	l.wheel.Stop(&c.timer)
-	l.srv.conns.Add(-1)
-	if c.hs != nil {
-		bufpool.Put(c.hs)
-		c.hs = nil
+	l.reactor.conns.Add(-1)
+	if c.head != nil {
+		bufpool.Put(c.head)
+		c.head = nil
 	}
-	if c.sess != nil {
-		c.sess.Closed(err)
+	if c.ep != nil {
+		c.ep.Closed(err)
 	}
 	if c.dial != nil {
 		if err == nil {

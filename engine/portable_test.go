@@ -17,6 +17,7 @@ import (
 
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/session"
 )
 
 // selfSigned returns a server certificate for 127.0.0.1 and a pool that
@@ -127,12 +128,12 @@ func TestServeTLS(t *testing.T) {
 
 // newRecordingServer is an event-style echo server at every path.
 func newRecordingServer(cfg engine.Config) (*engine.Server, *recorder) {
-	if cfg.Loops == 0 {
-		cfg.Loops = 1
+	if cfg.Reactor.Loops == 0 {
+		cfg.Reactor.Loops = 1
 	}
 	srv := engine.New(cfg)
 	rec := newRecorder()
-	srv.Handle("/", rec)
+	srv.HandleEvents("/", rec)
 	return srv, rec
 }
 
@@ -189,9 +190,9 @@ func TestServeConnPipe(t *testing.T) {
 				c.write(clientFrame(true, frame.OpText, msg))
 				c.expectFrame(frame.OpText, msg)
 			}
-			c.write(clientFrame(true, frame.OpClose, closePayload(4000, "pipe")))
-			if code, _ := c.expectClose(); code != 4000 {
-				t.Fatalf("close echo %d, want 4000", code)
+			c.write(clientFrame(true, frame.OpClose, closePayload(closePrivate, "pipe")))
+			if code, _ := c.expectClose(); code != closePrivate {
+				t.Fatalf("close echo %d, want %d", code, closePrivate)
 			}
 			c.expectEOF(ioTimeout)
 			select {
@@ -229,4 +230,60 @@ func TestServeConnPipe(t *testing.T) {
 			t.Fatal("ServeConn kept a silent peer past HandshakeTimeout")
 		}
 	})
+}
+
+// TestPortablePausedTerminate: a portable session whose reading is paused
+// (its channel-style handler stopped reading, so Incoming and the queue
+// filled) still ends when terminated.
+func TestPortablePausedTerminate(t *testing.T) {
+	// The session defaults: Incoming holds 8 messages and 64 more may wait
+	// before the driver stops reading.
+	const incomingBuffer, queueLimit = 8, 64
+	srv := engine.New(engine.Config{})
+	t.Cleanup(func() { _ = srv.Close() })
+	got := make(chan *session.Session, 1)
+	srv.HandleSession("/", func(s *session.Session) {
+		got <- s
+		<-s.Done() // never reads Incoming
+	})
+	sc, cc := net.Pipe()
+	go srv.ServeConn(sc)
+	c := wrapRaw(t, cc)
+	c.write(upgradeRequest("/"))
+	c.expectSwitch()
+	go func() { // drain what the server writes
+		b := make([]byte, 4096)
+		for {
+			if _, err := cc.Read(b); err != nil {
+				return
+			}
+		}
+	}()
+	var s *session.Session
+	select {
+	case s = <-got:
+	case <-time.After(ioTimeout):
+		t.Fatal("no session")
+	}
+	msg := clientFrame(true, frame.OpBinary, []byte("x"))
+	paused := false
+	for i := 0; i < queueLimit+incomingBuffer+8; i++ {
+		_ = cc.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err := cc.Write(msg); err != nil {
+			paused = true // reading paused: the pipe no longer takes bytes
+			break
+		}
+	}
+	if !paused {
+		t.Fatalf("the server read %d messages that nobody took: reading was never paused", queueLimit+incomingBuffer+8)
+	}
+	s.Terminate()
+	select {
+	case <-s.Done():
+	case <-time.After(ioTimeout):
+		t.Fatal("a paused portable session did not end after Terminate")
+	}
+	if r := s.CloseReason(); r.Code != frame.CloseAbnormal {
+		t.Errorf("close reason %v, want %d", r, frame.CloseAbnormal)
+	}
 }

@@ -36,6 +36,10 @@ const (
 // a fixed one keeps failures reproducible.
 var testMaskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
 
+// closePrivate is a close code of the range RFC 6455 §7.4.2 leaves to
+// applications (4000-4999).
+const closePrivate frame.CloseCode = 4000
+
 // ioTimeout bounds every blocking read or write of a raw client so that a
 // server bug fails the test instead of hanging it.
 const ioTimeout = 5 * time.Second

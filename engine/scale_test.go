@@ -64,20 +64,20 @@ func (s idleStats) String() string {
 // count opened sessions.
 func idleServer(t testing.TB, mode string) (*engine.Server, *atomic.Int64) {
 	var opened atomic.Int64
-	cfg := engine.Config{Loops: 2}
+	cfg := engine.Config{Reactor: engine.ReactorConfig{Loops: 2}}
 	if mode == "pool" {
-		cfg.Dispatch = session.DispatchPool
+		cfg.Session.Dispatch = session.DispatchPool
 	}
 	srv := engine.New(cfg)
 	if mode == "channel" {
-		srv.HandleFunc("/", func(s *session.Session) {
+		srv.HandleSession("/", func(s *session.Session) {
 			opened.Add(1)
 			for f := range s.Incoming() {
 				_ = s.Send(context.Background(), f)
 			}
 		})
 	} else {
-		srv.Handle("/", &openCounter{n: &opened})
+		srv.HandleEvents("/", &openCounter{n: &opened})
 	}
 	return srv, &opened
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/tls"
 	"net"
 	"strings"
 	"sync"
@@ -10,49 +9,41 @@ import (
 	"time"
 
 	"github.com/gobwas/httphead"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/internal/handshake"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
-// Server serves WebSocket sessions on event loops. Routes are added with
-// Handle (event style) and HandleFunc (channel style) before serving; the
-// server is then safe for concurrent use.
+// Server serves WebSocket sessions on event loops. Routes may be added at any
+// time, before or while it serves; every method is safe for concurrent use.
 type Server struct {
-	cfg    Config
-	pool   *session.Pool
-	routes map[string]*route
-	hs     handshake.Config
+	cfg     Config
+	routes  atomic.Pointer[map[string]newSessionFunc] // replaced whole, never changed
+	rmu     sync.Mutex                                // serializes route changes
+	upgrade handshake.Config                          // the opening handshake's policy
+	pool    seam.Pool                                 // runs event handlers under DispatchPool
 
 	mu      sync.Mutex
-	loops   []*loop
+	reactor *reactor // the event loops, once started
 	started bool
+	addr    net.Addr
 	closed  atomic.Bool
 	done    chan struct{}
-	conns   atomic.Int64
-	next    atomic.Uint32 // round robin over loops for adopted fds
-	addr    net.Addr
-	wg      sync.WaitGroup
-
-	sharedListener bool // one listener fd for all loops (Serve)
 
 	pmu      sync.Mutex
 	portable map[*session.Session]struct{} // sessions of the portable driver
-}
-
-// route is one endpoint: its session settings and, for the channel style, the
-// function run on the session's own goroutine.
-type route struct {
-	cfg session.Config
-	fn  func(*session.Session)
+	pconns   atomic.Int64                  // connections of the portable driver
 }
 
 // New returns a server with cfg; zero fields take the documented defaults.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, routes: map[string]*route{}, done: make(chan struct{})}
-	if cfg.Dispatch == session.DispatchPool {
-		s.pool = session.NewPool(cfg.Workers)
+	s := &Server{cfg: cfg, done: make(chan struct{})}
+	s.routes.Store(&map[string]newSessionFunc{})
+	if cfg.Session.Dispatch == session.DispatchPool {
+		s.pool = seam.NewPool(cfg.Reactor.Workers)
 	}
-	s.hs = handshake.Config{
+	s.upgrade = handshake.Config{
 		MaxHeaderBytes: cfg.maxHeaderBytes(),
 		Protocols:      cfg.Subprotocols,
 		KeepHeaders:    cfg.KeepHeaders,
@@ -60,34 +51,77 @@ func New(cfg Config) *Server {
 	}
 	if cfg.CheckOrigin != nil {
 		check := cfg.CheckOrigin
-		s.hs.CheckOrigin = func(r handshake.Request) bool { return check(r.Origin, r.Host) }
+		s.upgrade.CheckOrigin = func(r handshake.Request) bool { return check(r.Origin, r.Host) }
 	}
 	return s
 }
 
-// Handle serves event-style sessions at path with h (Ktor's webSocket(path)).
-// The path "/" also matches every path no other route matches.
-func (s *Server) Handle(path string, h session.Handler) {
-	s.routes[path] = &route{cfg: s.cfg.sessionConfig(h, s.pool, s)}
+// HandleEvents serves event-style sessions at path with h (Ktor's
+// webSocket(path), as events): h's methods run on the event loop that reads
+// the connection, or on the worker pool under session.DispatchPool, never on
+// a goroutine per session, so they must not block on the loop. The path "/"
+// also matches every path no other route matches. A later call for the same
+// path replaces the route for new sessions.
+func (s *Server) HandleEvents(path string, h session.Handler) {
+	s.addRoute(path, newRoute(&s.cfg.Session, h, nil, s, s.pool))
 }
 
-// HandleFunc serves channel-style sessions at path: fn runs on a goroutine
-// of its own per session and reads Incoming; when it returns, the session is
-// closed normally (Ktor's webSocket(path) { ... } block).
-func (s *Server) HandleFunc(path string, fn func(*session.Session)) {
-	s.routes[path] = &route{cfg: s.cfg.sessionConfig(nil, nil, s), fn: fn}
+// HandleSession serves channel-style sessions at path: fn runs on a goroutine
+// of its own for each session, reading Incoming and sending; when it returns,
+// the session is closed normally (Ktor's webSocket(path) { ... } block). The
+// path "/" also matches every path no other route matches.
+func (s *Server) HandleSession(path string, fn func(*session.Session)) {
+	s.addRoute(path, newRoute(&s.cfg.Session, nil, fn, s, nil))
 }
 
-// match finds the route for path: exact, else the "/" catch-all.
-func (s *Server) match(path string) *route {
-	if r := s.routes[path]; r != nil {
+// upgradePolicy returns the server's handshake policy for one upgrade path
+// (an event loop, a ServeConn, a ServeHTTP call), its extension negotiation
+// storing the accepted extensions of each upgrade in *exts.
+func (s *Server) upgradePolicy(exts *[]extension.Extension) handshake.Config {
+	upgrade := s.upgrade
+	if factories := s.cfg.Extensions; len(factories) > 0 {
+		upgrade.Negotiate = func(offers []httphead.Option) ([]httphead.Option, error) {
+			acc, accepted, err := handshake.NegotiateExtensions(factories, offers)
+			*exts = accepted
+			return acc, err
+		}
+	}
+	return upgrade
+}
+
+// canStartLocked reports why the server cannot start serving, if it cannot.
+func (s *Server) canStartLocked() error {
+	switch {
+	case s.started:
+		return errStarted
+	case s.closed.Load():
+		return ErrServerClosed
+	}
+	return nil
+}
+
+// addRoute publishes a copy of the route table with path set, so that
+// lookups never take a lock.
+func (s *Server) addRoute(path string, mk newSessionFunc) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	old := *s.routes.Load()
+	routes := make(map[string]newSessionFunc, len(old)+1)
+	for p, r := range old {
+		routes[p] = r
+	}
+	routes[path] = mk
+	s.routes.Store(&routes)
+}
+
+// match finds the route for path: exact, else the "/" catch-all; nil if none.
+func (s *Server) match(path string) newSessionFunc {
+	routes := *s.routes.Load()
+	if r := routes[path]; r != nil {
 		return r
 	}
-	return s.routes["/"]
+	return routes["/"]
 }
-
-// Config returns a copy of the server's configuration.
-func (s *Server) Config() Config { return s.cfg }
 
 // Addr returns the address the server listens on, once started.
 func (s *Server) Addr() net.Addr {
@@ -97,7 +131,16 @@ func (s *Server) Addr() net.Addr {
 }
 
 // Conns returns the number of open connections, handshaking ones included.
-func (s *Server) Conns() int { return int(s.conns.Load()) }
+func (s *Server) Conns() int {
+	n := s.pconns.Load()
+	s.mu.Lock()
+	rc := s.reactor
+	s.mu.Unlock()
+	if rc != nil {
+		n += rc.conns.Load()
+	}
+	return int(n)
+}
 
 // ListenAndServe listens on the TCP address addr with one SO_REUSEPORT
 // listener per event loop and serves until Shutdown or Close, then returns
@@ -110,21 +153,6 @@ func (s *Server) ListenAndServe(addr string) error {
 	return ErrServerClosed
 }
 
-// ListenAndServeTLS listens on the TCP address addr with TLS (certFile and
-// keyFile as for crypto/tls.LoadX509KeyPair) and serves until Shutdown or
-// Close. TLS connections run on the portable driver, a goroutine each.
-func (s *Server) ListenAndServeTLS(addr, certFile, keyFile string) error {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return err
-	}
-	ln, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		return err
-	}
-	return s.Serve(ln)
-}
-
 // Start is ListenAndServe without the wait: it returns once the server
 // listens (see Addr for the bound address, useful with port 0).
 func (s *Server) Start(addr string) error {
@@ -132,18 +160,19 @@ func (s *Server) Start(addr string) error {
 	if strings.HasPrefix(addr, "[") || strings.Count(addr, ":") > 1 {
 		network = "tcp6"
 	}
-	return s.start(network, addr, nil)
+	return s.listen(network, addr)
 }
 
 // Serve accepts connections from ln and serves them until Shutdown or Close,
 // then returns ErrServerClosed. A TCP or unix listener is moved into the event
 // loops (one loop accepts and hands connections out); any other listener, such
 // as a TLS one, is served by the portable driver, a goroutine per connection.
+// ln stays the caller's to close.
 func (s *Server) Serve(ln net.Listener) error {
 	if !reactorListener(ln) {
 		return s.servePortable(ln)
 	}
-	if err := s.start("", "", ln); err != nil {
+	if err := s.serveReactor(ln); err != nil {
 		return err
 	}
 	<-s.done
@@ -157,15 +186,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.beginClose() {
 		return nil
 	}
-	for _, l := range s.loops {
-		l.post(task{kind: taskGoingAway})
+	if rc := s.runningReactor(); rc != nil {
+		rc.goingAway()
 	}
 	s.eachPortable(func(ps *session.Session) {
-		_ = ps.Close(session.CloseReason{Code: 1001, Message: "server shutting down"})
+		_ = ps.Close(closeGoingAway)
 	})
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
-	for s.conns.Load() > 0 {
+	for s.Conns() > 0 {
 		select {
 		case <-ctx.Done():
 			s.stop()
@@ -185,31 +214,31 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// beginClose marks the server closed and closes the listeners; it reports
-// whether this call did it.
+// reactor returns the server's event loops, or nil before they start.
+func (s *Server) runningReactor() *reactor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reactor
+}
+
+// beginClose marks the server closed and stops accepting; it reports whether
+// this call did it.
 func (s *Server) beginClose() bool {
 	if s.closed.Swap(true) {
 		return false
 	}
-	s.mu.Lock()
-	loops := s.loops
-	s.mu.Unlock()
-	for _, l := range loops {
-		l.post(task{kind: taskStopAccept})
+	if rc := s.runningReactor(); rc != nil {
+		rc.stopAccept()
 	}
 	return true
 }
 
-// stop ends the loops and waits for them.
+// stop ends the loops and the portable sessions and waits for them.
 func (s *Server) stop() {
-	s.mu.Lock()
-	loops := s.loops
-	s.mu.Unlock()
-	for _, l := range loops {
-		l.post(task{kind: taskStop})
+	if rc := s.runningReactor(); rc != nil {
+		rc.stop()
 	}
 	s.eachPortable((*session.Session).Terminate)
-	s.wg.Wait()
 	if s.pool != nil {
 		s.pool.Close()
 	}
@@ -220,42 +249,6 @@ func (s *Server) stop() {
 		close(s.done)
 	}
 	s.mu.Unlock()
-}
-
-// negotiate answers extension offers with the configured factories, in the
-// server's preference order, and returns the accepted options and the
-// sessions' extensions.
-func negotiate(factories []session.ExtensionFactory, offers []httphead.Option) ([]httphead.Option, []session.Extension, error) {
-	var accepted []httphead.Option
-	var exts []session.Extension
-	for _, f := range factories {
-		name := f.Name()
-		for _, o := range offers {
-			if string(o.Name) != name {
-				continue
-			}
-			var params []session.Param
-			o.Parameters.ForEach(func(k, v []byte) bool {
-				params = append(params, session.Param{Name: string(k), Value: string(v)})
-				return true
-			})
-			resp, ext, ok, err := f.Accept(params)
-			if err != nil {
-				return nil, nil, err
-			}
-			if !ok {
-				continue
-			}
-			opt := httphead.Option{Name: []byte(name)}
-			for _, p := range resp {
-				opt.Parameters.Set([]byte(p.Name), []byte(p.Value))
-			}
-			accepted = append(accepted, opt)
-			exts = append(exts, ext)
-			break
-		}
-	}
-	return accepted, exts, nil
 }
 
 // eachPortable calls fn for every session of the portable driver.

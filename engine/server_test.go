@@ -17,12 +17,12 @@ import (
 // newEchoServer starts an event-style echo server with cfg at /echo only.
 func newEchoServer(t *testing.T, cfg engine.Config) (*engine.Server, *recorder, string) {
 	t.Helper()
-	if cfg.Loops == 0 {
-		cfg.Loops = 2
+	if cfg.Reactor.Loops == 0 {
+		cfg.Reactor.Loops = 2
 	}
 	srv := engine.New(cfg)
 	rec := newRecorder()
-	srv.Handle("/echo", rec)
+	srv.HandleEvents("/echo", rec)
 	return srv, rec, startServer(t, srv)
 }
 
@@ -153,7 +153,12 @@ func TestBadHandshake(t *testing.T) {
 }
 
 func TestSlowloris(t *testing.T) {
-	const timeout = 300 * time.Millisecond
+	const (
+		timeout = 300 * time.Millisecond
+		// tick is the resolution of the loops' timing wheels: a deadline
+		// may fire up to one tick early.
+		tick = 10 * time.Millisecond
+	)
 	cases := []struct {
 		name string
 		send func(c *rawConn, stop <-chan struct{})
@@ -185,7 +190,7 @@ func TestSlowloris(t *testing.T) {
 			close(stop)
 			<-done
 			took := time.Since(start)
-			if took < timeout-engine.DefaultTick || took > 10*timeout {
+			if took < timeout-tick || took > 10*timeout {
 				t.Fatalf("dropped after %v, want about %v", took, timeout)
 			}
 			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
@@ -224,8 +229,8 @@ func TestPeerVanishesMidFrame(t *testing.T) {
 				t.Run(mode, func(t *testing.T) {
 					cfg := engine.Config{}
 					if mode == "pool" {
-						cfg.Dispatch = session.DispatchPool
-						cfg.Workers = 2
+						cfg.Session.Dispatch = session.DispatchPool
+						cfg.Reactor.Workers = 2
 					}
 					srv, rec, addr := newEchoServer(t, cfg)
 					before := openFDs(t)
@@ -274,7 +279,7 @@ func TestProtocolErrorsOnTheWire(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			const closeTimeout = time.Second
-			srv, rec, addr := newEchoServer(t, engine.Config{MaxMessageSize: 1024, CloseTimeout: closeTimeout})
+			srv, rec, addr := newEchoServer(t, engine.Config{Session: session.Config{MaxMessageSize: 1024, CloseTimeout: closeTimeout}})
 			c := upgradeRaw(t, addr, "/echo")
 			c.write(tc.frame)
 			code, _ := c.expectClose()
@@ -286,8 +291,11 @@ func TestProtocolErrorsOnTheWire(t *testing.T) {
 			c.write(clientFrame(true, frame.OpClose, closePayload(code, "")))
 			c.expectEOF(closeTimeout + time.Second)
 			r, errs := rec.waitClosed(t)
-			if r.Code != tc.code || len(errs) == 0 || session.CloseStatus(errs[0]) != tc.code {
+			if r.Code != tc.code || len(errs) == 0 {
 				t.Fatalf("server session ended with %v, errors %v; want code %d", r, errs, tc.code)
+			}
+			if code, ok := frame.CloseCodeOf(errs[0]); !ok || code != tc.code {
+				t.Fatalf("OnError got %v, want a *frame.CloseReason with code %d", errs[0], tc.code)
 			}
 			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
 		})
@@ -310,7 +318,7 @@ func TestCloseEcho(t *testing.T) {
 		reason string
 	}{
 		{"normal", frame.CloseNormal, "bye"},
-		{"private code", 4001, "app says so"},
+		{"private code", closePrivate, "app says so"},
 		{"no status", frame.CloseNoStatus, ""},
 	}
 	for _, tc := range cases {
@@ -330,4 +338,43 @@ func TestCloseEcho(t *testing.T) {
 			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
 		})
 	}
+}
+
+// TestMaxConns: connections over Config.MaxConns, handshaking ones
+// included, are refused with 503 at once; a slot freed by a closed
+// connection is taken by the next one.
+func TestMaxConns(t *testing.T) {
+	const limit = 2
+	srv, rec, addr := newEchoServer(t, engine.Config{MaxConns: limit})
+	upgraded := upgradeRaw(t, addr, "/echo")
+	handshaking := dialRaw(t, "tcp", addr) // counts before its request
+	waitFor(t, ioTimeout, "Conns() == limit", func() bool { return srv.Conns() == limit })
+
+	over := dialRaw(t, "tcp", addr)
+	resp, _ := over.response()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("connection over MaxConns answered %d, want 503", resp.StatusCode)
+	}
+	over.expectEOF(ioTimeout)
+	if n := srv.Conns(); n != limit {
+		t.Fatalf("Conns() = %d after a refusal, want %d", n, limit)
+	}
+
+	// The two within the limit work.
+	handshaking.write(upgradeRequest("/echo"))
+	handshaking.expectSwitch()
+	for _, c := range []*rawConn{upgraded, handshaking} {
+		c.write(clientFrame(true, frame.OpText, []byte("in")))
+		c.expectFrame(frame.OpText, []byte("in"))
+	}
+
+	// Freeing a slot lets the next connection in.
+	upgraded.write(clientFrame(true, frame.OpClose, closePayload(frame.CloseNormal, "")))
+	upgraded.expectClose()
+	upgraded.expectEOF(ioTimeout)
+	rec.waitClosed(t)
+	waitFor(t, ioTimeout, "Conns() == limit-1", func() bool { return srv.Conns() == limit-1 })
+	next := upgradeRaw(t, addr, "/echo")
+	next.write(clientFrame(true, frame.OpText, []byte("next")))
+	next.expectFrame(frame.OpText, []byte("next"))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,13 +39,19 @@ func countingServer(mode string, cfg engine.Config) (*engine.Server, *countingEc
 	return modeServer(mode, cfg, h), h
 }
 
-// chatter is a surge client that sends continuously and counts echoes until
-// its session ends.
+// chatWindow bounds the messages a chatter has sent but not had echoed:
+// enough to keep the server busy with messages in flight both ways, and a
+// bound on what Shutdown must flush however slow the machine is.
+const chatWindow = 64
+
+// chatter is a surge client that sends continuously, at most chatWindow
+// messages ahead of their echoes, and counts echoes until its session ends.
 type chatter struct {
-	s      *session.Session
-	got    atomic.Int64
-	inSeq  bool // echoes arrived in the order sent
-	doneCh chan struct{}
+	s       *session.Session
+	got     atomic.Int64
+	inSeq   bool          // echoes arrived in the order sent
+	credits chan struct{} // one per message in flight
+	doneCh  chan struct{}
 }
 
 func startChatter(t *testing.T, ctx context.Context, url string, d *engine.Dialer) *chatter {
@@ -53,14 +60,16 @@ func startChatter(t *testing.T, ctx context.Context, url string, d *engine.Diale
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chatter{s: s, inSeq: true, doneCh: make(chan struct{})}
+	c := &chatter{s: s, inSeq: true, credits: make(chan struct{}, chatWindow), doneCh: make(chan struct{})}
 	go func() {
 		for i := 0; ; i++ {
-			if err := s.Send(context.Background(), session.Text(fmt.Sprint(i))); err != nil {
+			select {
+			case c.credits <- struct{}{}:
+			case <-s.Done():
 				return
 			}
-			if i%16 == 15 {
-				time.Sleep(100 * time.Microsecond) // keep the server busy, not flooded
+			if err := s.Send(context.Background(), session.CopyText(fmt.Sprint(i))); err != nil {
+				return
 			}
 		}
 	}()
@@ -72,6 +81,10 @@ func startChatter(t *testing.T, ctx context.Context, url string, d *engine.Diale
 			}
 			c.got.Add(1)
 			f.Release()
+			select {
+			case <-c.credits:
+			default: // an echo of a message never sent: inSeq says so
+			}
 		}
 	}()
 	return c
@@ -81,9 +94,12 @@ func TestGracefulShutdown(t *testing.T) {
 	for _, mode := range []string{"inline", "pool", "channel"} {
 		t.Run(mode, func(t *testing.T) {
 			const clients = 8
-			srv, h := countingServer(mode, engine.Config{Loops: 2, Timeout: 5 * time.Second})
+			srv, h := countingServer(mode, engine.Config{
+				Reactor: engine.ReactorConfig{Loops: 2},
+				Session: session.Config{Timeout: 5 * time.Second},
+			})
 			addr := startServer(t, srv)
-			d, err := engine.NewDialer(1)
+			d, err := engine.NewDialer(engine.ReactorConfig{Loops: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +149,7 @@ func TestGracefulShutdown(t *testing.T) {
 func TestShutdownDeadline(t *testing.T) {
 	// A peer that never answers the close keeps Shutdown waiting until ctx
 	// ends; then everything is dropped.
-	srv, _, addr := newEchoServer(t, engine.Config{CloseTimeout: time.Minute})
+	srv, _, addr := newEchoServer(t, engine.Config{Session: session.Config{CloseTimeout: time.Minute}})
 	c := upgradeRaw(t, addr, "/echo")
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -159,10 +175,10 @@ func TestClose(t *testing.T) {
 	srv, rec, addr := newEchoServer(t, engine.Config{})
 	served := make(chan error, 1)
 	go func() { served <- srv.ListenAndServe("127.0.0.1:0") }() // a second start must fail
-	if err := <-served; !errors.Is(err, engine.ErrStarted) {
-		t.Fatalf("second ListenAndServe = %v, want ErrStarted", err)
+	if err := <-served; err == nil || errors.Is(err, engine.ErrServerClosed) || !strings.Contains(err.Error(), "already started") {
+		t.Fatalf("second ListenAndServe = %v, want an \"already started\" error", err)
 	}
-	d, err := engine.NewDialer(1)
+	d, err := engine.NewDialer(engine.ReactorConfig{Loops: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,14 +244,14 @@ func (panicky) OnMessage(s *session.Session, f session.Frame) {
 func TestHandlerPanic(t *testing.T) {
 	for _, mode := range []string{"inline", "pool", "channel"} {
 		t.Run(mode, func(t *testing.T) {
-			cfg := engine.Config{Loops: 1} // both sessions on one loop
+			cfg := engine.Config{Reactor: engine.ReactorConfig{Loops: 1}} // both sessions on one loop
 			if mode == "pool" {
-				cfg.Dispatch = session.DispatchPool
-				cfg.Workers = 1
+				cfg.Session.Dispatch = session.DispatchPool
+				cfg.Reactor.Workers = 1
 			}
 			srv := engine.New(cfg)
 			if mode == "channel" {
-				srv.HandleFunc("/", func(s *session.Session) {
+				srv.HandleSession("/", func(s *session.Session) {
 					for f := range s.Incoming() {
 						if f.Text() == "boom" {
 							panic("boom")
@@ -244,7 +260,7 @@ func TestHandlerPanic(t *testing.T) {
 					}
 				})
 			} else {
-				srv.Handle("/", panicky{})
+				srv.HandleEvents("/", panicky{})
 			}
 			addr := startServer(t, srv)
 			bystander := upgradeRaw(t, addr, "/a")

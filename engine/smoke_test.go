@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
 
@@ -26,17 +27,17 @@ func echoServer(mode string, cfg engine.Config) *engine.Server {
 // that hands every Incoming frame to h.OnMessage.
 func modeServer(mode string, cfg engine.Config, h session.Handler) *engine.Server {
 	if mode == "pool" {
-		cfg.Dispatch = session.DispatchPool
+		cfg.Session.Dispatch = session.DispatchPool
 	}
 	srv := engine.New(cfg)
 	if mode == "channel" {
-		srv.HandleFunc("/", func(s *session.Session) {
+		srv.HandleSession("/", func(s *session.Session) {
 			for f := range s.Incoming() {
 				h.OnMessage(s, f)
 			}
 		})
 	} else {
-		srv.Handle("/", h)
+		srv.HandleEvents("/", h)
 	}
 	return srv
 }
@@ -44,7 +45,7 @@ func modeServer(mode string, cfg engine.Config, h session.Handler) *engine.Serve
 func TestSmokeEcho(t *testing.T) {
 	for _, mode := range []string{"inline", "pool", "channel"} {
 		t.Run(mode, func(t *testing.T) {
-			srv := echoServer(mode, engine.Config{Loops: 2})
+			srv := echoServer(mode, engine.Config{Reactor: engine.ReactorConfig{Loops: 2}})
 			if err := srv.Start("127.0.0.1:0"); err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +57,7 @@ func TestSmokeEcho(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := 0; i < 100; i++ {
-				if err := c.Send(ctx, session.Text("hello")); err != nil {
+				if err := c.Send(ctx, session.CopyText("hello")); err != nil {
 					t.Fatal(err)
 				}
 				select {
@@ -69,7 +70,7 @@ func TestSmokeEcho(t *testing.T) {
 					t.Fatal("timeout")
 				}
 			}
-			if err := c.Close(session.CloseReason{Code: 1000, Message: "bye"}); err != nil {
+			if err := c.Close(session.CloseReason{Code: frame.CloseNormal, Reason: "bye"}); err != nil {
 				t.Fatal(err)
 			}
 			select {
@@ -77,7 +78,7 @@ func TestSmokeEcho(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatal("close timeout")
 			}
-			if r := c.CloseReason(); r.Code != 1000 {
+			if r := c.CloseReason(); r.Code != frame.CloseNormal {
 				t.Fatalf("close reason %v err %v", r, c.Err())
 			}
 		})

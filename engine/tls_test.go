@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,8 +16,12 @@ import (
 	"github.com/surgews/surge/session"
 )
 
-// TestListenAndServeTLS serves wss:// from PEM files, as a deployment would.
-func TestListenAndServeTLS(t *testing.T) {
+// TestServeTLSListener serves wss:// as a deployment would: a certificate
+// from PEM files, a TLS listener over TCP handed to Serve (the way to serve
+// TLS since ListenAndServeTLS was removed). Serve publishes the listener's
+// address, runs the sessions on the portable driver, and returns
+// ErrServerClosed after Close.
+func TestServeTLSListener(t *testing.T) {
 	cert, roots := selfSigned(t)
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -30,26 +35,32 @@ func TestListenAndServeTLS(t *testing.T) {
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	loaded, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
 
 	srv := engine.New(engine.Config{})
-	srv.Handle("/", echoHandler{})
+	srv.HandleEvents("/", echoHandler{})
 	done := make(chan error, 1)
-	go func() { done <- srv.ListenAndServeTLS("127.0.0.1:0", certFile, keyFile) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for srv.Addr() == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("ListenAndServeTLS did not start listening")
-		}
-		time.Sleep(5 * time.Millisecond)
+	go func() { done <- srv.Serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{loaded}})) }()
+	waitFor(t, ioTimeout, "Serve to publish its address", func() bool { return srv.Addr() != nil })
+	if got, want := srv.Addr().String(), ln.Addr().String(); got != want {
+		t.Fatalf("Addr() = %s, want the listener's %s", got, want)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
 	defer cancel()
 	c, err := engine.Dial(ctx, "wss://"+srv.Addr().String()+"/", &engine.DialOptions{TLSConfig: &tls.Config{RootCAs: roots}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Send(ctx, session.Text("over tls")); err != nil {
+	if err := c.Send(ctx, session.CopyText("over tls")); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -65,13 +76,14 @@ func TestListenAndServeTLS(t *testing.T) {
 	select {
 	case err := <-done:
 		if !errors.Is(err, engine.ErrServerClosed) {
-			t.Fatalf("ListenAndServeTLS returned %v, want ErrServerClosed", err)
+			t.Fatalf("Serve returned %v, want ErrServerClosed", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("ListenAndServeTLS did not return after Close")
+	case <-time.After(ioTimeout):
+		t.Fatal("Serve did not return after Close")
 	}
-
-	if err := engine.New(engine.Config{}).ListenAndServeTLS("127.0.0.1:0", filepath.Join(dir, "missing.pem"), keyFile); err == nil {
-		t.Fatal("ListenAndServeTLS accepted a missing certificate file")
+	select {
+	case <-c.Done():
+	case <-time.After(ioTimeout):
+		t.Fatal("the client session outlived the server's Close")
 	}
 }

@@ -17,7 +17,7 @@
 //     parse frames in place from whatever a socket read returned.
 //   - [Validator]: the receiver-side rules of §5.1 (masking), §5.2 (RSV bits,
 //     reserved opcodes, length), §5.4 (fragmentation) and §5.5 (control
-//     frames). Each violation is a [*ProtocolError] carrying the close code
+//     frames). Each violation is a [*CloseReason] carrying the close code
 //     (§7.4.1) to fail the connection with.
 //   - [CloseCode], [ParseClose], [AppendClose]: close frame bodies, §5.5.1 and
 //     §7.4.

@@ -21,8 +21,8 @@ func TestCloseCodeOf(t *testing.T) {
 		{"sentinel 1009", ErrMessageTooBig, CloseMessageTooBig, true},
 		{"wrapped", fmt.Errorf("read: %w", ErrFrameTooBig), CloseMessageTooBig, true},
 		{"joined", errors.Join(io.EOF, ErrMasked), CloseProtocolError, true},
-		{"custom", &ProtocolError{Code: 4001, Reason: "app"}, 4001, true},
-		{"typed nil", (*ProtocolError)(nil), 0, false},
+		{"custom", &CloseReason{Code: 4001, Reason: "app"}, 4001, true},
+		{"typed nil", (*CloseReason)(nil), 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +37,7 @@ func TestCloseCodeOf(t *testing.T) {
 func TestSentinels(t *testing.T) {
 	all := []struct {
 		name string
-		err  *ProtocolError
+		err  *CloseReason
 		code CloseCode
 	}{
 		{"ErrReservedBits", ErrReservedBits, 1002},
@@ -65,7 +65,7 @@ func TestSentinels(t *testing.T) {
 			if n := len(tt.err.Reason); n == 0 || n > maxCloseReason {
 				t.Errorf("Reason length %d", n)
 			}
-			want := fmt.Sprintf("frame: %s (close %d)", tt.err.Reason, tt.code)
+			want := fmt.Sprintf("websocket: %d %s: %s", tt.code, tt.code, tt.err.Reason)
 			if got := tt.err.Error(); got != want {
 				t.Errorf("Error() = %q, want %q", got, want)
 			}
@@ -73,6 +73,28 @@ func TestSentinels(t *testing.T) {
 				if i != j && errors.Is(tt.err, other.err) {
 					t.Errorf("errors.Is(%s, %s)", tt.name, other.name)
 				}
+			}
+		})
+	}
+}
+
+func TestCloseReasonString(t *testing.T) {
+	tests := []struct {
+		name string
+		r    CloseReason
+		want string
+	}{
+		{"code and reason", CloseReason{CloseNormal, "bye"}, "1000 normal closure: bye"},
+		{"code only", CloseReason{Code: CloseAbnormal}, "1006 abnormal closure"},
+		{"private code", CloseReason{4001, "kicked"}, "4001 close code 4001: kicked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.String(); got != tt.want {
+				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+			if got := tt.r.Error(); got != "websocket: "+tt.want {
+				t.Errorf("Error() = %q, want %q", got, "websocket: "+tt.want)
 			}
 		})
 	}

@@ -81,7 +81,7 @@ func ExampleValidator() {
 	// text text true <nil> 0
 	// ping text true <nil> 0
 	// continuation text false <nil> 0
-	// binary text false frame: unmasked frame (close 1002) 1002
+	// binary text false websocket: 1002 protocol error: unmasked frame 1002
 }
 
 func ExampleParseClose() {
@@ -96,7 +96,7 @@ func ExampleParseClose() {
 	// Output:
 	// 1001 going away server restart <nil>
 	// 1005 no status received <nil>
-	// frame: invalid close code (close 1002) true
+	// websocket: 1002 protocol error: invalid close code true
 }
 
 func ExampleAppendClose() {

@@ -40,7 +40,7 @@ type Validator struct {
 }
 
 // Check validates h and, for data frames, advances the fragmentation state
-// (§5.4). It returns nil or one of the sentinel [*ProtocolError] values:
+// (§5.4). It returns nil or one of the sentinel [*CloseReason] values:
 // [ErrReservedBits], [ErrReservedOpcode], [ErrControlFragmented],
 // [ErrControlTooLong], [ErrLengthOverflow], [ErrUnmasked], [ErrMasked],
 // [ErrFrameTooBig], [ErrUnexpectedContinuation], [ErrMessageNotFinished].

@@ -14,15 +14,21 @@ import (
 	"time"
 
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
 
 // chromiumPath is where Debian's chromium package installs the browser.
 const chromiumPath = "/usr/bin/chromium"
 
+// browserCloseCode is the close code the page closes with: one of the
+// private range (RFC 6455 §7.4.2), which a browser may send.
+const browserCloseCode frame.CloseCode = 4001
+
 // browserPage opens a WebSocket to surge, exchanges text, binary and 1 MiB
-// messages, closes with 4001, and POSTs what it saw to /result. It checks
-// nothing itself beyond byte comparisons: the Go test judges the report.
+// messages, closes with browserCloseCode (.Code), and POSTs what it saw to
+// /result. It checks nothing itself beyond byte comparisons: the Go test
+// judges the report.
 var browserPage = template.Must(template.New("page").Parse(`<!doctype html>
 <meta charset="utf-8">
 <title>surge interop</title>
@@ -70,7 +76,7 @@ var browserPage = template.Must(template.New("page").Parse(`<!doctype html>
     d = await next();
     out.bigText = {kind: kind(d), len: typeof d === 'string' ? d.length : -1, equal: d === bigText};
 
-    ws.close(4001, 'browser-bye');
+    ws.close({{.Code}}, 'browser-bye');
     out.close = await closed;
   } catch (e) {
     out.error = String(e && e.stack || e);
@@ -123,7 +129,10 @@ func TestChromiumToSurgeServer(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = browserPage.Execute(w, struct{ WS string }{srv.url + "/echo?id=browser"})
+		_ = browserPage.Execute(w, struct {
+			WS   string
+			Code int
+		}{srv.url + "/echo?id=browser", int(browserCloseCode)})
 	})
 	mux.HandleFunc("POST /result", func(w http.ResponseWriter, r *http.Request) {
 		var rep browserReport
@@ -182,12 +191,12 @@ func TestChromiumToSurgeServer(t *testing.T) {
 		t.Errorf("%s: 1 MiB text echo is %s of %d characters (equal %v); want string of %d characters, equal",
 			name, rep.BigText.Kind, rep.BigText.Len, rep.BigText.Equal, 1<<19)
 	}
-	if rep.Close.Code != 4001 || rep.Close.Reason != "browser-bye" || !rep.Close.WasClean {
-		t.Errorf("%s: browser saw close %d %q wasClean=%v, want 4001 \"browser-bye\" clean", name, rep.Close.Code, rep.Close.Reason, rep.Close.WasClean)
+	if rep.Close.Code != int(browserCloseCode) || rep.Close.Reason != "browser-bye" || !rep.Close.WasClean {
+		t.Errorf("%s: browser saw close %d %q wasClean=%v, want %d \"browser-bye\" clean", name, rep.Close.Code, rep.Close.Reason, rep.Close.WasClean, browserCloseCode)
 	}
 	end := srv.waitEnd(t, name, "browser", 10*time.Second)
-	if end.Reason != (session.CloseReason{Code: 4001, Message: "browser-bye"}) || end.Err != nil {
-		t.Errorf("%s: surge session ended with %v (err %v), want 4001 \"browser-bye\" and no error", name, end.Reason, end.Err)
+	if end.Reason != (session.CloseReason{Code: browserCloseCode, Reason: "browser-bye"}) || end.Err != nil {
+		t.Errorf("%s: surge session ended with %v (err %v), want %d \"browser-bye\" and no error", name, end.Reason, end.Err, browserCloseCode)
 	}
 	if end.Msgs != 4 {
 		t.Errorf("%s: surge received %d messages, want 4", name, end.Msgs)

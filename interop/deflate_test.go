@@ -14,6 +14,8 @@ import (
 	gorilla "github.com/gorilla/websocket"
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
+	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
 
@@ -48,12 +50,12 @@ func jsonText(n int) []byte {
 
 // deflateServer is a surge echo server with permessage-deflate, recording the
 // extensions each session negotiated.
-func deflateServer(t *testing.T, cfg deflate.Config) (*engine.Server, chan []session.Extension) {
+func deflateServer(t *testing.T, cfg deflate.Config) (*engine.Server, chan []extension.Extension) {
 	t.Helper()
-	negotiated := make(chan []session.Extension, 8)
-	srv := engine.New(engine.Config{Extensions: []session.ExtensionFactory{deflate.New(cfg)}, MaxMessageSize: 1 << 20})
-	srv.HandleFunc("/", func(s *session.Session) {
-		negotiated <- s.Extensions()
+	negotiated := make(chan []extension.Extension, 8)
+	srv := engine.New(engine.Config{Extensions: []extension.Factory{deflate.New(cfg)}, Session: session.Config{MaxMessageSize: 1 << 20}})
+	srv.HandleSession("/", func(s *session.Session) {
+		negotiated <- s.Request().Extensions
 		for f := range s.Incoming() {
 			_ = s.Send(context.Background(), f)
 		}
@@ -65,7 +67,7 @@ func deflateServer(t *testing.T, cfg deflate.Config) (*engine.Server, chan []ses
 	return srv, negotiated
 }
 
-func wantDeflate(t *testing.T, name string, exts []session.Extension) {
+func wantDeflate(t *testing.T, name string, exts []extension.Extension) {
 	t.Helper()
 	if len(exts) != 1 || exts[0].Name() != deflate.ExtensionName {
 		t.Fatalf("%s: negotiated %v, want permessage-deflate", name, exts)
@@ -95,7 +97,7 @@ func TestDeflateGorillaClientToSurge(t *testing.T) {
 			t.Fatalf("gorilla client → surge: echo of %d B: type %d, %d B, err %v", len(p), typ, len(got), err)
 		}
 	}
-	_ = c.WriteMessage(gorilla.CloseMessage, gorilla.FormatCloseMessage(1000, "bye"))
+	_ = c.WriteMessage(gorilla.CloseMessage, gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, "bye"))
 }
 
 func TestDeflateSurgeClientToGorilla(t *testing.T) {
@@ -179,17 +181,17 @@ func surgeClientEcho(t *testing.T, name, u string, cfg deflate.Config) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := engine.Dial(ctx, u, &engine.DialOptions{
-		Extensions: []session.ExtensionFactory{deflate.New(cfg)},
-		Session:    &session.Config{MaxMessageSize: 1 << 20},
+		Extensions: []extension.Factory{deflate.New(cfg)},
+		Session:    session.Config{MaxMessageSize: 1 << 20},
 	})
 	if err != nil {
 		t.Fatalf("%s: dial: %v", name, err)
 	}
 	defer c.Terminate()
-	wantDeflate(t, name, c.Extensions())
+	wantDeflate(t, name, c.Request().Extensions)
 	for round := 0; round < 3; round++ {
 		for _, p := range deflatePayloads() {
-			if err := c.Send(ctx, session.TextBytes(p)); err != nil {
+			if err := c.Send(ctx, session.BorrowText(p)); err != nil {
 				t.Fatalf("%s: send %d B: %v", name, len(p), err)
 			}
 			select {
@@ -206,7 +208,7 @@ func surgeClientEcho(t *testing.T, name, u string, cfg deflate.Config) {
 			}
 		}
 	}
-	_ = c.Close(session.CloseReason{Code: 1000, Message: "bye"})
+	_ = c.Close(session.CloseReason{Code: frame.CloseNormal, Reason: "bye"})
 	select {
 	case <-c.Done():
 	case <-ctx.Done():

@@ -302,11 +302,11 @@ func TestGoPeerClientsToSurgeServer(t *testing.T) {
 						t.Fatalf("%s/%s: echo is binary=%v %s, want binary=%v %s", name, m.step, bin, brief(p), m.binary, brief(m.p))
 					}
 				}
-				if err := pc.Close(ctx, 1000, "bye"); err != nil {
+				if err := pc.Close(ctx, int(frame.CloseNormal), "bye"); err != nil {
 					t.Errorf("%s: close: %v", name, err)
 				}
 				end := srv.waitEnd(t, name, peer.name+"-echo", 10*time.Second)
-				if end.Reason != (session.CloseReason{Code: 1000, Message: "bye"}) || end.Err != nil {
+				if end.Reason != (session.CloseReason{Code: frame.CloseNormal, Reason: "bye"}) || end.Err != nil {
 					t.Errorf("%s: surge session ended with %v (err %v), want 1000 \"bye\" and no error", name, end.Reason, end.Err)
 				}
 				if end.Msgs != len(msgs) {
@@ -334,11 +334,11 @@ func TestGoPeerClientsToSurgeServer(t *testing.T) {
 				if _, p, err := pc.Read(ctx); err != nil || string(p) != "still here" {
 					t.Fatalf("%s: after 1.5 s of surge pings: echo %q, %v (surge dropped the peer?)", name, p, err)
 				}
-				if err := pc.Close(ctx, 1000, ""); err != nil {
+				if err := pc.Close(ctx, int(frame.CloseNormal), ""); err != nil {
 					t.Errorf("%s: close: %v", name, err)
 				}
 				end := srv.waitEnd(t, name, id, 10*time.Second)
-				if end.Reason.Code != 1000 || end.Err != nil {
+				if end.Reason.Code != frame.CloseNormal || end.Err != nil {
 					t.Errorf("%s: surge session ended with %v (err %v), want 1000 and no error", name, end.Reason, end.Err)
 				}
 			})
@@ -358,7 +358,7 @@ func TestGoPeerClientsToSurgeServer(t *testing.T) {
 						t.Errorf("%s: close: %v", name, err)
 					}
 					end := srv.waitEnd(t, name, id, 10*time.Second)
-					if end.Reason != (session.CloseReason{Code: code, Message: reason}) || end.Err != nil {
+					if end.Reason != (session.CloseReason{Code: code, Reason: reason}) || end.Err != nil {
 						t.Errorf("%s: surge session ended with %v (err %v), want %d %q and no error", name, end.Reason, end.Err, code, reason)
 					}
 				})
@@ -386,7 +386,7 @@ func TestGoPeerClientsToSurgeServer(t *testing.T) {
 					}
 					pc.Abort()
 					end := srv.waitEnd(t, name, id, 10*time.Second)
-					if end.Reason != (session.CloseReason{Code: code, Message: reason}) || (end.Err != nil && !refuses) {
+					if end.Reason != (session.CloseReason{Code: code, Reason: reason}) || (end.Err != nil && !refuses) {
 						t.Errorf("%s: surge session ended with %v (err %v), want %d %q and no error", name, end.Reason, end.Err, code, reason)
 					}
 				})
@@ -425,7 +425,7 @@ func TestSurgeClientToGoPeerServers(t *testing.T) {
 					cfg = &session.Config{}
 				}
 				cfg.MaxMessageSize = bigLimit
-				c, err := engine.Dial(ctx, ps.url+path, &engine.DialOptions{Session: cfg, HandshakeTimeout: 10 * time.Second})
+				c, err := engine.Dial(ctx, ps.url+path, &engine.DialOptions{Session: *cfg, HandshakeTimeout: 10 * time.Second})
 				if err != nil {
 					t.Fatalf("%s: surge client: dial %s: %v", name, ps.url+path, err)
 				}
@@ -456,7 +456,7 @@ func TestSurgeClientToGoPeerServers(t *testing.T) {
 						}
 						checkEcho(t, ctx, name+"/"+m.step, c, op, m.p)
 					}
-					peerCloseCheck(t, name, c, ps, id, 1000, "bye")
+					peerCloseCheck(t, name, c, ps, id, frame.CloseNormal, "bye")
 				})
 			}
 
@@ -467,7 +467,7 @@ func TestSurgeClientToGoPeerServers(t *testing.T) {
 				// The client pings every 50 ms and drops a peer silent for
 				// 1 s; the server pings once on /ping and waits for the pong.
 				c := dial(t, ctx, name, "/ping?id=ping", &session.Config{PingInterval: 50 * time.Millisecond, Timeout: time.Second})
-				if err := c.Send(ctx, session.Ping([]byte("surge-ping"))); err != nil {
+				if err := c.Send(ctx, session.Frame{Fin: true, Op: frame.OpPing, Payload: []byte("surge-ping")}); err != nil {
 					t.Fatalf("%s: send ping: %v", name, err)
 				}
 				select {
@@ -475,11 +475,11 @@ func TestSurgeClientToGoPeerServers(t *testing.T) {
 					t.Fatalf("%s: surge client ended while pinging: %v (err %v)", name, c.CloseReason(), c.Err())
 				case <-time.After(1500 * time.Millisecond):
 				}
-				if err := c.Send(ctx, session.Text("still here")); err != nil {
+				if err := c.Send(ctx, session.CopyText("still here")); err != nil {
 					t.Fatalf("%s: send: %v", name, err)
 				}
 				checkEcho(t, ctx, name, c, frame.OpText, []byte("still here"))
-				end := peerCloseCheck(t, name, c, ps, "ping", 1000, "bye")
+				end := peerCloseCheck(t, name, c, ps, "ping", frame.CloseNormal, "bye")
 				if end.Ping != nil {
 					t.Errorf("%s: the %s server's ping got no pong from surge: %v", name, peer.name, end.Ping)
 				}
@@ -494,7 +494,7 @@ func TestSurgeClientToGoPeerServers(t *testing.T) {
 					c := dial(t, ctx, name, "/echo?id="+id, nil)
 					reason := fmt.Sprintf("surge says %d", code)
 					if why, refuses := peer.cannotReceive[int(code)]; refuses {
-						if err := c.Close(session.CloseReason{Code: code, Message: reason}); err != nil {
+						if err := c.Close(session.CloseReason{Code: code, Reason: reason}); err != nil {
 							t.Fatalf("%s: close: %v", name, err)
 						}
 						waitDone(t, name, c, 10*time.Second)
@@ -520,7 +520,7 @@ func TestSurgeClientToGoPeerServers(t *testing.T) {
 					q := url.Values{"id": {id}, "code": {strconv.Itoa(int(code))}, "reason": {reason}}
 					c := dial(t, ctx, name, "/close?"+q.Encode(), nil)
 					waitDone(t, name, c, 10*time.Second)
-					if r := c.CloseReason(); r != (session.CloseReason{Code: code, Message: reason}) || c.Err() != nil {
+					if r := c.CloseReason(); r != (session.CloseReason{Code: code, Reason: reason}) || c.Err() != nil {
 						t.Errorf("%s: surge client ended with %v (err %v), want %d %q and no error", name, r, c.Err(), code, reason)
 					}
 					// A library that refuses to receive code also refuses
@@ -538,11 +538,11 @@ func TestSurgeClientToGoPeerServers(t *testing.T) {
 // a clean closing handshake with them.
 func peerCloseCheck(t *testing.T, name string, c *session.Session, ps *peerServer, id string, code frame.CloseCode, reason string) peerEnd {
 	t.Helper()
-	if err := c.Close(session.CloseReason{Code: code, Message: reason}); err != nil {
+	if err := c.Close(session.CloseReason{Code: code, Reason: reason}); err != nil {
 		t.Fatalf("%s: close: %v", name, err)
 	}
 	waitDone(t, name, c, 10*time.Second)
-	if r := c.CloseReason(); r != (session.CloseReason{Code: code, Message: reason}) || c.Err() != nil {
+	if r := c.CloseReason(); r != (session.CloseReason{Code: code, Reason: reason}) || c.Err() != nil {
 		t.Errorf("%s: surge client ended with %v (err %v), want %d %q and no error", name, r, c.Err(), code, reason)
 	}
 	end := ps.waitEnd(t, name, id, 10*time.Second)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
@@ -55,7 +56,7 @@ func newCountingDeflate(cfg deflate.Config) *countingDeflate {
 	return &countingDeflate{Factory: deflate.New(cfg)}
 }
 
-func (f *countingDeflate) Accept(offer []session.Param) ([]session.Param, session.Extension, bool, error) {
+func (f *countingDeflate) Accept(offer []extension.Param) ([]extension.Param, extension.Extension, bool, error) {
 	resp, e, ok, err := f.Factory.Accept(offer)
 	if ok && err == nil {
 		e = f.wrap(e)
@@ -63,7 +64,7 @@ func (f *countingDeflate) Accept(offer []session.Param) ([]session.Param, sessio
 	return resp, e, ok, err
 }
 
-func (f *countingDeflate) Confirm(resp []session.Param) (session.Extension, error) {
+func (f *countingDeflate) Confirm(resp []extension.Param) (extension.Extension, error) {
 	e, err := f.Factory.Confirm(resp)
 	if err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func (f *countingDeflate) Confirm(resp []session.Param) (session.Extension, erro
 	return f.wrap(e), nil
 }
 
-func (f *countingDeflate) wrap(e session.Extension) session.Extension {
+func (f *countingDeflate) wrap(e extension.Extension) extension.Extension {
 	if d, ok := e.(*deflate.Extension); ok {
 		f.mu.Lock()
 		f.params = append(f.params, d.Params())
@@ -89,7 +90,7 @@ func (f *countingDeflate) negotiated() []deflate.Params {
 
 // countingExtension is one session's permessage-deflate, counted.
 type countingExtension struct {
-	session.Extension
+	extension.Extension
 	f *countingDeflate
 }
 
@@ -170,7 +171,7 @@ func TestNodeClientToSurgeServerDeflate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			name := "ws client → surge server, deflate " + tc.name
 			f := newCountingDeflate(tc.surge)
-			srv := startSurge(t, engine.Config{Extensions: []session.ExtensionFactory{f}})
+			srv := startSurge(t, engine.Config{Extensions: []extension.Factory{f}})
 			args := append([]string{srv.url + "/echo?id=deflate", "deflate-echo", strconv.Itoa(nodeBig)}, tc.ws...)
 			evs := runNodeClient(t, name, 90*time.Second, args...)
 			checkNodeEcho(t, name, evs, srv, "deflate", checks, deflate.ExtensionName)
@@ -239,7 +240,7 @@ func TestSurgeClientToNodeServerDeflate(t *testing.T) {
 					defer cancel()
 					f := newCountingDeflate(tc.surge)
 					c := nodeDial(t, ctx, name, ns.url+"/"+route+"?id="+route, nil, f)
-					if exts := c.Extensions(); len(exts) != 1 || exts[0].Name() != deflate.ExtensionName {
+					if exts := c.Request().Extensions; len(exts) != 1 || exts[0].Name() != deflate.ExtensionName {
 						t.Fatalf("%s: surge client negotiated %v, want %s", name, exts, deflate.ExtensionName)
 					}
 					checkDeflateAgreed(t, name, ns.waitEvent(t, name, route, "open", 10*time.Second), f, tc.serverNCT, tc.clientNCT)
@@ -249,7 +250,7 @@ func TestSurgeClientToNodeServerDeflate(t *testing.T) {
 						}
 						checkEcho(t, ctx, name+"/"+m.step, c, m.op, m.p)
 					}
-					closeAndCheck(t, name, c, ns, route, 1000, "bye")
+					closeAndCheck(t, name, c, ns, route, frame.CloseNormal, "bye")
 					t.Logf("%s: surge inflated %d and compressed %d of %d messages", name, f.inflated.Load(), f.deflated.Load(), len(msgs))
 					// ws compresses every message it sends (threshold 0).
 					if n := f.inflated.Load(); n != int64(len(msgs)) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
@@ -180,11 +181,11 @@ func checkClientEcho(t *testing.T, name, peer string, evs []nodeEvent, srv *surg
 			t.Errorf("%s/%s: echo %q, want %q", name, c.step, ev.Text, c.text)
 		}
 	}
-	if ev := clientStep(t, name, client, evs, "close"); ev.Code != 1000 || ev.Reason != "done" {
+	if ev := clientStep(t, name, client, evs, "close"); ev.Code != int(frame.CloseNormal) || ev.Reason != "done" {
 		t.Errorf("%s: %s saw close %d %q, want 1000 \"done\" echoed", name, peer, ev.Code, ev.Reason)
 	}
 	end := srv.waitEnd(t, name, id, 10*time.Second)
-	if end.Reason != (session.CloseReason{Code: 1000, Message: "done"}) || end.Err != nil {
+	if end.Reason != (session.CloseReason{Code: frame.CloseNormal, Reason: "done"}) || end.Err != nil {
 		t.Errorf("%s: surge session ended with %v (err %v), want 1000 \"done\" and no error", name, end.Reason, end.Err)
 	}
 	if end.Msgs != len(checks) {
@@ -206,7 +207,7 @@ func checkClientEcho(t *testing.T, name, peer string, evs []nodeEvent, srv *surg
 // invalid UTF-8 answered with 1007.
 func TestNodeClientToSurgeServer(t *testing.T) {
 	needNode(t)
-	srv := startSurge(t, engine.Config{MaxMessageSize: bigLimit})
+	srv := startSurge(t, engine.Config{Session: session.Config{MaxMessageSize: bigLimit}})
 
 	t.Run("echo", func(t *testing.T) {
 		const name = "ws client → surge server: echo"
@@ -228,7 +229,7 @@ func TestNodeClientToSurgeServer(t *testing.T) {
 			t.Errorf("%s: ws saw %d surge pings in 1.5 s and open=%v, want at least 5 and an open connection", name, ev.Count, ev.Open)
 		}
 		end := srv.waitEnd(t, name, "ping", 10*time.Second)
-		if end.Reason.Code != 1000 || end.Err != nil {
+		if end.Reason.Code != frame.CloseNormal || end.Err != nil {
 			t.Errorf("%s: surge session ended with %v (err %v), want 1000 and no error", name, end.Reason, end.Err)
 		}
 	})
@@ -243,7 +244,7 @@ func TestNodeClientToSurgeServer(t *testing.T) {
 				t.Errorf("%s: ws saw close %d %q, want surge's echo %d %q", name, ev.Code, ev.Reason, code, reason)
 			}
 			end := srv.waitEnd(t, name, id, 10*time.Second)
-			if end.Reason != (session.CloseReason{Code: code, Message: reason}) || end.Err != nil {
+			if end.Reason != (session.CloseReason{Code: code, Reason: reason}) || end.Err != nil {
 				t.Errorf("%s: surge session ended with %v (err %v), want %d %q and no error", name, end.Reason, end.Err, code, reason)
 			}
 		})
@@ -272,7 +273,7 @@ func TestNodeClientToSurgeServer(t *testing.T) {
 				t.Errorf("%s: ws saw close %d %q, want %d %q", name, ev.Code, ev.Reason, code, reason)
 			}
 			end := srv.waitEnd(t, name, id, 10*time.Second)
-			if end.Reason != (session.CloseReason{Code: code, Message: reason}) || end.Err != nil {
+			if end.Reason != (session.CloseReason{Code: code, Reason: reason}) || end.Err != nil {
 				t.Errorf("%s: surge session ended with %v (err %v), want %d %q and no error", name, end.Reason, end.Err, code, reason)
 			}
 		})
@@ -287,7 +288,7 @@ func TestNodeClientToSurgeServer(t *testing.T) {
 				t.Errorf("%s: ws saw close %d %q, want 1007", name, ev.Code, ev.Reason)
 			}
 			end := srv.waitEnd(t, name, id, 10*time.Second)
-			if end.Reason.Code != frame.CloseInvalidPayload || session.CloseStatus(end.Err) != frame.CloseInvalidPayload {
+			if end.Reason.Code != frame.CloseInvalidPayload || errCloseCode(end.Err) != frame.CloseInvalidPayload {
 				t.Errorf("%s: surge session ended with %v (err %v), want 1007 and a 1007 protocol error", name, end.Reason, end.Err)
 			}
 			if end.Msgs != 0 {
@@ -383,7 +384,7 @@ func (s *nodeServer) eventsOf(id string) []nodeEvent {
 
 // nodeDial dials the ws server as a surge client with the big-message limit,
 // offering exts.
-func nodeDial(t *testing.T, ctx context.Context, name, u string, cfg *session.Config, exts ...session.ExtensionFactory) *session.Session {
+func nodeDial(t *testing.T, ctx context.Context, name, u string, cfg *session.Config, exts ...extension.Factory) *session.Session {
 	t.Helper()
 	if cfg == nil {
 		cfg = &session.Config{}
@@ -391,7 +392,7 @@ func nodeDial(t *testing.T, ctx context.Context, name, u string, cfg *session.Co
 	if cfg.MaxMessageSize == 0 {
 		cfg.MaxMessageSize = bigLimit
 	}
-	c, err := engine.Dial(ctx, u, &engine.DialOptions{Session: cfg, Extensions: exts, HandshakeTimeout: 10 * time.Second})
+	c, err := engine.Dial(ctx, u, &engine.DialOptions{Session: *cfg, Extensions: exts, HandshakeTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("%s: surge client: dial %s: %v", name, u, err)
 	}
@@ -419,11 +420,11 @@ func TestSurgeClientToNodeServer(t *testing.T) {
 			op   frame.Opcode
 			want []byte
 		}{
-			{step: "text", send: []session.Frame{session.Text("hello ws")}, op: frame.OpText, want: []byte("hello ws")},
-			{step: "binary", send: []session.Frame{session.Binary([]byte{0, 1, 0xfe, 0xff})}, op: frame.OpBinary, want: []byte{0, 1, 0xfe, 0xff}},
+			{step: "text", send: []session.Frame{session.CopyText("hello ws")}, op: frame.OpText, want: []byte("hello ws")},
+			{step: "binary", send: []session.Frame{session.BorrowBinary([]byte{0, 1, 0xfe, 0xff})}, op: frame.OpBinary, want: []byte{0, 1, 0xfe, 0xff}},
 			{step: "fragmented-text", send: fragments(frame.OpText, []byte("caf"), []byte{0xc3}, []byte{0xa9, '!'}), op: frame.OpText, want: []byte("café!")},
 			{step: "fragmented-binary", send: fragments(frame.OpBinary, []byte{1}, []byte{2, 3}, []byte{4}), op: frame.OpBinary, want: []byte{1, 2, 3, 4}},
-			{step: "big", send: []session.Frame{session.Binary(big)}, op: frame.OpBinary, want: big},
+			{step: "big", send: []session.Frame{session.BorrowBinary(big)}, op: frame.OpBinary, want: big},
 		}
 		for _, st := range steps {
 			for _, f := range st.send {
@@ -433,7 +434,7 @@ func TestSurgeClientToNodeServer(t *testing.T) {
 			}
 			checkEcho(t, ctx, name+"/"+st.step, c, st.op, st.want)
 		}
-		closeAndCheck(t, name, c, ns, "echo", 1000, "bye")
+		closeAndCheck(t, name, c, ns, "echo", frame.CloseNormal, "bye")
 	})
 
 	t.Run("fragmented", func(t *testing.T) {
@@ -451,15 +452,15 @@ func TestSurgeClientToNodeServer(t *testing.T) {
 			op   frame.Opcode
 			want []byte
 		}{
-			{step: "text", f: session.TextBytes(text), op: frame.OpText, want: text},
-			{step: "big", f: session.Binary(big), op: frame.OpBinary, want: big},
+			{step: "text", f: session.BorrowText(text), op: frame.OpText, want: text},
+			{step: "big", f: session.BorrowBinary(big), op: frame.OpBinary, want: big},
 		} {
 			if err := c.Send(ctx, st.f); err != nil {
 				t.Fatalf("%s/%s: send: %v", name, st.step, err)
 			}
 			checkEcho(t, ctx, name+"/"+st.step, c, st.op, st.want)
 		}
-		closeAndCheck(t, name, c, ns, "frag", 1000, "bye")
+		closeAndCheck(t, name, c, ns, "frag", frame.CloseNormal, "bye")
 	})
 
 	surgeClientPing(t, ns, "ws", "ws-ping")
@@ -475,7 +476,7 @@ func TestSurgeClientToNodeServer(t *testing.T) {
 			t.Errorf("%s: surge delivered a %v message of %q, want none", name, f.Op, f.Payload)
 			f.Release()
 		}
-		if r := c.CloseReason(); r.Code != frame.CloseInvalidPayload || session.CloseStatus(c.Err()) != frame.CloseInvalidPayload {
+		if r := c.CloseReason(); r.Code != frame.CloseInvalidPayload || errCloseCode(c.Err()) != frame.CloseInvalidPayload {
 			t.Errorf("%s: surge client ended with %v (err %v), want 1007 and a 1007 protocol error", name, r, c.Err())
 		}
 		if ev := ns.waitEvent(t, name, "bad", "close", 10*time.Second); ev.Code != int(frame.CloseInvalidPayload) {
@@ -496,7 +497,7 @@ func surgeClientPing(t *testing.T, srv *nodeServer, who, peerPing string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		c := nodeDial(t, ctx, name, srv.url+"/ping?id=ping", &session.Config{PingInterval: 50 * time.Millisecond, Timeout: time.Second})
-		if err := c.Send(ctx, session.Ping([]byte("surge-ping"))); err != nil {
+		if err := c.Send(ctx, session.Frame{Fin: true, Op: frame.OpPing, Payload: []byte("surge-ping")}); err != nil {
 			t.Fatalf("%s: send ping: %v", name, err)
 		}
 		if ev := srv.waitEvent(t, name, "ping", "pong", 10*time.Second); ev.Data != peerPing {
@@ -517,7 +518,7 @@ func surgeClientPing(t *testing.T, srv *nodeServer, who, peerPing string) {
 		if pings < 5 || !explicit {
 			t.Errorf("%s: %s saw %d surge pings (explicit \"surge-ping\" seen: %v), want at least 5 including it", name, who, pings, explicit)
 		}
-		closeAndCheck(t, name, c, srv, "ping", 1000, "bye")
+		closeAndCheck(t, name, c, srv, "ping", frame.CloseNormal, "bye")
 	})
 }
 
@@ -546,7 +547,7 @@ func surgeClientCloses(t *testing.T, srv *nodeServer, who string) {
 			q := url.Values{"id": {id}, "reason": {reason}}
 			c := nodeDial(t, ctx, name, fmt.Sprintf("%s/close/%d?%s", srv.url, code, q.Encode()), nil)
 			waitDone(t, name, c, 10*time.Second)
-			if r := c.CloseReason(); r != (session.CloseReason{Code: code, Message: reason}) || c.Err() != nil {
+			if r := c.CloseReason(); r != (session.CloseReason{Code: code, Reason: reason}) || c.Err() != nil {
 				t.Errorf("%s: surge client ended with %v (err %v), want %d %q and no error", name, r, c.Err(), code, reason)
 			}
 			if ev := srv.waitEvent(t, name, id, "close", 10*time.Second); ev.Code != int(code) || ev.Reason != reason {
@@ -596,11 +597,11 @@ func brief(p []byte) string {
 // clean closing handshake with them.
 func closeAndCheck(t *testing.T, name string, c *session.Session, ns *nodeServer, id string, code frame.CloseCode, reason string) {
 	t.Helper()
-	if err := c.Close(session.CloseReason{Code: code, Message: reason}); err != nil {
+	if err := c.Close(session.CloseReason{Code: code, Reason: reason}); err != nil {
 		t.Fatalf("%s: close: %v", name, err)
 	}
 	waitDone(t, name, c, 10*time.Second)
-	if r := c.CloseReason(); r != (session.CloseReason{Code: code, Message: reason}) || c.Err() != nil {
+	if r := c.CloseReason(); r != (session.CloseReason{Code: code, Reason: reason}) || c.Err() != nil {
 		t.Errorf("%s: surge client ended with %v (err %v), want %d %q and no error", name, r, c.Err(), code, reason)
 	}
 	if ev := ns.waitEvent(t, name, id, "close", 10*time.Second); ev.Code != int(code) || ev.Reason != reason {

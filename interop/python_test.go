@@ -17,6 +17,7 @@ import (
 
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
@@ -143,7 +144,7 @@ func pyEchoChecks(big int) []nodeEchoCheck {
 // messages, a ping each way, and closes started by either side.
 func TestPythonClientToSurgeServer(t *testing.T) {
 	needPython(t)
-	srv := startSurge(t, engine.Config{MaxMessageSize: bigLimit})
+	srv := startSurge(t, engine.Config{Session: session.Config{MaxMessageSize: bigLimit}})
 	client := pyPeer + " client"
 
 	t.Run("echo", func(t *testing.T) {
@@ -168,11 +169,11 @@ func TestPythonClientToSurgeServer(t *testing.T) {
 		if ev.Count < 5 || !ev.Open {
 			t.Errorf("%s: websockets saw %d surge pings in 1.5 s and open=%v, want at least 5 and an open connection", name, ev.Count, ev.Open)
 		}
-		if ev := clientStep(t, name, client, evs, "close"); ev.Code != 1000 || ev.Reason != "done" {
+		if ev := clientStep(t, name, client, evs, "close"); ev.Code != int(frame.CloseNormal) || ev.Reason != "done" {
 			t.Errorf("%s: websockets saw close %d %q, want 1000 \"done\" echoed", name, ev.Code, ev.Reason)
 		}
 		end := srv.waitEnd(t, name, "ping", 10*time.Second)
-		if end.Reason != (session.CloseReason{Code: 1000, Message: "done"}) || end.Err != nil {
+		if end.Reason != (session.CloseReason{Code: frame.CloseNormal, Reason: "done"}) || end.Err != nil {
 			t.Errorf("%s: surge session ended with %v (err %v), want 1000 \"done\" and no error", name, end.Reason, end.Err)
 		}
 	})
@@ -187,7 +188,7 @@ func TestPythonClientToSurgeServer(t *testing.T) {
 				t.Errorf("%s: websockets saw close %d %q, want surge's echo %d %q", name, ev.Code, ev.Reason, code, reason)
 			}
 			end := srv.waitEnd(t, name, id, 10*time.Second)
-			if end.Reason != (session.CloseReason{Code: code, Message: reason}) || end.Err != nil {
+			if end.Reason != (session.CloseReason{Code: code, Reason: reason}) || end.Err != nil {
 				t.Errorf("%s: surge session ended with %v (err %v), want %d %q and no error", name, end.Reason, end.Err, code, reason)
 			}
 		})
@@ -204,7 +205,7 @@ func TestPythonClientToSurgeServer(t *testing.T) {
 				t.Errorf("%s: websockets saw close %d %q, want %d %q", name, ev.Code, ev.Reason, code, reason)
 			}
 			end := srv.waitEnd(t, name, id, 10*time.Second)
-			if end.Reason != (session.CloseReason{Code: code, Message: reason}) || end.Err != nil {
+			if end.Reason != (session.CloseReason{Code: code, Reason: reason}) || end.Err != nil {
 				t.Errorf("%s: surge session ended with %v (err %v), want %d %q and no error", name, end.Reason, end.Err, code, reason)
 			}
 		})
@@ -291,7 +292,7 @@ func TestPythonClientToSurgeServerDeflate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			name := pyPeer + " client → surge server, deflate " + tc.name
 			f := newCountingDeflate(tc.surge)
-			srv := startSurge(t, engine.Config{Extensions: []session.ExtensionFactory{f}})
+			srv := startSurge(t, engine.Config{Extensions: []extension.Factory{f}})
 			evs := runPyClient(t, name, pyEchoLimit, srv.url+"/echo?id=deflate", "echo", strconv.Itoa(pyBig))
 			checkClientEcho(t, name, pyPeer, evs, srv, "deflate", checks, deflate.ExtensionName)
 			open := clientStep(t, name, pyPeer+" client", evs, "open")
@@ -331,27 +332,27 @@ func pyMessages() []pyMessage {
 	big := pattern(pyBig)
 	json := jsonText(pyJSONSize)
 	return []pyMessage{
-		{step: "text", send: []session.Frame{session.Text("hello websockets ✓")}, op: frame.OpText, want: []byte("hello websockets ✓")},
-		{step: "binary", send: []session.Frame{session.Binary([]byte{0, 1, 0xfe, 0xff})}, op: frame.OpBinary, want: []byte{0, 1, 0xfe, 0xff}},
+		{step: "text", send: []session.Frame{session.CopyText("hello websockets ✓")}, op: frame.OpText, want: []byte("hello websockets ✓")},
+		{step: "binary", send: []session.Frame{session.BorrowBinary([]byte{0, 1, 0xfe, 0xff})}, op: frame.OpBinary, want: []byte{0, 1, 0xfe, 0xff}},
 		// "é" is c3 a9: the first fragment ends inside it, which websockets'
 		// incremental UTF-8 decoder must accept (RFC 6455 §5.6).
 		{step: "fragmented-text", send: fragments(frame.OpText, []byte("caf"), []byte{0xc3}, []byte{0xa9, '!'}), op: frame.OpText, want: []byte("café!")},
 		{step: "fragmented-binary", send: fragments(frame.OpBinary, []byte{1}, []byte{2, 3}, []byte{4}), op: frame.OpBinary, want: []byte{1, 2, 3, 4}},
-		{step: "json-text", send: []session.Frame{session.TextBytes(json)}, op: frame.OpText, want: json},
-		{step: "big", send: []session.Frame{session.Binary(big)}, op: frame.OpBinary, want: big},
+		{step: "json-text", send: []session.Frame{session.BorrowText(json)}, op: frame.OpText, want: json},
+		{step: "big", send: []session.Frame{session.BorrowBinary(big)}, op: frame.OpBinary, want: big},
 	}
 }
 
 // pyEchoRun dials route on ps with exts offered, sends every message of
 // msgs, checks each echo and closes with 1000 "bye"; it returns the open
 // event websockets reported.
-func pyEchoRun(t *testing.T, name string, ps *nodeServer, route, id string, msgs []pyMessage, exts ...session.ExtensionFactory) nodeEvent {
+func pyEchoRun(t *testing.T, name string, ps *nodeServer, route, id string, msgs []pyMessage, exts ...extension.Factory) nodeEvent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := nodeDial(t, ctx, name, ps.url+"/"+route+"?id="+id, nil, exts...)
 	var got, want []string
-	for _, e := range c.Extensions() {
+	for _, e := range c.Request().Extensions {
 		got = append(got, e.Name())
 	}
 	if len(exts) > 0 {
@@ -369,7 +370,7 @@ func pyEchoRun(t *testing.T, name string, ps *nodeServer, route, id string, msgs
 		}
 		checkEcho(t, ctx, name+"/"+m.step, c, m.op, m.want)
 	}
-	closeAndCheck(t, name, c, ps, id, 1000, "bye")
+	closeAndCheck(t, name, c, ps, id, frame.CloseNormal, "bye")
 	return open
 }
 

@@ -57,20 +57,20 @@ type surgeServer struct {
 // it is closed when the test ends.
 func startSurge(t *testing.T, cfg engine.Config) *surgeServer {
 	t.Helper()
-	if cfg.MaxMessageSize == 0 {
-		cfg.MaxMessageSize = bigLimit
+	if cfg.Session.MaxMessageSize == 0 {
+		cfg.Session.MaxMessageSize = bigLimit
 	}
-	if cfg.Loops == 0 {
-		cfg.Loops = 2
+	if cfg.Reactor.Loops == 0 {
+		cfg.Reactor.Loops = 2
 	}
 	s := &surgeServer{srv: engine.New(cfg), ends: make(map[string]chan surgeEnd)}
-	s.srv.HandleFunc("/echo", func(ss *session.Session) { s.echo(ss) })
-	s.srv.HandleFunc("/pinging", func(ss *session.Session) {
+	s.srv.HandleSession("/echo", func(ss *session.Session) { s.echo(ss) })
+	s.srv.HandleSession("/pinging", func(ss *session.Session) {
 		ss.SetTimeout(time.Second)
 		ss.SetPingInterval(50 * time.Millisecond)
 		s.echo(ss)
 	})
-	s.srv.HandleFunc("/serverclose", s.serverClose)
+	s.srv.HandleSession("/serverclose", s.serverClose)
 	if err := s.srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatalf("surge server: start: %v", err)
 	}
@@ -92,7 +92,7 @@ func (s *surgeServer) echo(ss *session.Session) {
 func (s *surgeServer) serverClose(ss *session.Session) {
 	q, _ := url.ParseQuery(ss.Request().RawQuery)
 	code, _ := strconv.Atoi(q.Get("code"))
-	if err := ss.Close(session.CloseReason{Code: frame.CloseCode(code), Message: q.Get("reason")}); err != nil {
+	if err := ss.Close(session.CloseReason{Code: frame.CloseCode(code), Reason: q.Get("reason")}); err != nil {
 		ss.Terminate()
 	}
 	n := 0
@@ -108,7 +108,7 @@ func (s *surgeServer) record(ss *session.Session, msgs int) {
 	req := ss.Request()
 	q, _ := url.ParseQuery(req.RawQuery)
 	var exts []string
-	for _, e := range ss.Extensions() {
+	for _, e := range ss.Request().Extensions {
 		exts = append(exts, e.Name())
 	}
 	s.endCh(q.Get("id")) <- surgeEnd{Path: req.Path, Reason: ss.CloseReason(), Err: ss.Err(), Msgs: msgs, Exts: exts}
@@ -182,6 +182,13 @@ func errString(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+// errCloseCode returns the close code err carries (a *frame.CloseReason in
+// its tree, as a peer's protocol violation is), 0 when it carries none.
+func errCloseCode(err error) frame.CloseCode {
+	code, _ := frame.CloseCodeOf(err)
+	return code
 }
 
 // waitDone waits for a surge session to end, failing the test after d.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/internal/testalloc"
 	"github.com/surgews/surge/session"
 )
@@ -57,11 +58,11 @@ func TestReceiveNoAllocs(t *testing.T) {
 		wire []byte
 		msgs int
 	}{
-		{name: "text", wire: encodeFrom(session.RoleServer, msg(frame.OpText, text)), msgs: 1},
-		{name: "binary", wire: encodeFrom(session.RoleServer, wf{op: frame.OpBinary, fin: true, payload: bin}), msgs: 1},
-		{name: "fragmented text", wire: encodeFrom(session.RoleServer, frag(frame.OpText, false, text[:300]),
+		{name: "text", wire: encodeFrom(seam.Server, msg(frame.OpText, text)), msgs: 1},
+		{name: "binary", wire: encodeFrom(seam.Server, wf{op: frame.OpBinary, fin: true, payload: bin}), msgs: 1},
+		{name: "fragmented text", wire: encodeFrom(seam.Server, frag(frame.OpText, false, text[:300]),
 			frag(frame.OpContinuation, false, text[300:700]), frag(frame.OpContinuation, true, text[700:])), msgs: 1},
-		{name: "ping", wire: encodeFrom(session.RoleServer, wf{op: frame.OpPing, fin: true, payload: []byte("ping")})},
+		{name: "ping", wire: encodeFrom(seam.Server, wf{op: frame.OpPing, fin: true, payload: []byte("ping")})},
 	}
 	for _, in := range inputs {
 		for _, h := range []struct {
@@ -75,13 +76,11 @@ func TestReceiveNoAllocs(t *testing.T) {
 					handler = echoHandler{}
 				}
 				d := &discardDriver{}
-				cfg := session.Config{Handler: handler}
-				s := session.New(&cfg, session.RoleServer, d, nil)
-				s.Start()
+				_, ep := newSession(t, session.Config{}, handler, seam.Server, d, nil)
 				buf := make([]byte, len(in.wire))
 				gate(t, "Feed", func() {
 					copy(buf, in.wire) // Feed unmasked the last one in place
-					if err := s.Feed(buf); err != nil {
+					if err := ep.Feed(buf); err != nil {
 						t.Fatal(err)
 					}
 				})
@@ -97,33 +96,45 @@ func TestReceiveNoAllocs(t *testing.T) {
 }
 
 // TestSendNoAllocs: Send of a 1 KiB binary frame allocates nothing, from a
-// server (unmasked) and a client (masked), borrowed or pooled.
+// server (unmasked) and a client (masked), borrowed or pooled, and neither
+// does a fragmented message or a ping of the application's.
 func TestSendNoAllocs(t *testing.T) {
 	skipIfRace(t)
 	p := bytes.Repeat([]byte{7}, 1024)
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		t.Run(roleName(role), func(t *testing.T) {
 			d := &discardDriver{}
-			cfg := session.Config{Handler: session.NopHandler{}}
-			s := session.New(&cfg, role, d, nil)
-			s.Start()
+			s, _ := newSession(t, session.Config{}, session.NopHandler{}, role, d, nil)
 			ctx := context.Background()
-			gate(t, "Send(Binary)", func() {
-				if err := s.Send(ctx, session.Binary(p)); err != nil {
+			gate(t, "Send(BorrowBinary)", func() {
+				if err := s.Send(ctx, session.BorrowBinary(p)); err != nil {
 					t.Fatal(err)
 				}
 			})
-			gate(t, "Send(Text)", func() {
-				if err := s.Send(ctx, session.Text("pooled text payload")); err != nil {
+			gate(t, "Send(CopyText)", func() {
+				if err := s.Send(ctx, session.CopyText("pooled text payload")); err != nil {
 					t.Fatal(err)
 				}
 			})
-			gate(t, "Send(Ping)", func() {
-				if err := s.Send(ctx, session.Ping(p[:125])); err != nil {
+			gate(t, "Send(CopyBinary)", func() {
+				if err := s.Send(ctx, session.CopyBinary(p)); err != nil {
 					t.Fatal(err)
 				}
 			})
-			if n, _ := d.count(); n < 1000*1024 {
+			gate(t, "Send(fragments)", func() {
+				if err := s.Send(ctx, session.Frame{Op: frame.OpBinary, Payload: p[:512]}); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Send(ctx, session.Frame{Fin: true, Op: frame.OpContinuation, Payload: p[512:]}); err != nil {
+					t.Fatal(err)
+				}
+			})
+			gate(t, "Send(ping)", func() {
+				if err := s.Send(ctx, control(frame.OpPing, p[:125])); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if n, _ := d.count(); n < 3000*1024 {
 				t.Fatalf("only %d bytes written", n)
 			}
 		})
@@ -134,16 +145,14 @@ func TestSendNoAllocs(t *testing.T) {
 // Release) allocates nothing.
 func TestChannelReceiveNoAllocs(t *testing.T) {
 	skipIfRace(t)
-	wire := encodeFrom(session.RoleServer, wf{op: frame.OpBinary, fin: true, payload: make([]byte, 1024)})
+	wire := encodeFrom(seam.Server, wf{op: frame.OpBinary, fin: true, payload: make([]byte, 1024)})
 	d := &discardDriver{}
-	cfg := session.Config{}
-	s := session.New(&cfg, session.RoleServer, d, nil)
-	s.Start()
+	s, ep := newSession(t, session.Config{}, nil, seam.Server, d, nil)
 	in := s.Incoming()
 	buf := make([]byte, len(wire))
 	gate(t, "Feed+Incoming", func() {
 		copy(buf, wire)
-		if err := s.Feed(buf); err != nil {
+		if err := ep.Feed(buf); err != nil {
 			t.Fatal(err)
 		}
 		f := <-in
@@ -169,25 +178,25 @@ func TestChannelEchoLoopAllocs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var echoed atomic.Int64
 			d := &countingDriver{echoed: &echoed}
-			cfg := session.Config{}
-			s := session.New(&cfg, session.RoleServer, d, nil)
-			s.Start()
 			loopDone := make(chan struct{})
-			go func() {
+			// The route's function runs on a goroutine of its own,
+			// started by Start.
+			echo := func(s *session.Session) {
 				defer close(loopDone)
 				ctx := context.Background()
 				for f := range s.Incoming() {
 					_ = s.Send(ctx, f)
 				}
-			}()
-			wire := encodeFrom(session.RoleServer, wf{op: tt.op, fin: true, payload: bytes.Repeat([]byte("x"), 1024)})
+			}
+			_, ep := startSession(newRoute(&session.Config{}, nil, echo, nil, nil), seam.Server, d, nil)
+			wire := encodeFrom(seam.Server, wf{op: tt.op, fin: true, payload: bytes.Repeat([]byte("x"), 1024)})
 			buf := make([]byte, len(wire))
 			sent := int64(0)
 			run := func(n int) {
 				for i := 0; i < n; i += tt.batch {
 					for k := 0; k < tt.batch; k++ {
 						copy(buf, wire)
-						if err := s.Feed(buf); err != nil {
+						if err := ep.Feed(buf); err != nil {
 							t.Fatal(err)
 						}
 						sent++
@@ -212,7 +221,7 @@ func TestChannelEchoLoopAllocs(t *testing.T) {
 			if per >= 0.05 {
 				t.Errorf("%.4f allocations per echoed message, want < 0.05", per)
 			}
-			s.Closed(nil)
+			ep.Closed(nil)
 			waitClosed(t, loopDone, "the echo loop to end")
 		})
 	}
@@ -242,23 +251,23 @@ func (d *countingDriver) Write(b []byte) (int, error) {
 func TestPoolBurstNoAllocs(t *testing.T) {
 	skipIfRace(t)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	pool := session.NewPool(1)
+	pool := seam.NewPool(1)
 	defer pool.Close()
 	var n atomic.Int64
-	cfg := session.Config{Handler: atomicCountHandler{n: &n}, Dispatch: session.DispatchPool, Pool: pool}
+	cfg := session.Config{Dispatch: session.DispatchPool}
+	mk := newRoute(&cfg, atomicCountHandler{n: &n}, nil, nil, pool)
 	const sessions = 1024
-	ss := make([]*session.Session, sessions)
-	for i := range ss {
-		ss[i] = session.New(&cfg, session.RoleServer, nopDriver{}, nil)
-		ss[i].Start()
+	eps := make([]seam.Endpoint, sessions)
+	for i := range eps {
+		_, eps[i] = startSession(mk, seam.Server, nopDriver{}, nil)
 	}
-	wire := encodeFrom(session.RoleServer, wf{op: frame.OpBinary, fin: true, payload: make([]byte, 1024)})
+	wire := encodeFrom(seam.Server, wf{op: frame.OpBinary, fin: true, payload: make([]byte, 1024)})
 	buf := make([]byte, len(wire))
 	want := int64(0)
 	burst := func(k int) {
-		for _, s := range ss[:k] {
+		for _, ep := range eps[:k] {
 			copy(buf, wire) // Feed unmasked the last one in place
-			if err := s.Feed(buf); err != nil {
+			if err := ep.Feed(buf); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
@@ -25,21 +26,19 @@ func benchPayload(n int) []byte {
 // key: the unmasking work is the same for every key, and Feed (which unmasks
 // in place) then leaves the buffer as it was, so no copy is timed.
 func BenchmarkReceive(b *testing.B) {
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		for _, op := range []frame.Opcode{frame.OpText, frame.OpBinary} {
 			for _, n := range benchSizes {
 				name := fmt.Sprintf("%s/%s/%d", roleName(role), op, n)
 				b.Run(name, func(b *testing.B) {
-					h := frame.Header{Fin: true, Op: op, Length: int64(n), Masked: role == session.RoleServer}
+					h := frame.Header{Fin: true, Op: op, Length: int64(n), Masked: role == seam.Server}
 					wire := append(frame.AppendHeader(nil, &h), benchPayload(n)...)
 					var count int
-					cfg := session.Config{Handler: countHandler{n: &count}}
-					s := session.New(&cfg, role, &discardDriver{}, nil)
-					s.Start()
+					_, ep := newSession(b, session.Config{}, countHandler{n: &count}, role, &discardDriver{}, nil)
 					b.SetBytes(int64(n))
 					b.ReportAllocs()
 					for b.Loop() {
-						if err := s.Feed(wire); err != nil {
+						if err := ep.Feed(wire); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -70,13 +69,11 @@ func BenchmarkReceiveFragmented(b *testing.B) {
 					wire = append(frame.AppendHeader(wire, &h), p[i*q:(i+1)*q]...)
 				}
 				var count int
-				cfg := session.Config{Handler: countHandler{n: &count}}
-				s := session.New(&cfg, session.RoleServer, &discardDriver{}, nil)
-				s.Start()
+				_, ep := newSession(b, session.Config{}, countHandler{n: &count}, seam.Server, &discardDriver{}, nil)
 				b.SetBytes(int64(4 * q))
 				b.ReportAllocs()
 				for b.Loop() {
-					if err := s.Feed(wire); err != nil {
+					if err := ep.Feed(wire); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -91,18 +88,16 @@ func BenchmarkReceiveFragmented(b *testing.B) {
 // BenchmarkSend sends one borrowed binary frame per op to a driver that
 // discards it: unmasked from a server, masked from a client.
 func BenchmarkSend(b *testing.B) {
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		for _, n := range benchSizes {
 			b.Run(fmt.Sprintf("%s/%d", roleName(role), n), func(b *testing.B) {
 				p := benchPayload(n)
-				cfg := session.Config{Handler: session.NopHandler{}}
-				s := session.New(&cfg, role, nopDriver{}, nil)
-				s.Start()
+				s, _ := newSession(b, session.Config{}, session.NopHandler{}, role, nopDriver{}, nil)
 				ctx := context.Background()
 				b.SetBytes(int64(n))
 				b.ReportAllocs()
 				for b.Loop() {
-					if err := s.Send(ctx, session.Binary(p)); err != nil {
+					if err := s.Send(ctx, session.BorrowBinary(p)); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -118,13 +113,11 @@ func BenchmarkEcho(b *testing.B) {
 		b.Run(fmt.Sprintf("server/binary/%d", n), func(b *testing.B) {
 			h := frame.Header{Fin: true, Op: frame.OpBinary, Length: int64(n), Masked: true}
 			wire := append(frame.AppendHeader(nil, &h), benchPayload(n)...)
-			cfg := session.Config{Handler: echoHandler{}}
-			s := session.New(&cfg, session.RoleServer, nopDriver{}, nil)
-			s.Start()
+			_, ep := newSession(b, session.Config{}, echoHandler{}, seam.Server, nopDriver{}, nil)
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := s.Feed(wire); err != nil {
+				if err := ep.Feed(wire); err != nil {
 					b.Fatal(err)
 				}
 			}

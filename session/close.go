@@ -1,22 +1,25 @@
 package session
 
 import (
+	"errors"
 	"io"
 	"net"
 	"time"
 
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/seam"
 )
 
 // Close starts the closing handshake with r (Ktor's close): frames sent
 // before it, including those still in Outgoing, are written first, then the
 // close frame; the transport is closed once the peer answers or Timeout
-// passes. It returns ErrBadCloseReason for a reason that cannot be sent and
+// passes. It returns ErrInvalidFrame for a reason that cannot be sent (a
+// code RFC 6455 §7.4 reserves, a reason over 123 bytes or not UTF-8) and
 // net.ErrClosed after the session has ended; closing twice is not an error.
 func (s *Session) Close(r CloseReason) error {
-	if !r.validReason() {
-		return ErrBadCloseReason
+	if !validReason(r) {
+		return errBadCloseReason
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -26,7 +29,7 @@ func (s *Session) Close(r CloseReason) error {
 	if s.state&(stCloseSent|stClosePending) != 0 {
 		return nil
 	}
-	if x := s.x; x != nil && x.outCh != nil {
+	if x := s.lazy; x != nil && x.outCh != nil {
 		// Frames the application already put in Outgoing go first: the
 		// close travels through the channel behind them. Close itself
 		// never waits (a helper goroutine carries the close when the
@@ -34,7 +37,7 @@ func (s *Session) Close(r CloseReason) error {
 		s.state |= stClosePending
 		s.setReasonLocked(r, nil)
 		s.drv.SetTimer(s.closeTimeoutLocked())
-		f, out, done := Close(r), x.outCh, s.doneLocked()
+		f, out, done := closeFrame(r), x.outCh, s.doneLocked()
 		select {
 		case out <- f:
 		default:
@@ -52,9 +55,17 @@ func (s *Session) Close(r CloseReason) error {
 	return nil
 }
 
+// closeFrame returns a pooled close frame carrying r.
+func closeFrame(r CloseReason) Frame {
+	b := bufpool.Get(frame.MaxControlPayload)
+	b.B = frame.AppendClose(b.B, r.Code, r.Reason)
+	return pooledFrame(frame.OpClose, b)
+}
+
+// closeNow is Close without waiting for Outgoing: Send of a close frame.
 func (s *Session) closeNow(r CloseReason) error {
-	if !r.validReason() {
-		return ErrBadCloseReason
+	if !validReason(r) {
+		return errBadCloseReason
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -72,7 +83,7 @@ func (s *Session) closeLocked(r CloseReason, err error) {
 		return
 	}
 	s.setReasonLocked(r, err)
-	s.queueCloseLocked(r.Code, r.Message)
+	s.queueCloseLocked(r.Code, r.Reason)
 	if s.state&stCloseRecv != 0 {
 		s.afterCloseLocked()
 	}
@@ -97,8 +108,8 @@ func (s *Session) afterCloseLocked() {
 		s.state |= stCloseFlush
 		return
 	}
-	if s.role == RoleServer || s.state&stFailed != 0 {
-		s.closeTransportLocked()
+	if s.role == seam.Server || s.state&stFailed != 0 {
+		s.closeTransportLocked(true)
 		return
 	}
 	s.drv.SetTimer(s.closeTimeoutLocked())
@@ -107,23 +118,26 @@ func (s *Session) afterCloseLocked() {
 // closeTimeoutLocked is the session's Timeout when it was changed, else the
 // configured CloseTimeout.
 func (s *Session) closeTimeoutLocked() time.Duration {
-	if s.x != nil && s.x.setTimeout && s.x.timeout > 0 {
-		return s.x.timeout
+	if s.lazy != nil && s.lazy.setTimeout && s.lazy.timeout > 0 {
+		return s.lazy.timeout
 	}
-	return s.cfg.closeTimeout()
+	return s.route.cfg.closeTimeout()
 }
 
-func (s *Session) closeTransportLocked() {
+// closeTransportLocked asks the driver to close the connection, once; flush
+// says whether what the driver holds is still worth writing (a closing
+// handshake) or the connection is dropped (see seam.Driver.CloseTransport).
+func (s *Session) closeTransportLocked(flush bool) {
 	if s.state&stTransport == 0 {
 		s.state |= stTransport
 		s.drv.SetTimer(0)
-		s.drv.CloseTransport()
+		s.drv.CloseTransport(flush)
 	}
 }
 
 // setReasonLocked records why the session ends; the first reason wins.
 func (s *Session) setReasonLocked(r CloseReason, err error) {
-	x := s.extra()
+	x := s.lazyState()
 	if !x.hasRsn {
 		x.reason, x.hasRsn = r, true
 	}
@@ -140,12 +154,12 @@ func (s *Session) Terminate() {
 	if s.state&stFinished != 0 {
 		return
 	}
-	s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal, Message: "terminated"}, nil)
+	s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal, Reason: "terminated"}, nil)
 	if s.out != nil {
 		bufpool.Put(s.out)
 		s.out, s.outOff = nil, 0
 	}
-	s.closeTransportLocked()
+	s.closeTransportLocked(false)
 }
 
 // control handles a complete control frame (RFC 6455 §5.5).
@@ -164,7 +178,7 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 				// The pong waits behind a peer that does not read; until
 				// it is written, it answers the pings that follow.
 				s.state |= stPongQueued
-				s.extra().pongEnd = len(s.out.B)
+				s.lazyState().pongEnd = len(s.out.B)
 			}
 		}
 		s.mu.Unlock()
@@ -188,7 +202,7 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 			s.state |= stCloseRecv
 			return err
 		}
-		s.rx |= rxSkip
+		s.recv |= recvSkip
 		s.state |= stCloseRecv
 		if s.state&stFailPending != 0 {
 			// Our failure answers this close once the application has
@@ -196,7 +210,7 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 			return nil
 		}
 		if err == nil {
-			s.setReasonLocked(CloseReason{Code: code, Message: string(reason)}, nil)
+			s.setReasonLocked(CloseReason{Code: code, Reason: string(reason)}, nil)
 		}
 		if s.state&stCloseSent == 0 {
 			echo := code
@@ -213,14 +227,14 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 // fail fails the connection for err (RFC 6455 §7.1.7): it sends a close frame
 // with err's code, skips further data, and waits for the peer's close.
 func (s *Session) fail(err error) error {
-	again := s.rx&rxSkip != 0
-	s.rx |= rxSkip
+	again := s.recv&recvSkip != 0
+	s.recv |= recvSkip
 	s.releaseRx()
-	if !again && s.rx&rxLost == 0 && s.deferFail(err) {
+	if !again && s.recv&recvLost == 0 && s.deferFail(err) {
 		return err
 	}
 	s.mu.Lock()
-	s.failLocked(err, again || s.rx&rxLost != 0)
+	s.failLocked(err, again || s.recv&recvLost != 0)
 	s.mu.Unlock()
 	return err
 }
@@ -245,11 +259,10 @@ func (s *Session) failLocked(err error, final bool) {
 		code = frame.CloseProtocolError
 	}
 	reason := ""
-	var pe *frame.ProtocolError
-	if asProtocol(err, &pe) {
+	if pe, ok := errors.AsType[*frame.CloseReason](err); ok && pe != nil {
 		reason = pe.Reason
 	}
-	s.setReasonLocked(CloseReason{Code: code, Message: reason}, err)
+	s.setReasonLocked(CloseReason{Code: code, Reason: reason}, err)
 	s.state |= stFailed
 	if s.state&stCloseSent == 0 {
 		s.queueCloseLocked(code, reason)
@@ -266,7 +279,8 @@ func (s *Session) failLocked(err error, final bool) {
 // (RFC 6455 §5.5.1: nothing may follow a close). Inline handlers have
 // already run by the time the violation is parsed, so they need no wait.
 func (s *Session) deferFail(err error) bool {
-	if s.cfg.Handler != nil && s.cfg.Dispatch == DispatchInline {
+	mode := s.route.mode
+	if mode == modeInline {
 		return false
 	}
 	s.mu.Lock()
@@ -274,14 +288,14 @@ func (s *Session) deferFail(err error) bool {
 	if s.state&(stFinished|stCloseSent) != 0 {
 		return false
 	}
-	channel := s.cfg.Handler == nil
-	if !channel && !s.sched {
+	channel := mode == modeChannel
+	if !channel && !s.scheduled {
 		return false // the pool has nothing of this session left to run
 	}
-	if s.evq == nil {
-		s.evq = evqueues.Get().(*evqueue)
+	if s.waiting == nil {
+		s.waiting = eventQueues.Get().(*eventQueue)
 	}
-	q := s.evq
+	q := s.waiting
 	q.q = append(q.q, event{kind: evFail, err: err})
 	s.state |= stFailPending
 	if channel && !q.pumping {
@@ -303,10 +317,10 @@ func (s *Session) releaseRx() {
 	}
 }
 
-// Timer is called by the driver when the timer armed with SetTimer fires: it
+// timer is seam.Endpoint.Timer: the timer armed with SetTimer fired. It
 // sends the next ping, or gives up on a peer that did not answer a ping or a
 // close in time.
-func (s *Session) Timer() {
+func (s *Session) timer() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -315,16 +329,19 @@ func (s *Session) Timer() {
 		// What was queued in Outgoing before Close did not go out in
 		// time: give up on the peer.
 		s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal}, ErrTimeout)
-		s.closeTransportLocked()
+		s.closeTransportLocked(false)
 	case s.state&stCloseSent != 0:
-		if s.state&stCloseRecv == 0 {
+		// Both closes exchanged (a client waiting for the server to
+		// close TCP) is still a clean end; a missing answer is not.
+		exchanged := s.state&stCloseRecv != 0
+		if !exchanged {
 			s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal}, ErrTimeout)
 		}
-		s.closeTransportLocked()
+		s.closeTransportLocked(exchanged)
 	case s.state&stAwaitPong != 0:
-		s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal, Message: "ping timeout"}, ErrTimeout)
+		s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal, Reason: "ping timeout"}, ErrTimeout)
 		s.queueCloseLocked(frame.CloseGoingAway, "ping timeout")
-		s.closeTransportLocked()
+		s.closeTransportLocked(false)
 	default:
 		s.idleExtsLocked()
 		if d := s.pingIntervalLocked(); d > 0 {
@@ -340,33 +357,33 @@ func (s *Session) Timer() {
 // message through them for a whole timer period (a ping interval), so they
 // can release per-session state such as a compressor.
 func (s *Session) idleExtsLocked() {
-	if s.x == nil || len(s.x.exts) == 0 {
+	if s.lazy == nil || len(s.lazy.exts) == 0 {
 		return
 	}
 	if s.state&stExtBusy != 0 {
 		s.state &^= stExtBusy
 		return
 	}
-	for _, e := range s.x.exts {
+	for _, e := range s.lazy.exts {
 		e.Idle()
 	}
 }
 
-// Closed is called by the driver, from the feeding goroutine, exactly once when
+// closed is seam.Endpoint.Closed, called from the feeding goroutine once when
 // the transport is gone, with the read or write error that ended it (nil or
 // io.EOF for an orderly end). It ends the session: CloseReason is set (1006 if
 // no close frame was exchanged), waiters wake, Done closes, and the handler gets
 // OnError (for an abnormal end) and OnClose, or Incoming is closed.
-func (s *Session) Closed(err error) {
+func (s *Session) closed(err error) {
 	s.releaseRx()
-	s.rx |= rxSkip
+	s.recv |= recvSkip
 	s.mu.Lock()
 	if s.state&stFinished != 0 {
 		s.mu.Unlock()
 		return
 	}
 	s.state |= stFinished | stTransport
-	x := s.extra()
+	x := s.lazyState()
 	for _, e := range x.exts {
 		e.Idle()
 	}
@@ -411,7 +428,7 @@ func (s *Session) Done() <-chan struct{} {
 }
 
 func (s *Session) doneLocked() chan struct{} {
-	x := s.extra()
+	x := s.lazyState()
 	if x.done == nil {
 		x.done = make(chan struct{})
 	}
@@ -424,20 +441,20 @@ func (s *Session) doneLocked() chan struct{} {
 func (s *Session) CloseReason() CloseReason {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.x == nil {
+	if s.lazy == nil {
 		return CloseReason{}
 	}
-	return s.x.reason
+	return s.lazy.reason
 }
 
-// Err returns the error that ended the session: a *frame.ProtocolError for a
+// Err returns the error that ended the session: a *frame.CloseReason for a
 // peer's violation, ErrTimeout, ErrHandlerPanic, a transport error; nil while
 // open and after a clean closing handshake.
 func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.x == nil {
+	if s.lazy == nil {
 		return nil
 	}
-	return s.x.err
+	return s.lazy.err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
@@ -24,21 +25,20 @@ func TestConcurrentUse(t *testing.T) {
 			}
 			d := newMemDriver()
 			d.chunk = 100
-			cfg := session.Config{Handler: rec, Dispatch: dispatch, Backlog: 2048, PingInterval: time.Hour}
-			s := session.New(&cfg, session.RoleServer, d, nil)
-			s.Start()
+			cfg := session.Config{Dispatch: dispatch, Backlog: 2048, PingInterval: time.Hour}
+			s, ep := newSession(t, cfg, rec, seam.Server, d, nil)
 			stop := make(chan struct{})
 			defer close(stop)
-			d.pumpWritable(s, stop)
+			d.pumpWritable(ep, stop)
 
 			var wg sync.WaitGroup
 			wg.Add(3)
 			go func() { // the engine's read loop
 				defer wg.Done()
 				for i := 0; i < 300; i++ {
-					wire := encodeFrom(session.RoleServer, msg(frame.OpText, fmt.Sprintf("m%d", i)),
+					wire := encodeFrom(seam.Server, msg(frame.OpText, fmt.Sprintf("m%d", i)),
 						wf{op: frame.OpPing, fin: true, payload: []byte("p")}, wf{op: frame.OpPong, fin: true})
-					if err := s.Feed(wire); err != nil {
+					if err := ep.Feed(wire); err != nil {
 						t.Errorf("Feed: %v", err)
 						return
 					}
@@ -47,7 +47,7 @@ func TestConcurrentUse(t *testing.T) {
 			go func() { // an application goroutine
 				defer wg.Done()
 				for i := 0; i < 300; i++ {
-					if err := s.Send(context.Background(), session.Text("app")); err != nil {
+					if err := s.Send(context.Background(), session.CopyText("app")); err != nil {
 						t.Errorf("Send: %v", err)
 						return
 					}
@@ -63,13 +63,13 @@ func TestConcurrentUse(t *testing.T) {
 			go func() { // the timer wheel: one ping, answered below
 				defer wg.Done()
 				time.Sleep(time.Millisecond)
-				s.Timer()
+				ep.Timer()
 			}()
 			wg.Wait()
 			_ = s.Close(session.CloseReason{Code: frame.CloseNormal})
-			_ = s.Feed(encodeFrom(session.RoleServer, wf{op: frame.OpPong, fin: true}, closeFrame(closePayload(frame.CloseNormal, ""))))
+			_ = ep.Feed(encodeFrom(seam.Server, wf{op: frame.OpPong, fin: true}, closeFrame(closePayload(frame.CloseNormal, ""))))
 			waitClosed(t, d.transport, "CloseTransport")
-			s.Closed(io.EOF)
+			ep.Closed(io.EOF)
 			waitClosed(t, rec.closed, "OnClose")
 			k := rec.kinds()
 			if k[0] != "open" || k[len(k)-1] != "close" {
@@ -93,17 +93,16 @@ func (h blockingHandler) OnMessage(s *session.Session, f session.Frame) {
 // TestPoolQueueLimit: a busy pool handler makes the session stop reading
 // once QueueLimit messages wait, and resume when they are handled, in order.
 func TestPoolQueueLimit(t *testing.T) {
-	pool := session.NewPool(1)
+	pool := seam.NewPool(1)
 	defer pool.Close()
 	rec := newRecorder()
 	h := blockingHandler{recorder: rec, release: make(chan struct{})}
 	d := newMemDriver()
-	cfg := session.Config{Handler: h, Dispatch: session.DispatchPool, Pool: pool, QueueLimit: 4}
-	s := session.New(&cfg, session.RoleServer, d, nil)
-	s.Start()
+	cfg := session.Config{Dispatch: session.DispatchPool, QueueLimit: 4}
+	_, ep := startSession(newRoute(&cfg, h, nil, nil, pool), seam.Server, d, nil)
 	const n = 10
 	for i := 0; i < n; i++ {
-		if err := s.Feed(encodeFrom(session.RoleServer, msg(frame.OpBinary, fmt.Sprint(i)))); err != nil {
+		if err := ep.Feed(encodeFrom(seam.Server, msg(frame.OpBinary, fmt.Sprint(i)))); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,24 +4,17 @@ import (
 	"time"
 )
 
-// Defaults used where a Config field is zero.
+// Defaults used where a Config field is zero; the field docs give them.
 const (
-	// DefaultTimeout is how long a ping waits for its pong and a close for the
-	// peer's close (Ktor's default timeout of 15 seconds).
-	DefaultTimeout = 15 * time.Second
-	// DefaultMaxMessageSize bounds a received message, joined fragments
-	// included; larger messages close the session with 1009.
-	DefaultMaxMessageSize = 32 << 20
-	// DefaultBacklog bounds the outgoing bytes waiting for the kernel.
-	DefaultBacklog = 4 << 20
-	// DefaultIncomingBuffer is the capacity of the Incoming channel. Each
-	// slot costs an idle channel-style session a Frame (48 bytes); 8 keeps
-	// it under 4 KiB with its goroutine, and messages beyond the buffer wait
-	// in the session's queue (QueueLimit), so nothing is lost.
-	DefaultIncomingBuffer = 8
-	// DefaultQueueLimit is how many received messages may wait for a busy
-	// handler before surge stops reading from that peer.
-	DefaultQueueLimit = 64
+	// Ktor's default timeout of 15 seconds.
+	defaultTimeout        = 15 * time.Second
+	defaultMaxMessageSize = 32 << 20
+	defaultBacklog        = 4 << 20
+	// Each slot costs an idle channel-style session a Frame (48 bytes); 8
+	// keeps it under 4 KiB with its goroutine, and messages beyond the
+	// buffer wait in the session's queue (QueueLimit), so nothing is lost.
+	defaultIncomingBuffer = 8
+	defaultQueueLimit     = 64
 )
 
 // Backpressure says what Send does when the outgoing backlog is over its limit.
@@ -43,29 +36,32 @@ const (
 	BackpressureDrop
 )
 
-// Dispatch says where event-style handlers run.
+// Dispatch says where the handler of an event-style session runs (a
+// channel-style session's function always runs on a goroutine of its own).
 type Dispatch uint8
 
 const (
-	// DispatchInline runs handlers on the goroutine that feeds the session (the
-	// event loop): fastest, and a received payload needs no copy, but a handler
-	// must not block.
+	// DispatchInline runs handlers on the goroutine that reads the
+	// connection (the event loop): fastest, and a received payload needs no
+	// copy, but a handler must not block.
 	DispatchInline Dispatch = iota
-	// DispatchPool runs handlers on a bounded worker pool, each session's events
-	// in order.
+	// DispatchPool runs handlers on a bounded worker pool, each session's
+	// events in order (engine.ReactorConfig.Workers sizes it).
 	DispatchPool
 )
 
-// Config holds the settings shared by the sessions of one server or route, in
-// the spirit of Ktor's install(WebSockets) { ... }. The zero value is usable;
-// zero fields mean the documented default. A Config must not be changed once a
-// session uses it; per-session changes go through the Session setters.
+// Config holds the settings shared by sessions, in the spirit of Ktor's
+// install(WebSockets) { ... }: engine.Config.Session for a server's sessions,
+// engine.DialOptions.Session for a client's. The zero value is usable; zero
+// fields mean the default each field documents. The engine copies a Config
+// when it takes it; per-session changes go through the Session setters.
 type Config struct {
 	// PingInterval is how often a ping is sent; 0 disables pings (Ktor's
 	// default).
 	PingInterval time.Duration
 	// Timeout is how long a ping waits for a pong, and a close for the
-	// peer's close, before the connection is dropped. 0 means DefaultTimeout.
+	// peer's close, before the connection is dropped. 0 means 15 seconds
+	// (Ktor's default).
 	Timeout time.Duration
 	// CloseTimeout is how long a closing handshake waits for the peer's
 	// close frame; 0 means Timeout.
@@ -74,34 +70,25 @@ type Config struct {
 	// the session with 1009. 0 means MaxMessageSize.
 	MaxFrameSize int64
 	// MaxMessageSize bounds a received message after joining fragments and
-	// decoding extensions. 0 means DefaultMaxMessageSize.
+	// decoding extensions; a larger one closes the session with 1009. 0
+	// means 32 MiB.
 	MaxMessageSize int64
 	// Masking makes a server mask the frames it sends, like Ktor's masking
 	// option; a client always masks (RFC 6455 §5.3). A client session accepts
 	// masked frames from a server only when Masking is set.
 	Masking bool
 	// Backlog bounds the outgoing bytes waiting to be written. 0 means
-	// DefaultBacklog.
+	// 4 MiB.
 	Backlog int
 	// Backpressure is what Send does when Backlog is exceeded.
 	Backpressure Backpressure
-	// Handler receives events for event-style sessions; nil for channel-style
-	// sessions, which read Incoming.
-	Handler Handler
-	// Dispatch says where Handler runs.
+	// Dispatch says where event handlers run.
 	Dispatch Dispatch
-	// Pool runs handlers under DispatchPool; nil means a process-wide pool
-	// with GOMAXPROCS workers.
-	Pool *Pool
-	// IncomingBuffer is the capacity of the Incoming channel. 0 means
-	// DefaultIncomingBuffer.
+	// IncomingBuffer is the capacity of the Incoming channel. 0 means 8.
 	IncomingBuffer int
 	// QueueLimit is how many received messages may wait for a busy handler
-	// before surge stops reading from the peer. 0 means DefaultQueueLimit.
+	// before surge stops reading from the peer. 0 means 64.
 	QueueLimit int
-	// Server is returned by Session.Server, so handlers can reach the server
-	// (Ktor's application).
-	Server any
 }
 
 // orDefault returns v when it is set (positive), else d: the rule of every
@@ -113,10 +100,10 @@ func orDefault[T int | int64 | time.Duration](v, d T) T {
 	return d
 }
 
-func (c *Config) timeout() time.Duration      { return orDefault(c.Timeout, DefaultTimeout) }
+func (c *Config) timeout() time.Duration      { return orDefault(c.Timeout, defaultTimeout) }
 func (c *Config) closeTimeout() time.Duration { return orDefault(c.CloseTimeout, c.timeout()) }
-func (c *Config) maxMessage() int64           { return orDefault(c.MaxMessageSize, DefaultMaxMessageSize) }
+func (c *Config) maxMessage() int64           { return orDefault(c.MaxMessageSize, defaultMaxMessageSize) }
 func (c *Config) maxFrame() int64             { return orDefault(c.MaxFrameSize, c.maxMessage()) }
-func (c *Config) backlog() int                { return orDefault(c.Backlog, DefaultBacklog) }
-func (c *Config) incomingBuffer() int         { return orDefault(c.IncomingBuffer, DefaultIncomingBuffer) }
-func (c *Config) queueLimit() int             { return orDefault(c.QueueLimit, DefaultQueueLimit) }
+func (c *Config) backlog() int                { return orDefault(c.Backlog, defaultBacklog) }
+func (c *Config) incomingBuffer() int         { return orDefault(c.IncomingBuffer, defaultIncomingBuffer) }
+func (c *Config) queueLimit() int             { return orDefault(c.QueueLimit, defaultQueueLimit) }

@@ -10,22 +10,31 @@ import (
 	"github.com/surgews/surge/frame"
 )
 
-// deliver hands a complete received message to the application.
-func (s *Session) deliver(f Frame) {
-	if s.cfg.Handler == nil {
-		s.enqueue(event{kind: evMessage, f: f})
-		return
-	}
-	if s.cfg.Dispatch == DispatchInline {
-		s.callInline(event{kind: evMessage, f: f})
-		return
-	}
-	s.enqueue(event{kind: evMessage, f: f})
+type eventKind uint8
+
+const (
+	evOpen eventKind = iota
+	evMessage
+	evError
+	evClose
+	evFail // a failure queued behind the messages before it
+)
+
+// event is one thing for the application: a message, or a handler event.
+type event struct {
+	kind eventKind
+	f    Frame
+	err  error
 }
 
-// dispatch delivers an open, error or close event, in order with messages.
+// deliver hands a complete received message to the application.
+func (s *Session) deliver(f Frame) { s.dispatch(event{kind: evMessage, f: f}) }
+
+// dispatch delivers an event, in order with the messages before it, the way
+// the route's mode says: on this goroutine, or queued for the pool or for
+// Incoming.
 func (s *Session) dispatch(ev event) {
-	if s.cfg.Handler != nil && s.cfg.Dispatch == DispatchInline {
+	if s.route.mode == modeInline {
 		s.callInline(ev)
 		return
 	}
@@ -34,9 +43,9 @@ func (s *Session) dispatch(ev event) {
 
 // callInline runs a handler event on the calling (feeding) goroutine.
 func (s *Session) callInline(ev event) {
-	s.af.Or(afInline)
+	s.atomicFlags.Or(flagInline)
 	s.run(ev)
-	s.af.And(^afInline)
+	s.atomicFlags.And(^flagInline)
 }
 
 // run calls the event's Handler method; a panic closes the session with 1011.
@@ -46,7 +55,7 @@ func (s *Session) run(ev event) {
 			s.panicked(r)
 		}
 	}()
-	h := s.cfg.Handler
+	h := s.route.handler
 	switch ev.kind {
 	case evOpen:
 		h.OnOpen(s)
@@ -73,35 +82,35 @@ func (s *Session) panicked(r any) {
 	if s.state&stFinished != 0 {
 		return
 	}
-	s.closeLocked(CloseReason{Code: frame.CloseInternalError, Message: "internal error"}, err)
-	if s.x.err == nil {
-		s.x.err = err
+	s.closeLocked(CloseReason{Code: frame.CloseInternalError, Reason: "internal error"}, err)
+	if s.lazy.err == nil {
+		s.lazy.err = err
 	}
 }
 
-// evqueue holds the events of a session waiting for room in the Incoming
+// eventQueue holds the events of a session waiting for room in the Incoming
 // channel, or those that arrive while the session already waits for or runs
 // on a pool worker (its first waiting event travels in the pool's run queue).
 // It exists only while events wait: it comes from a sync.Pool and goes back
 // when it drains, so an idle session holds none and a busy one allocates none.
-type evqueue struct {
+type eventQueue struct {
 	q       []event
 	qh      int  // index of the next event in q
 	pumping bool // a goroutine feeds Incoming from q
 }
 
-func (q *evqueue) len() int { return len(q.q) - q.qh }
+func (q *eventQueue) len() int { return len(q.q) - q.qh }
 
 // maxKeptQueue bounds the capacity of a queue given back to the pool, so a
 // burst does not pin a large array.
 const maxKeptQueue = 64
 
-var evqueues = sync.Pool{New: func() any { return &evqueue{q: make([]event, 0, 8)} }}
+var eventQueues = sync.Pool{New: func() any { return &eventQueue{q: make([]event, 0, 8)} }}
 
 // enqueue queues an event for the pool or for the Incoming channel.
 func (s *Session) enqueue(ev event) {
 	s.queue(ev)
-	if s.cfg.Handler != nil && s.pool().backlog.Load() >= poolYieldBacklog {
+	if s.route.mode == modePool && s.pool().backlog.Load() >= poolYieldBacklog {
 		// Let the workers catch up before reading on. Without this, a
 		// feeder that holds its P (an event loop with GOMAXPROCS=1) queues
 		// a whole readiness batch of events, each message with its pooled
@@ -118,18 +127,18 @@ const poolYieldBacklog = 32
 func (s *Session) queue(ev event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	channel := s.cfg.Handler == nil
-	if channel && (s.evq == nil || !s.evq.pumping) {
+	channel := s.route.mode == modeChannel
+	if channel && (s.waiting == nil || !s.waiting.pumping) {
 		// Nothing waits: hand the event straight to the channel.
 		switch ev.kind {
 		case evMessage:
 			select {
-			case s.x.in <- ev.f:
+			case s.lazy.in <- ev.f:
 				return
 			default:
 			}
 		case evClose:
-			close(s.x.in)
+			close(s.lazy.in)
 			return
 		default:
 			return
@@ -137,24 +146,24 @@ func (s *Session) queue(ev event) {
 	} else if channel && ev.kind != evMessage && ev.kind != evClose {
 		return
 	}
-	if !channel && !s.sched {
+	if !channel && !s.scheduled {
 		// The session neither waits for nor runs on a worker: its event
-		// travels in the pool's run queue, and no evqueue is needed. Under
+		// travels in the pool's run queue, and no eventQueue is needed. Under
 		// request-response traffic that is every event.
-		s.sched = true
+		s.scheduled = true
 		s.pool().submit(s, ev, true)
 		return
 	}
-	if s.evq == nil {
-		s.evq = evqueues.Get().(*evqueue)
+	if s.waiting == nil {
+		s.waiting = eventQueues.Get().(*eventQueue)
 	}
-	q := s.evq
+	q := s.waiting
 	q.q = append(q.q, ev)
 	if channel && !q.pumping {
 		q.pumping = true
 		go s.pump()
 	}
-	if q.len() >= s.cfg.queueLimit() {
+	if q.len() >= s.route.cfg.queueLimit() {
 		s.pauseLocked(stPauseQ)
 	}
 }
@@ -165,14 +174,14 @@ func (s *Session) queue(ev event) {
 func (s *Session) pop() (ev event, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q := s.evq
+	q := s.waiting
 	if q == nil || q.len() == 0 {
-		s.sched = false
+		s.scheduled = false
 		if q != nil {
-			s.evq = nil
+			s.waiting = nil
 			q.q, q.qh, q.pumping = q.q[:0], 0, false
 			if cap(q.q) <= maxKeptQueue {
-				evqueues.Put(q)
+				eventQueues.Put(q)
 			}
 		}
 		s.resumeLocked(stPauseQ)
@@ -187,7 +196,7 @@ func (s *Session) pop() (ev event, ok bool) {
 		clear(q.q[n:])
 		q.q, q.qh = q.q[:n], 0
 	}
-	if q.len() < s.cfg.queueLimit()/2 {
+	if q.len() < s.route.cfg.queueLimit()/2 {
 		s.resumeLocked(stPauseQ)
 	}
 	return ev, true
@@ -196,7 +205,7 @@ func (s *Session) pop() (ev event, ok bool) {
 // pump moves queued messages into a full Incoming channel, in order. It
 // exists only while the application is behind.
 func (s *Session) pump() {
-	in := s.x.in
+	in := s.lazy.in
 	for {
 		ev, ok := s.pop()
 		if !ok {
@@ -232,12 +241,12 @@ func (s *Session) awaitHandler(in chan Frame) {
 		time.Sleep(handlerPoll)
 	}
 	s.mu.Lock()
-	sends := s.x.sends
+	sends := s.lazy.sends
 	s.mu.Unlock()
 	deadline = time.Now().Add(handlerGrace)
 	for time.Now().Before(deadline) {
 		s.mu.Lock()
-		moved := s.x.sends != sends
+		moved := s.lazy.sends != sends
 		s.mu.Unlock()
 		if moved {
 			return
@@ -268,17 +277,17 @@ func (s *Session) runQueued(ev event, has bool) bool {
 	return true
 }
 
-func (s *Session) pool() *Pool {
-	if s.cfg.Pool != nil {
-		return s.cfg.Pool
+func (s *Session) pool() *workerPool {
+	if p := s.route.pool; p != nil {
+		return p
 	}
-	defaultPoolOnce.Do(func() { defaultPool = NewPool(0) })
+	defaultPoolOnce.Do(func() { defaultPool = newWorkerPool(0) })
 	return defaultPool
 }
 
 var (
 	defaultPoolOnce sync.Once
-	defaultPool     *Pool
+	defaultPool     *workerPool
 )
 
 // pauseLocked stops reading for reason (stPauseQ or stPauseOut).
@@ -300,27 +309,27 @@ func (s *Session) resumeLocked(reason uint16) {
 	}
 }
 
-// Incoming returns the channel of received messages of a channel-style session
-// (one whose Config has no Handler), Ktor's incoming: text and binary messages,
-// whole, in order. It is closed when the session ends; CloseReason and Err then
-// tell why. Control frames are answered by surge and do not appear. If the
-// application stops reading, surge stops reading from the peer.
-// An event-style session returns nil.
+// Incoming returns the channel of received messages of a channel-style
+// session, Ktor's incoming: text and binary messages, whole, in order. It is
+// closed when the session ends; CloseReason and Err then tell why. Control
+// frames are answered by surge and do not appear. If the application stops
+// reading, surge stops reading from the peer. An event-style session (one
+// with a Handler) returns nil.
 func (s *Session) Incoming() <-chan Frame {
-	if s.cfg.Handler != nil {
+	if s.route.mode != modeChannel {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.x.in
+	return s.lazy.in
 }
 
-// Run runs a channel-style handler on the calling goroutine, the way Ktor runs
-// a webSocket { } block: when fn returns the session is closed normally (1000)
-// unless it is already closing; if fn panics, it is closed with 1011. Run then
-// drains Incoming until the session has ended, so the peer is never left
-// unread, and returns.
-func (s *Session) Run(fn func(*Session)) {
+// runChannel runs a channel-style route's function on its own goroutine, the
+// way Ktor runs a webSocket { } block: when fn returns the session is closed
+// normally (1000) unless it is already closing; if fn panics, it is closed
+// with 1011. runChannel then drains Incoming until the session has ended, so
+// the peer is never left unread.
+func (s *Session) runChannel(fn func(*Session)) {
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -337,15 +346,15 @@ func (s *Session) Run(fn func(*Session)) {
 	}
 }
 
-// Pool runs event-style handlers for sessions under DispatchPool on a fixed
-// number of worker goroutines. Each session's events run one at a time and in
+// workerPool runs event-style handlers for sessions under DispatchPool on a
+// fixed number of worker goroutines (seam.Pool). Each session's events run one at a time and in
 // order; a busy session yields its worker after a few events so that others
 // are not starved. A session's first waiting event travels in the run queue
 // itself, so request-response traffic needs no per-session queue, and a
 // goroutine that feeds sessions yields to the workers whenever 32 sessions
 // wait, so received messages held for the workers stay few. Safe for
 // concurrent use.
-type Pool struct {
+type workerPool struct {
 	mu      sync.Mutex
 	cond    sync.Cond
 	q       []poolItem
@@ -362,12 +371,13 @@ type poolItem struct {
 	has bool
 }
 
-// NewPool starts a pool of workers goroutines; workers <= 0 means GOMAXPROCS.
-func NewPool(workers int) *Pool {
+// newWorkerPool starts a pool of workers goroutines; workers <= 0 means
+// GOMAXPROCS.
+func newWorkerPool(workers int) *workerPool {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{}
+	p := &workerPool{}
 	p.cond.L = &p.mu
 	for i := 0; i < workers; i++ {
 		go p.work()
@@ -376,14 +386,14 @@ func NewPool(workers int) *Pool {
 }
 
 // Close stops the workers once the queued sessions are run.
-func (p *Pool) Close() {
+func (p *workerPool) Close() {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
 	p.cond.Broadcast()
 }
 
-func (p *Pool) submit(s *Session, ev event, has bool) {
+func (p *workerPool) submit(s *Session, ev event, has bool) {
 	p.mu.Lock()
 	p.q = append(p.q, poolItem{s: s, ev: ev, has: has})
 	p.backlog.Store(int32(len(p.q) - p.qh))
@@ -391,7 +401,7 @@ func (p *Pool) submit(s *Session, ev event, has bool) {
 	p.cond.Signal()
 }
 
-func (p *Pool) work() {
+func (p *workerPool) work() {
 	for {
 		p.mu.Lock()
 		for p.qh == len(p.q) && !p.closed {

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
@@ -40,25 +42,23 @@ func readIncoming(t *testing.T, in <-chan session.Frame, n int) []string {
 // TestChannelStyle: without a Handler, joined messages arrive on Incoming in
 // order, control frames do not, and Incoming is closed at the end.
 func TestChannelStyle(t *testing.T) {
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		t.Run(roleName(role), func(t *testing.T) {
 			d := newMemDriver()
-			cfg := session.Config{}
-			s := session.New(&cfg, role, d, nil)
-			s.Start()
+			s, ep := newSession(t, session.Config{}, nil, role, d, nil)
 			in := s.Incoming()
 			if in == nil {
 				t.Fatal("Incoming nil on a channel-style session")
 			}
 			wire := encodeFrom(role, msg(frame.OpText, "one"), frag(frame.OpBinary, false, "tw"),
 				wf{op: frame.OpPing, fin: true}, frag(frame.OpContinuation, true, "o"), msg(frame.OpText, "three"))
-			if err := s.Feed(wire); err != nil {
+			if err := ep.Feed(wire); err != nil {
 				t.Fatal(err)
 			}
 			if got, want := readIncoming(t, in, 3), []string{"t:one", "b:two", "t:three"}; !slices.Equal(got, want) {
 				t.Fatalf("Incoming gave %q, want %q", got, want)
 			}
-			s.Closed(io.EOF)
+			ep.Closed(io.EOF)
 			select {
 			case _, ok := <-in:
 				if ok {
@@ -79,15 +79,13 @@ func TestChannelStyle(t *testing.T) {
 // losing nothing and keeping the order.
 func TestChannelSlowReader(t *testing.T) {
 	d := newMemDriver()
-	cfg := session.Config{IncomingBuffer: 1, QueueLimit: 4}
-	s := session.New(&cfg, session.RoleServer, d, nil)
-	s.Start()
+	s, ep := newSession(t, session.Config{IncomingBuffer: 1, QueueLimit: 4}, nil, seam.Server, d, nil)
 	const n = 10
 	var want []string
 	for i := 0; i < n; i++ {
 		p := fmt.Sprintf("m%d", i)
 		want = append(want, "t:"+p)
-		if err := s.Feed(encodeFrom(session.RoleServer, msg(frame.OpText, p))); err != nil {
+		if err := ep.Feed(encodeFrom(seam.Server, msg(frame.OpText, p))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,53 +106,139 @@ func TestChannelSlowReader(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	s.Closed(io.EOF)
+	ep.Closed(io.EOF)
 	if _, ok := <-s.Incoming(); ok {
 		t.Fatal("frame after the end")
 	}
 }
 
-// TestChannelRun: Run closes normally when the function returns and drains
-// Incoming until the end.
+// TestChannelRun: a channel-style route's function runs on a goroutine of its
+// own, started by Start (Start returns while it runs); when it returns the
+// session is closed normally (1000) and Incoming is drained until the end, so
+// a peer the function left unread is read again.
 func TestChannelRun(t *testing.T) {
 	d := newMemDriver()
-	cfg := session.Config{}
-	s := session.New(&cfg, session.RoleServer, d, nil)
-	s.Start()
-	_ = s.Feed(encodeFrom(session.RoleServer, msg(frame.OpText, "unread")))
-	ran := make(chan struct{})
-	go func() {
-		s.Run(func(*session.Session) {})
-		close(ran)
-	}()
+	release := make(chan struct{})
+	running := make(chan *session.Session, 1)
+	run := func(s *session.Session) {
+		running <- s
+		<-release
+	}
+	cfg := session.Config{IncomingBuffer: 1, QueueLimit: 2}
+	s, ep := startSession(newRoute(&cfg, nil, run, nil, nil), seam.Server, d, nil)
+	select {
+	case got := <-running:
+		if got != s {
+			t.Fatal("the route's function got another session")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Start did not start the route's function")
+	}
+	for i := 0; i < 8; i++ {
+		if err := ep.Feed(encodeFrom(seam.Server, msg(frame.OpText, "unread"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := d.pauseLog(); len(p) == 0 || !p[0] {
+		t.Fatalf("PauseRead calls %v, want a pause while nobody reads", p)
+	}
+	if len(d.bytes()) != 0 {
+		t.Fatal("the session closed while the function ran")
+	}
+	close(release)
 	deadline := time.Now().Add(5 * time.Second)
 	for len(d.frames(t)) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("Run did not close")
+			t.Fatal("the session was not closed when the function returned")
 		}
 		time.Sleep(time.Millisecond)
 	}
 	wantClose(t, d.frames(t)[0], frame.CloseNormal, "")
-	_ = s.Feed(encodeFrom(session.RoleServer, closeFrame(closePayload(frame.CloseNormal, ""))))
-	s.Closed(nil)
-	waitClosed(t, ran, "Run to return")
+	for {
+		// Incoming is drained: reading resumes.
+		p := d.pauseLog()
+		if len(p) >= 2 && !p[len(p)-1] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PauseRead calls %v, want a resume once Incoming is drained", p)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := ep.Feed(encodeFrom(seam.Server, closeFrame(closePayload(frame.CloseNormal, "")))); err != nil {
+		t.Fatal(err)
+	}
+	wantTransportClosed(t, d, true, "after the peer's close")
+	ep.Closed(nil)
+	waitClosed(t, s.Done(), "Done")
+	if r := s.CloseReason(); r.Code != frame.CloseNormal || s.Err() != nil {
+		t.Fatalf("CloseReason %v Err %v, want 1000 and no error", r, s.Err())
+	}
+}
+
+// TestChannelRunPanic: a route's function that panics has its session
+// closed with 1011, and the error says the handler panicked.
+func TestChannelRunPanic(t *testing.T) {
+	d := newMemDriver()
+	run := func(*session.Session) { panic("handler bug") }
+	s, ep := startSession(newRoute(&session.Config{}, nil, run, nil, nil), seam.Server, d, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(d.frames(t)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no close after the function panicked")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	wantClose(t, d.frames(t)[0], frame.CloseInternalError, "internal error")
+	if !errors.Is(s.Err(), session.ErrHandlerPanic) {
+		t.Fatalf("Err = %v, want ErrHandlerPanic", s.Err())
+	}
+	_ = ep.Feed(encodeFrom(seam.Server, closeFrame(closePayload(frame.CloseNormal, ""))))
+	ep.Closed(nil)
+	if r := s.CloseReason(); r.Code != frame.CloseInternalError {
+		t.Fatalf("CloseReason %v, want 1011", r)
+	}
+}
+
+// TestChannelEchoWireBytes: a channel-style server session delivers a masked
+// text message on Incoming, and sending the received frame back (Send takes
+// ownership) writes it unmasked, byte for byte.
+func TestChannelEchoWireBytes(t *testing.T) {
+	d := newMemDriver()
+	s, ep := newSession(t, session.Config{}, nil, seam.Server, d, &session.Request{Path: "/chat"})
+	if err := ep.Feed(encodeFrom(seam.Server, msg(frame.OpText, "hello"))); err != nil {
+		t.Fatal(err)
+	}
+	f := <-s.Incoming()
+	if f.Text() != "hello" || f.Op != frame.OpText || !f.Fin {
+		t.Fatalf("received %v fin=%v %q", f.Op, f.Fin, f.Payload)
+	}
+	if err := s.Send(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := d.bytes(), []byte{0x81, 0x05, 'h', 'e', 'l', 'l', 'o'}; !bytes.Equal(got, want) {
+		t.Fatalf("wrote % x, want % x", got, want)
+	}
 }
 
 // TestEventOrder: OnOpen first, OnMessage in order, OnClose last, inline and
 // on a pool.
 func TestEventOrder(t *testing.T) {
-	pool := session.NewPool(2)
+	pool := seam.NewPool(2)
 	defer pool.Close()
 	for _, tt := range []struct {
 		name string
 		cfg  session.Config
+		pool seam.Pool
 	}{
 		{name: "inline", cfg: session.Config{Dispatch: session.DispatchInline}},
-		{name: "pool", cfg: session.Config{Dispatch: session.DispatchPool, Pool: pool}},
+		{name: "pool", cfg: session.Config{Dispatch: session.DispatchPool}, pool: pool},
 		{name: "default pool", cfg: session.Config{Dispatch: session.DispatchPool}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, d, rec := newEventSession(t, tt.cfg, session.RoleServer)
+			rec := newRecorder()
+			d := newMemDriver()
+			_, ep := startSession(newRoute(&tt.cfg, rec, nil, nil, tt.pool), seam.Server, d, nil)
 			const n = 100
 			var want []string
 			var wire []byte
@@ -162,19 +246,17 @@ func TestEventOrder(t *testing.T) {
 				p := fmt.Sprintf("msg-%03d", i)
 				want = append(want, "b:"+p)
 				if i%10 == 0 {
-					wire = append(wire, encodeFrom(session.RoleServer, frag(frame.OpBinary, false, p[:3]), frag(frame.OpContinuation, true, p[3:]))...)
+					wire = append(wire, encodeFrom(seam.Server, frag(frame.OpBinary, false, p[:3]), frag(frame.OpContinuation, true, p[3:]))...)
 				} else {
-					wire = append(wire, encodeFrom(session.RoleServer, msg(frame.OpBinary, p))...)
+					wire = append(wire, encodeFrom(seam.Server, msg(frame.OpBinary, p))...)
 				}
 			}
-			wire = append(wire, encodeFrom(session.RoleServer, closeFrame(closePayload(frame.CloseNormal, "end")))...)
-			if err := s.Feed(wire); err != nil {
+			wire = append(wire, encodeFrom(seam.Server, closeFrame(closePayload(frame.CloseNormal, "end")))...)
+			if err := ep.Feed(wire); err != nil {
 				t.Fatal(err)
 			}
-			if d.closeCount() != 1 {
-				t.Fatal("transport not closed after the handshake")
-			}
-			s.Closed(nil)
+			wantTransportClosed(t, d, true, "after the handshake")
+			ep.Closed(nil)
 			waitClosed(t, rec.closed, "OnClose")
 			kinds := rec.kinds()
 			if kinds[0] != "open" || kinds[len(kinds)-1] != "close" || len(kinds) != n+2 {
@@ -183,7 +265,7 @@ func TestEventOrder(t *testing.T) {
 			if got := rec.messages(); !slices.Equal(got, want) {
 				t.Fatalf("messages %q", got)
 			}
-			if r := rec.events()[n+1].rsn; r.Code != frame.CloseNormal || r.Message != "end" {
+			if r := rec.events()[n+1].rsn; r.Code != frame.CloseNormal || r.Reason != "end" {
 				t.Fatalf("OnClose reason %v", r)
 			}
 		})
@@ -201,9 +283,9 @@ func (p panicky) OnMessage(s *session.Session, f session.Frame) {
 }
 
 // TestHandlerPanic: a panicking handler closes its session with 1011 and
-// leaves other sessions on the same Config (and pool worker) working.
+// leaves other sessions with the same Config (and pool worker) working.
 func TestHandlerPanic(t *testing.T) {
-	pool := session.NewPool(1) // one worker: it must survive the panic
+	pool := seam.NewPool(1) // one worker: it must survive the panic
 	defer pool.Close()
 	for _, tt := range []struct {
 		name     string
@@ -214,18 +296,14 @@ func TestHandlerPanic(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			recA, recB := newRecorder(), newRecorder()
-			cfgA := session.Config{Dispatch: tt.dispatch, Pool: pool, Handler: panicky{recA}}
-			cfgB := cfgA
-			cfgB.Handler = panicky{recB}
+			cfg := session.Config{Dispatch: tt.dispatch}
 			dA, dB := newMemDriver(), newMemDriver()
-			a := session.New(&cfgA, session.RoleServer, dA, nil)
-			b := session.New(&cfgB, session.RoleServer, dB, nil)
-			a.Start()
-			b.Start()
-			if err := a.Feed(encodeFrom(session.RoleServer, msg(frame.OpText, "boom"))); err != nil {
+			a, epA := startSession(newRoute(&cfg, panicky{recA}, nil, nil, pool), seam.Server, dA, nil)
+			b, epB := startSession(newRoute(&cfg, panicky{recB}, nil, nil, pool), seam.Server, dB, nil)
+			if err := epA.Feed(encodeFrom(seam.Server, msg(frame.OpText, "boom"))); err != nil {
 				t.Fatalf("Feed: %v", err)
 			}
-			if err := b.Feed(encodeFrom(session.RoleServer, msg(frame.OpText, "fine"))); err != nil {
+			if err := epB.Feed(encodeFrom(seam.Server, msg(frame.OpText, "fine"))); err != nil {
 				t.Fatalf("Feed: %v", err)
 			}
 			deadline := time.Now().Add(5 * time.Second)
@@ -249,8 +327,8 @@ func TestHandlerPanic(t *testing.T) {
 			if got := recB.messages(); !slices.Equal(got, []string{"t:fine"}) {
 				t.Fatalf("other session got %q", got)
 			}
-			_ = a.Feed(encodeFrom(session.RoleServer, closeFrame(closePayload(frame.CloseNormal, ""))))
-			a.Closed(nil)
+			_ = epA.Feed(encodeFrom(seam.Server, closeFrame(closePayload(frame.CloseNormal, ""))))
+			epA.Closed(nil)
 			waitClosed(t, recA.closed, "OnClose of the panicking session")
 			if got := recA.kinds(); got[len(got)-2] != "error" {
 				t.Fatalf("events %v, want OnError before OnClose", got)
@@ -264,18 +342,17 @@ func TestHandlerPanic(t *testing.T) {
 func TestOutgoingThenClose(t *testing.T) {
 	d := newMemDriver()
 	d.chunk = 50
-	cfg := session.Config{Handler: session.NopHandler{}, Dispatch: session.DispatchPool} // inline sessions never wait
-	s := session.New(&cfg, session.RoleServer, d, nil)
-	s.Start()
+	cfg := session.Config{Dispatch: session.DispatchPool} // inline sessions never wait
+	s, ep := newSession(t, cfg, session.NopHandler{}, seam.Server, d, nil)
 	stop := make(chan struct{})
 	defer close(stop)
-	d.pumpWritable(s, stop)
+	d.pumpWritable(ep, stop)
 	out := s.Outgoing()
 	const n = 40
 	for i := 0; i < n; i++ {
-		out <- session.Text(fmt.Sprintf("frame %02d %s", i, strings.Repeat("x", i*5)))
+		out <- session.CopyText(fmt.Sprintf("frame %02d %s", i, strings.Repeat("x", i*5)))
 	}
-	if err := s.Close(session.CloseReason{Code: frame.CloseNormal, Message: "bye"}); err != nil {
+	if err := s.Close(session.CloseReason{Code: frame.CloseNormal, Reason: "bye"}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -304,7 +381,7 @@ func TestOutgoingThenClose(t *testing.T) {
 		}
 	}
 	wantClose(t, fs[n], frame.CloseNormal, "bye")
-	if err := s.Send(context.Background(), session.Text("late")); !errors.Is(err, net.ErrClosed) {
+	if err := s.Send(context.Background(), session.CopyText("late")); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Send after Close = %v", err)
 	}
 }
@@ -329,11 +406,11 @@ func parseWhole(b []byte) []wireFrame {
 // the ping interval; a Timer with the pong missing closes the session.
 func TestPingTimer(t *testing.T) {
 	const every = 2 * time.Second
-	s, d, rec := newEventSession(t, session.Config{PingInterval: every, Timeout: time.Second}, session.RoleClient)
+	s, ep, d, rec := newEventSession(t, session.Config{PingInterval: every, Timeout: time.Second}, seam.Client)
 	if got := d.lastTimer(); got != every {
 		t.Fatalf("Start armed %v, want the ping interval", got)
 	}
-	s.Timer()
+	ep.Timer()
 	fs := d.frames(t)
 	if len(fs) != 1 || fs[0].Op != frame.OpPing || !fs[0].Masked {
 		t.Fatalf("Timer wrote %v, want a masked ping", fs)
@@ -341,22 +418,20 @@ func TestPingTimer(t *testing.T) {
 	if got := d.lastTimer(); got != time.Second {
 		t.Fatalf("after the ping the timer is %v, want the Timeout", got)
 	}
-	if err := s.Feed(encodeFrom(session.RoleClient, wf{op: frame.OpPong, fin: true, payload: fs[0].Payload})); err != nil {
+	if err := ep.Feed(encodeFrom(seam.Client, wf{op: frame.OpPong, fin: true, payload: fs[0].Payload})); err != nil {
 		t.Fatal(err)
 	}
 	if got := d.lastTimer(); got != every {
 		t.Fatalf("after the pong the timer is %v, want the ping interval", got)
 	}
-	s.Timer() // next ping
-	s.Timer() // no pong: give up
+	ep.Timer() // next ping
+	ep.Timer() // no pong: give up
 	fs = d.frames(t)
 	if len(fs) != 3 || fs[1].Op != frame.OpPing || fs[2].Op != frame.OpClose {
 		t.Fatalf("wrote %d frames, want ping, ping, close", len(fs))
 	}
-	if d.closeCount() != 1 {
-		t.Fatal("transport not closed after a missing pong")
-	}
-	s.Closed(nil)
+	wantTransportClosed(t, d, false, "after a missing pong")
+	ep.Closed(nil)
 	waitClosed(t, rec.closed, "OnClose")
 	if !errors.Is(s.Err(), session.ErrTimeout) {
 		t.Fatalf("Err = %v, want ErrTimeout", s.Err())
@@ -368,11 +443,11 @@ func TestPingTimer(t *testing.T) {
 
 // TestPingSetters: per-session settings override the Config.
 func TestPingSetters(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
+	s, ep, d, _ := newEventSession(t, session.Config{}, seam.Server)
 	if s.PingInterval() != 0 {
 		t.Fatal("pings on by default")
 	}
-	s.Timer()
+	ep.Timer()
 	if len(d.bytes()) != 0 {
 		t.Fatal("ping sent with pings off")
 	}
@@ -380,15 +455,79 @@ func TestPingSetters(t *testing.T) {
 	if d.lastTimer() != time.Second || s.PingInterval() != time.Second {
 		t.Fatal("SetPingInterval did not arm the timer")
 	}
+	if s.Timeout() != defaultTimeout || s.MaxFrameSize() != defaultMaxMessageSize {
+		t.Fatalf("defaults: Timeout %v MaxFrameSize %d, want %v and %d", s.Timeout(), s.MaxFrameSize(), defaultTimeout, defaultMaxMessageSize)
+	}
 	s.SetTimeout(3 * time.Second)
 	if s.Timeout() != 3*time.Second {
 		t.Fatalf("Timeout %v", s.Timeout())
+	}
+	s.SetTimeout(0)
+	if s.Timeout() != defaultTimeout {
+		t.Fatalf("SetTimeout(0): Timeout %v, want the configured %v", s.Timeout(), defaultTimeout)
 	}
 	s.SetMaxFrameSize(4)
 	if s.MaxFrameSize() != 4 {
 		t.Fatalf("MaxFrameSize %d", s.MaxFrameSize())
 	}
-	if err := s.Feed(encodeFrom(session.RoleServer, msg(frame.OpBinary, "12345"))); session.CloseStatus(err) != frame.CloseMessageTooBig {
+	if err := ep.Feed(encodeFrom(seam.Server, msg(frame.OpBinary, "12345"))); closeCode(err) != frame.CloseMessageTooBig {
 		t.Fatalf("Feed over SetMaxFrameSize = %v, want 1009", err)
+	}
+	s.SetMaxFrameSize(0)
+	if s.MaxFrameSize() != defaultMaxMessageSize {
+		t.Fatalf("SetMaxFrameSize(0): MaxFrameSize %d, want the configured %d", s.MaxFrameSize(), defaultMaxMessageSize)
+	}
+}
+
+// TestDispatchMode: a route decides once where its sessions' messages go: to
+// Incoming when it has no handler (whatever Config.Dispatch says), to the
+// handler otherwise, which leaves Incoming nil. The route copies its Config,
+// so changing the caller's afterwards changes nothing.
+func TestDispatchMode(t *testing.T) {
+	for _, dispatch := range []session.Dispatch{session.DispatchInline, session.DispatchPool} {
+		t.Run(fmt.Sprint("dispatch", dispatch), func(t *testing.T) {
+			cfg := session.Config{Dispatch: dispatch}
+			channel := newRoute(&cfg, nil, nil, nil, nil)
+			rec := newRecorder()
+			event := newRoute(&cfg, rec, nil, nil, nil)
+
+			s, ep := startSession(channel, seam.Server, newMemDriver(), nil)
+			if s.Incoming() == nil {
+				t.Fatal("Incoming nil on a route without a handler")
+			}
+			if err := ep.Feed(encodeFrom(seam.Server, msg(frame.OpText, "to incoming"))); err != nil {
+				t.Fatal(err)
+			}
+			if got := readIncoming(t, s.Incoming(), 1); !slices.Equal(got, []string{"t:to incoming"}) {
+				t.Fatalf("Incoming gave %q", got)
+			}
+
+			e, eep := startSession(event, seam.Server, newMemDriver(), nil)
+			if e.Incoming() != nil {
+				t.Fatal("Incoming not nil on a route with a handler")
+			}
+			if err := eep.Feed(encodeFrom(seam.Server, msg(frame.OpText, "to handler"))); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for len(rec.messages()) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the handler got nothing")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if got := rec.messages(); !slices.Equal(got, []string{"t:to handler"}) {
+				t.Fatalf("handler got %q", got)
+			}
+
+			// The routes copied cfg: a later change does not reach them.
+			cfg.MaxMessageSize = 4
+			for _, mk := range []sessionMaker{channel, event} {
+				s, _ := startSession(mk, seam.Server, newMemDriver(), nil)
+				if s.MaxFrameSize() != defaultMaxMessageSize {
+					t.Fatalf("MaxFrameSize %d after the caller's Config changed, want %d", s.MaxFrameSize(), defaultMaxMessageSize)
+				}
+			}
+		})
 	}
 }

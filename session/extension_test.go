@@ -6,7 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
@@ -42,29 +44,30 @@ func (e reverseExt) EncodeMessage(dst []byte, p []byte) ([]byte, byte, error) {
 	return dst, frame.Rsv1, nil
 }
 
-func newExtSession(t *testing.T, role session.Role) (*session.Session, *memDriver, *recorder) {
+// newExtSession returns a started inline event-style session that
+// negotiated reverseExt (minLen 4).
+func newExtSession(t *testing.T, role seam.Role) (*session.Session, seam.Endpoint, *memDriver, *recorder) {
 	t.Helper()
 	rec := newRecorder()
 	d := newMemDriver()
-	cfg := session.Config{Handler: rec}
-	s := session.New(&cfg, role, d, &session.Request{Path: "/x", Extensions: []session.Extension{reverseExt{minLen: 4}}})
-	s.Start()
-	return s, d, rec
+	req := &session.Request{Path: "/x", Extensions: []extension.Extension{reverseExt{minLen: 4}}}
+	s, ep := newSession(t, session.Config{}, rec, role, d, req)
+	return s, ep, d, rec
 }
 
 // TestExtensionReceive: a message with the extension's RSV bit is decoded,
 // one without is passed through; the decoded text is checked for UTF-8.
 func TestExtensionReceive(t *testing.T) {
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		t.Run(roleName(role), func(t *testing.T) {
-			s, _, rec := newExtSession(t, role)
+			_, ep, _, rec := newExtSession(t, role)
 			in := encodeFrom(role,
 				wf{op: frame.OpText, fin: true, rsv: frame.Rsv1, payload: []byte("olleh")},
 				msg(frame.OpText, "plain"),
 				wf{op: frame.OpBinary, fin: false, rsv: frame.Rsv1, payload: []byte("321")},
 				wf{op: frame.OpPing, fin: true},
 				frag(frame.OpContinuation, true, "654"))
-			if err := s.Feed(in); err != nil {
+			if err := ep.Feed(in); err != nil {
 				t.Fatal(err)
 			}
 			if got, want := rec.messages(), []string{"t:hello", "t:plain", "b:456123"}; !slices.Equal(got, want) {
@@ -90,8 +93,8 @@ func TestExtensionViolations(t *testing.T) {
 		{name: "decoded text not utf8", frames: []wf{{op: frame.OpText, fin: true, rsv: frame.Rsv1, payload: []byte("\x82\xe2a")}}, code: frame.CloseInvalidPayload},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, d, rec := newExtSession(t, session.RoleServer)
-			err := s.Feed(encodeFrom(session.RoleServer, tt.frames...))
+			_, ep, d, rec := newExtSession(t, seam.Server)
+			err := ep.Feed(encodeFrom(seam.Server, tt.frames...))
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -110,23 +113,36 @@ func TestExtensionViolations(t *testing.T) {
 }
 
 // TestExtensionSend: Send encodes whole messages through the extension and
-// sets its RSV bit; short messages, fragments and control frames go plain.
+// sets its RSV bit; short messages, fragments and control frames go plain,
+// and a frame with the extension's RSV bit already set is taken as already
+// encoded: it is sent as it is, not through the extension.
 func TestExtensionSend(t *testing.T) {
-	s, d, _ := newExtSession(t, session.RoleServer)
+	s, _, d, _ := newExtSession(t, seam.Server)
 	ctx := context.Background()
-	_ = s.Send(ctx, session.Text("abcdef"))
-	_ = s.Send(ctx, session.Text("ab"))
-	_ = s.Send(ctx, session.Ping([]byte("ping")))
-	_ = s.Send(ctx, session.Frame{Op: frame.OpBinary, Payload: []byte("frag")})
+	for i, f := range []session.Frame{
+		session.CopyText("abcdef"),
+		session.CopyText("ab"),
+		control(frame.OpPing, []byte("ping")),
+		{Op: frame.OpBinary, Payload: []byte("frag")},
+		{Fin: true, Op: frame.OpContinuation, Payload: []byte("ment")},
+		{Fin: true, Rsv1: true, Op: frame.OpText, Payload: []byte("cba")},
+		{Rsv1: true, Op: frame.OpBinary, Payload: []byte("65")},
+		{Fin: true, Op: frame.OpContinuation, Payload: []byte("4321")},
+	} {
+		if err := s.Send(ctx, f); err != nil {
+			t.Fatalf("Send %d (%v): %v", i, f.Op, err)
+		}
+	}
 	var got []string
 	for _, f := range d.frames(t) {
 		got = append(got, f.Op.String()+":"+string(rune('0'+f.Rsv>>4))+":"+string(f.Payload))
 	}
-	want := []string{"text:4:fedcba", "text:0:ab", "ping:0:ping", "binary:0:frag"}
+	want := []string{"text:4:fedcba", "text:0:ab", "ping:0:ping", "binary:0:frag", "continuation:0:ment",
+		"text:4:cba", "binary:4:65", "continuation:0:4321"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("wrote %q, want %q", got, want)
 	}
-	if exts := s.Extensions(); len(exts) != 1 || exts[0].Name() != "x-reverse" {
-		t.Fatalf("Extensions() = %v", exts)
+	if exts := s.Request().Extensions; len(exts) != 1 || exts[0].Name() != "x-reverse" {
+		t.Fatalf("Request().Extensions = %v", exts)
 	}
 }

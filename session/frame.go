@@ -8,25 +8,33 @@ import (
 )
 
 // Frame is one WebSocket message or control frame as the application sees it
-// (Ktor's Frame). Received data frames are always complete messages: surge joins
-// fragments, so Fin is true and Op is OpText or OpBinary.
+// (Ktor's Frame). Received data frames are always complete messages: surge
+// joins fragments, so Fin is true and Op is OpText or OpBinary; control
+// frames are answered by surge and never received.
 //
 // Ownership (the one rule): a Frame owns its payload until it is released.
 // A received frame is valid until you call Release, pass it to Send, or (for
 // event-style handlers) until OnMessage returns. Send takes ownership of the
-// frame it is given: once Send returns, the frame must not be used again and its
-// pooled payload goes back to the pool (Send refuses a copy of it with
-// ErrFrameReleased rather than send a buffer that may by then hold other
-// bytes). To send one message many times, send frames that borrow it, or
-// Clone it for each Send. Frames built with Binary, TextBytes,
-// Ping or Pong borrow the caller's slice: surge never modifies it and does not
-// keep it after Send returns. So the echo loop
+// frame it is given: once Send returns, the frame must not be used again and
+// its pooled payload goes back to the pool (Send refuses a copy of it with
+// ErrInvalidFrame rather than send a buffer that may by then hold other
+// bytes). So the echo loop
 //
 //	for f := range s.Incoming() { s.Send(ctx, f) }
 //
 // recycles every buffer and allocates nothing.
 //
-// The zero Frame is an empty, final continuation frame and is not useful.
+// The constructors say which kind of frame they make. CopyText and
+// CopyBinary copy into a pooled buffer: such a frame can be sent once (Clone
+// it to send it again, or to several sessions). BorrowText and BorrowBinary
+// borrow the caller's slice: surge never modifies it and does not keep it
+// after Send returns, so the same bytes may be sent any number of times, but
+// not through Outgoing, whose frames are sent later. A Frame literal borrows
+// its Payload too; that is how to send a ping or pong of your own:
+// Frame{Fin: true, Op: frame.OpPing, Payload: p}.
+//
+// The zero Frame has Fin false and Op OpContinuation: a continuation frame
+// with no message started, which Send refuses.
 type Frame struct {
 	Fin     bool
 	Rsv1    bool
@@ -38,33 +46,28 @@ type Frame struct {
 	buf     *bufpool.Buf // pooled storage behind Payload; nil when Payload is borrowed
 }
 
-// Text returns a final text frame holding a pooled copy of s.
-func Text(s string) Frame {
+// CopyText returns a final text frame holding a pooled copy of s; it can be
+// sent once.
+func CopyText(s string) Frame {
 	b := bufpool.Get(len(s))
 	b.B = append(b.B, s...)
 	return pooledFrame(frame.OpText, b)
 }
 
-// TextBytes returns a final text frame that borrows p, which must be valid
-// UTF-8; surge does not check what you send.
-func TextBytes(p []byte) Frame { return Frame{Fin: true, Op: frame.OpText, Payload: p} }
-
-// Binary returns a final binary frame that borrows p.
-func Binary(p []byte) Frame { return Frame{Fin: true, Op: frame.OpBinary, Payload: p} }
-
-// Ping returns a ping frame that borrows p (at most 125 bytes, RFC 6455 §5.5).
-func Ping(p []byte) Frame { return Frame{Fin: true, Op: frame.OpPing, Payload: p} }
-
-// Pong returns an unsolicited pong frame that borrows p (at most 125 bytes).
-func Pong(p []byte) Frame { return Frame{Fin: true, Op: frame.OpPong, Payload: p} }
-
-// Close returns a close frame carrying r. Sending it is the same as calling
-// Session.Close(r).
-func Close(r CloseReason) Frame {
-	b := bufpool.Get(frame.MaxControlPayload)
-	b.B = frame.AppendClose(b.B, r.Code, r.Message)
-	return pooledFrame(frame.OpClose, b)
+// CopyBinary returns a final binary frame holding a pooled copy of p; it can
+// be sent once.
+func CopyBinary(p []byte) Frame {
+	b := bufpool.Get(len(p))
+	b.B = append(b.B, p...)
+	return pooledFrame(frame.OpBinary, b)
 }
+
+// BorrowText returns a final text frame that borrows p, which must be valid
+// UTF-8; surge does not check what you send.
+func BorrowText(p []byte) Frame { return Frame{Fin: true, Op: frame.OpText, Payload: p} }
+
+// BorrowBinary returns a final binary frame that borrows p.
+func BorrowBinary(p []byte) Frame { return Frame{Fin: true, Op: frame.OpBinary, Payload: p} }
 
 // pooledFrame wraps a pooled buffer as a final message frame.
 func pooledFrame(op frame.Opcode, b *bufpool.Buf) Frame {
@@ -74,16 +77,6 @@ func pooledFrame(op frame.Opcode, b *bufpool.Buf) Frame {
 // Text reads the payload of a text frame as a string. It copies (a Go string is
 // immutable); use Payload to read without copying.
 func (f *Frame) Text() string { return string(f.Payload) }
-
-// CloseReason reads the payload of a close frame. A payload that is not a valid
-// close payload reads as CloseNoStatus.
-func (f *Frame) CloseReason() CloseReason {
-	code, reason, err := frame.ParseClose(f.Payload)
-	if err != nil {
-		return CloseReason{Code: frame.CloseNoStatus}
-	}
-	return CloseReason{Code: code, Message: string(reason)}
-}
 
 // Release gives the frame's pooled payload back to the pool and empties the
 // frame. It is safe to call on a borrowed frame (it only empties it), more than
@@ -122,23 +115,13 @@ func (f *Frame) rsv() byte {
 	return r
 }
 
-// CloseReason is why a session ended or is asked to end (Ktor's CloseReason):
-// a close code and a message of at most 123 bytes of UTF-8.
-type CloseReason struct {
-	Code    frame.CloseCode
-	Message string
-}
-
-// String returns "1000 normal: bye"-style text.
-func (r CloseReason) String() string {
-	if r.Message == "" {
-		return r.Code.String()
-	}
-	return r.Code.String() + ": " + r.Message
-}
+// CloseReason is a close code with its reason (Ktor's CloseReason): why a
+// session ended, what Close sends, and the error of a protocol violation. It
+// is [frame.CloseReason]; the reason is at most 123 bytes of UTF-8.
+type CloseReason = frame.CloseReason
 
 // validReason reports whether r can be sent in a close frame.
-func (r CloseReason) validReason() bool {
-	return (r.Code == frame.CloseNoStatus && r.Message == "") ||
-		(r.Code.ValidOnWire() && len(r.Message) <= frame.MaxControlPayload-2 && utf8.ValidString(r.Message))
+func validReason(r CloseReason) bool {
+	return (r.Code == frame.CloseNoStatus && r.Reason == "") ||
+		(r.Code.ValidOnWire() && len(r.Reason) <= frame.MaxControlPayload-2 && utf8.ValidString(r.Reason))
 }

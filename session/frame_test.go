@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
@@ -19,7 +20,7 @@ func distinctAfter(t *testing.T, release func()) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		release()
-		a, b := session.Text("aaaa"), session.Text("bbbb")
+		a, b := session.CopyText("aaaa"), session.CopyText("bbbb")
 		if storage(a.Payload) == storage(b.Payload) {
 			t.Fatalf("iteration %d: two live frames share one buffer", i)
 		}
@@ -35,7 +36,7 @@ func distinctAfter(t *testing.T, release func()) {
 // original, returns its buffer to the pool once.
 func TestFrameReleaseTwice(t *testing.T) {
 	distinctAfter(t, func() {
-		f := session.Text("hello")
+		f := session.CopyText("hello")
 		g := f
 		f.Release()
 		f.Release()
@@ -49,12 +50,9 @@ func TestFrameReleaseTwice(t *testing.T) {
 // TestFrameReleaseAfterSend: Send takes ownership; a Release of the caller's
 // copy afterwards must not put the buffer back a second time.
 func TestFrameReleaseAfterSend(t *testing.T) {
-	d := &discardDriver{}
-	cfg := session.Config{Handler: session.NopHandler{}}
-	s := session.New(&cfg, session.RoleServer, d, nil)
-	s.Start()
+	s, _ := newSession(t, session.Config{}, session.NopHandler{}, seam.Server, &discardDriver{}, nil)
 	distinctAfter(t, func() {
-		f := session.Text("sent")
+		f := session.CopyText("sent")
 		if err := s.Send(context.Background(), f); err != nil {
 			t.Fatal(err)
 		}
@@ -66,12 +64,9 @@ func TestFrameReleaseAfterSend(t *testing.T) {
 // TestFrameReleaseIncoming: a frame from Incoming released and then sent
 // (or sent twice) does not corrupt the pool.
 func TestFrameReleaseIncoming(t *testing.T) {
-	d := &discardDriver{}
-	cfg := session.Config{}
-	s := session.New(&cfg, session.RoleServer, d, nil)
-	s.Start()
+	s, ep := newSession(t, session.Config{}, nil, seam.Server, &discardDriver{}, nil)
 	distinctAfter(t, func() {
-		if err := s.Feed(encodeFrom(session.RoleServer, msg(frame.OpText, "incoming"))); err != nil {
+		if err := ep.Feed(encodeFrom(seam.Server, msg(frame.OpText, "incoming"))); err != nil {
 			t.Fatal(err)
 		}
 		f := <-s.Incoming()
@@ -83,20 +78,20 @@ func TestFrameReleaseIncoming(t *testing.T) {
 
 // TestFrameClone: a clone owns its own copy.
 func TestFrameClone(t *testing.T) {
-	f := session.Text("original")
+	f := session.CopyText("original")
 	c := f.Clone()
 	if storage(c.Payload) == storage(f.Payload) {
 		t.Fatal("Clone shares the buffer")
 	}
 	f.Release()
-	g := session.Text("reused!!")
+	g := session.CopyText("reused!!")
 	if c.Text() != "original" {
 		t.Fatalf("clone changed to %q after the original's release", c.Text())
 	}
 	g.Release()
 	c.Release()
 	b := []byte("borrowed")
-	bc := session.Binary(b)
+	bc := session.BorrowBinary(b)
 	cc := bc.Clone()
 	b[0] = 'X'
 	if string(cc.Payload) != "borrowed" {
@@ -105,41 +100,57 @@ func TestFrameClone(t *testing.T) {
 	cc.Release()
 }
 
-// TestFrameCloseReason reads close frames.
-func TestFrameCloseReason(t *testing.T) {
+// TestFrameConstructors: CopyText and CopyBinary make final frames with a
+// pooled copy of their argument; BorrowText and BorrowBinary make final
+// frames that borrow the caller's slice.
+func TestFrameConstructors(t *testing.T) {
+	p := []byte("payload")
 	for _, tt := range []struct {
-		name string
-		f    session.Frame
-		want session.CloseReason
+		name   string
+		f      session.Frame
+		op     frame.Opcode
+		borrow bool
 	}{
-		{name: "code and message", f: session.Close(session.CloseReason{Code: frame.CloseGoingAway, Message: "later"}), want: session.CloseReason{Code: frame.CloseGoingAway, Message: "later"}},
-		{name: "no status", f: session.Close(session.CloseReason{Code: frame.CloseNoStatus}), want: session.CloseReason{Code: frame.CloseNoStatus}},
-		{name: "bad payload", f: session.Frame{Op: frame.OpClose, Payload: []byte{1}}, want: session.CloseReason{Code: frame.CloseNoStatus}},
+		{name: "CopyText", f: session.CopyText("payload"), op: frame.OpText},
+		{name: "CopyBinary", f: session.CopyBinary(p), op: frame.OpBinary},
+		{name: "BorrowText", f: session.BorrowText(p), op: frame.OpText, borrow: true},
+		{name: "BorrowBinary", f: session.BorrowBinary(p), op: frame.OpBinary, borrow: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.f.CloseReason(); got != tt.want {
-				t.Fatalf("CloseReason() = %v, want %v", got, tt.want)
+			f := tt.f
+			if !f.Fin || f.Op != tt.op || f.Rsv1 || f.Rsv2 || f.Rsv3 || f.Text() != "payload" {
+				t.Fatalf("got %v fin=%v rsv=%v%v%v %q, want a final %v frame", f.Op, f.Fin, f.Rsv1, f.Rsv2, f.Rsv3, f.Payload, tt.op)
 			}
-			tt.f.Release()
+			if shared := storage(f.Payload) == storage(p); shared != tt.borrow {
+				t.Fatalf("shares the caller's slice: %v, want %v", shared, tt.borrow)
+			}
+			f.Release()
+			if f.Payload != nil || string(p) != "payload" {
+				t.Fatalf("after Release: payload %q, caller's slice %q", f.Payload, p)
+			}
 		})
 	}
-	if s := (session.CloseReason{Code: frame.CloseNormal, Message: "bye"}).String(); s == "" {
-		t.Fatal("empty String")
+	if z := (session.Frame{}); z.Fin || z.Op != frame.OpContinuation {
+		t.Fatalf("the zero Frame is %v fin=%v, want a non-final continuation", z.Op, z.Fin)
 	}
 }
 
-// TestCloseStatus reads codes out of errors.
-func TestCloseStatus(t *testing.T) {
-	if got := session.CloseStatus(&session.CloseError{Code: 4000}); got != 4000 {
-		t.Fatalf("CloseError: %d", got)
-	}
-	if got := session.CloseStatus(frame.ErrInvalidUTF8); got != frame.CloseInvalidPayload {
-		t.Fatalf("ProtocolError: %d", got)
-	}
-	if got := session.CloseStatus(context.Canceled); got != 0 {
-		t.Fatalf("plain error: %d", got)
-	}
-	if (&session.CloseError{Code: frame.CloseNormal, Reason: "x"}).Error() == "" {
-		t.Fatal("empty Error")
+// TestCloseReasonString: a CloseReason reads as its code, the code's name and
+// the reason, and as an error with the websocket prefix.
+func TestCloseReasonString(t *testing.T) {
+	for _, tt := range []struct {
+		r    session.CloseReason
+		want string
+	}{
+		{r: session.CloseReason{Code: frame.CloseNormal, Reason: "bye"}, want: "1000 normal closure: bye"},
+		{r: session.CloseReason{Code: frame.CloseAbnormal}, want: "1006 abnormal closure"},
+		{r: session.CloseReason{Code: 4000, Reason: "app"}, want: "4000 close code 4000: app"},
+	} {
+		if got := tt.r.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+		if got := tt.r.Error(); got != "websocket: "+tt.want {
+			t.Errorf("Error() = %q, want %q", got, "websocket: "+tt.want)
+		}
 	}
 }

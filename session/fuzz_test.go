@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
@@ -44,24 +45,23 @@ func (h boundedHandler) OnMessage(_ *session.Session, f session.Frame) {
 // feedFuzz feeds data to a fresh session in the chunks given by cuts and
 // records what happened up to the first error. With keepGoing, it goes on
 // feeding after the error, as a driver may, to exercise the skipping state.
-func feedFuzz(t *testing.T, role session.Role, data []byte, cuts []int, keepGoing bool) fuzzRun {
+func feedFuzz(t *testing.T, role seam.Role, data []byte, cuts []int, keepGoing bool) fuzzRun {
 	var r fuzzRun
 	d := newMemDriver()
-	cfg := session.Config{MaxMessageSize: fuzzMaxMessage, Handler: boundedHandler{t: t, msgs: &r.msgs}}
-	s := session.New(&cfg, role, d, nil)
-	s.Start()
+	cfg := session.Config{MaxMessageSize: fuzzMaxMessage}
+	s, ep := newSession(t, cfg, boundedHandler{t: t, msgs: &r.msgs}, role, d, nil)
 	in := bytes.Clone(data)
 	prev := 0
 	failed := false
 	for _, c := range append(cuts, len(in)) {
-		err := s.Feed(in[prev:c])
+		err := ep.Feed(in[prev:c])
 		prev = c
-		if n, capacity := s.RxBuffered(); n > fuzzMaxMessage || capacity > 2*fuzzMaxMessage {
+		if n, capacity := session.RxBuffered(s); n > fuzzMaxMessage || capacity > 2*fuzzMaxMessage {
 			t.Fatalf("session holds %d bytes (cap %d) with MaxMessageSize %d", n, capacity, fuzzMaxMessage)
 		}
 		if err != nil && !failed {
 			failed = true
-			r.code = session.CloseStatus(err)
+			r.code = closeCode(err)
 			if r.code == 0 {
 				t.Fatalf("Feed error %v carries no close code", err)
 			}
@@ -77,8 +77,8 @@ func feedFuzz(t *testing.T, role session.Role, data []byte, cuts []int, keepGoin
 	if !failed {
 		r.frames = decodeWritten(t, d)
 	}
-	s.Closed(io.EOF)
-	if n, _ := s.RxBuffered(); n != 0 {
+	ep.Closed(io.EOF)
+	if n, _ := session.RxBuffered(s); n != 0 {
 		t.Fatalf("session holds %d bytes after Closed", n)
 	}
 	if s.CloseReason().Code == 0 {
@@ -108,26 +108,26 @@ func b2i(b bool) int {
 // itself fed the same bytes in one piece: how reads are split must not change
 // what is delivered, what is written, or the close code.
 func FuzzFeed(f *testing.F) {
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		st := newSplitStream(false)
-		f.Add(encodeFrom(role, st.frames...), uint16(3), uint16(40), uint8(7), role == session.RoleClient)
-		f.Add(encodeFrom(role, msg(frame.OpText, "ok\xff")), uint16(4), uint16(5), uint8(1), role == session.RoleClient)
+		f.Add(encodeFrom(role, st.frames...), uint16(3), uint16(40), uint8(7), role == seam.Client)
+		f.Add(encodeFrom(role, msg(frame.OpText, "ok\xff")), uint16(4), uint16(5), uint8(1), role == seam.Client)
 		f.Add(encodeFrom(role, frag(frame.OpText, false, "a\xe2"), wf{op: frame.OpPing, fin: true, payload: []byte("x")},
-			frag(frame.OpContinuation, true, "\x82\xac")), uint16(2), uint16(9), uint8(3), role == session.RoleClient)
-		f.Add(encodeFrom(role, wf{op: frame.OpBinary, fin: true, payload: make([]byte, fuzzMaxMessage+1)}), uint16(1), uint16(2), uint8(0), role == session.RoleClient)
+			frag(frame.OpContinuation, true, "\x82\xac")), uint16(2), uint16(9), uint8(3), role == seam.Client)
+		f.Add(encodeFrom(role, wf{op: frame.OpBinary, fin: true, payload: make([]byte, fuzzMaxMessage+1)}), uint16(1), uint16(2), uint8(0), role == seam.Client)
 		f.Add(encodeFrom(role, frag(frame.OpBinary, false, string(make([]byte, 3000))), frag(frame.OpContinuation, true, string(make([]byte, 3000)))),
-			uint16(100), uint16(3010), uint8(200), role == session.RoleClient)
-		f.Add(encodeFrom(role, closeFrame(closePayload(frame.CloseNormal, "bye")), msg(frame.OpText, "after")), uint16(1), uint16(6), uint8(2), role == session.RoleClient)
-		f.Add(encodeFrom(role, closeFrame([]byte{1}), msg(frame.OpText, "after")), uint16(1), uint16(6), uint8(2), role == session.RoleClient)
-		f.Add(encodeFrom(role, wf{op: frame.OpBinary, fin: true, length: 1 << 40}), uint16(1), uint16(6), uint8(2), role == session.RoleClient)
+			uint16(100), uint16(3010), uint8(200), role == seam.Client)
+		f.Add(encodeFrom(role, closeFrame(closePayload(frame.CloseNormal, "bye")), msg(frame.OpText, "after")), uint16(1), uint16(6), uint8(2), role == seam.Client)
+		f.Add(encodeFrom(role, closeFrame([]byte{1}), msg(frame.OpText, "after")), uint16(1), uint16(6), uint8(2), role == seam.Client)
+		f.Add(encodeFrom(role, wf{op: frame.OpBinary, fin: true, length: 1 << 40}), uint16(1), uint16(6), uint8(2), role == seam.Client)
 	}
 	f.Add([]byte{0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4}, uint16(3), uint16(11), uint8(1), false)
 	f.Add([]byte{0x81, 0x85, 0, 0, 0, 0, 'h', 'e', 'l', 'l', 'o', 0x89, 0x80, 1, 2, 3, 4}, uint16(0), uint16(0), uint8(0), false)
 
 	f.Fuzz(func(t *testing.T, data []byte, cut1, cut2 uint16, step uint8, client bool) {
-		role := session.RoleServer
+		role := seam.Server
 		if client {
-			role = session.RoleClient
+			role = seam.Client
 		}
 		whole := feedFuzz(t, role, data, nil, false)
 

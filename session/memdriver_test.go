@@ -7,14 +7,44 @@ import (
 	"time"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/mask"
 	"github.com/surgews/surge/session"
 )
 
-// memDriver is an in-memory Driver: it records what the session writes and
-// asks for, and can refuse bytes the way a non-blocking socket does, so tests
-// can drive the session exactly as a real driver would (Feed, Writable, Timer,
-// Closed) from the test goroutine. Like a real driver it never calls back into
+// newRoute is the constructor package session registers for drivers, with
+// the type package seam documents: it binds a route's configuration,
+// handler (nil: channel style), channel-style function, server value and
+// pool (nil: the process-wide one), and returns the route's session maker.
+var newRoute = seam.NewRoute.(func(*session.Config, session.Handler, func(*session.Session), any, seam.Pool) func(seam.Role, seam.Driver, session.Request) (*session.Session, seam.Endpoint))
+
+// sessionMaker makes one session of a route on a driver, as a driver does
+// for each connection.
+type sessionMaker = func(seam.Role, seam.Driver, session.Request) (*session.Session, seam.Endpoint)
+
+// newSession returns a started session of a route of its own with cfg and h
+// (nil h: channel style) on d, and the driver's side of it.
+func newSession(t testing.TB, cfg session.Config, h session.Handler, role seam.Role, d seam.Driver, req *session.Request) (*session.Session, seam.Endpoint) {
+	t.Helper()
+	return startSession(newRoute(&cfg, h, nil, nil, nil), role, d, req)
+}
+
+// startSession makes a session of the route mk on d and starts it, as a
+// driver does once the handshake is done.
+func startSession(mk sessionMaker, role seam.Role, d seam.Driver, req *session.Request) (*session.Session, seam.Endpoint) {
+	var r session.Request
+	if req != nil {
+		r = *req
+	}
+	s, ep := mk(role, d, r)
+	ep.Start()
+	return s, ep
+}
+
+// memDriver is an in-memory seam.Driver: it records what the session writes
+// and asks for, and can refuse bytes the way a non-blocking socket does, so
+// tests can drive the session exactly as a real driver would (through its
+// seam.Endpoint: Feed, Writable, Timer, Closed) from the test goroutine. Like a real driver it never calls back into
 // the session from inside a Driver method; a test that wants writability
 // reported asynchronously starts pumpWritable.
 type memDriver struct {
@@ -32,6 +62,7 @@ type memDriver struct {
 	pauses     []bool
 	timers     []time.Duration
 	closes     int
+	flushes    []bool        // the flush argument of each CloseTransport
 	wantCh     chan struct{} // gets a token per WantWrite, when non-nil
 	transport  chan struct{} // closed at the first CloseTransport
 	transportO sync.Once
@@ -84,9 +115,10 @@ func (d *memDriver) SetTimer(t time.Duration) {
 	d.mu.Unlock()
 }
 
-func (d *memDriver) CloseTransport() {
+func (d *memDriver) CloseTransport(flush bool) {
 	d.mu.Lock()
 	d.closes++
+	d.flushes = append(d.flushes, flush)
 	d.mu.Unlock()
 	d.transportO.Do(func() { close(d.transport) })
 }
@@ -117,6 +149,31 @@ func (d *memDriver) closeCount() int {
 	return d.closes
 }
 
+// wantTransportClosed fails the test unless CloseTransport was called once,
+// with flush (a closing handshake: what was written, the close frame, goes
+// out first) or without (the connection is dropped at once).
+func wantTransportClosed(t testing.TB, d *memDriver, flush bool, when string) {
+	t.Helper()
+	if n := d.closeCount(); n != 1 {
+		t.Fatalf("%s: CloseTransport called %d times, want 1", when, n)
+	}
+	if got, _ := d.closedFlush(); got != flush {
+		t.Fatalf("%s: CloseTransport(flush=%v), want flush=%v", when, got, flush)
+	}
+}
+
+// closedFlush reports the flush argument of the first CloseTransport, and
+// whether there was one: true for a closing handshake whose close frame is
+// to be written, false for a connection dropped at once.
+func (d *memDriver) closedFlush() (flush, closed bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.flushes) == 0 {
+		return false, false
+	}
+	return d.flushes[0], true
+}
+
 func (d *memDriver) wantWrites() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -140,9 +197,9 @@ func (d *memDriver) lastTimer() time.Duration {
 }
 
 // pumpWritable starts a goroutine that plays the event loop: every WantWrite
-// is answered by s.Writable, later and from another goroutine. It stops when
+// is answered by ep.Writable, later and from another goroutine. It stops when
 // stop is closed.
-func (d *memDriver) pumpWritable(s *session.Session, stop <-chan struct{}) {
+func (d *memDriver) pumpWritable(ep seam.Endpoint, stop <-chan struct{}) {
 	d.mu.Lock()
 	d.wantCh = make(chan struct{}, 1)
 	ch := d.wantCh
@@ -151,7 +208,7 @@ func (d *memDriver) pumpWritable(s *session.Session, stop <-chan struct{}) {
 		for {
 			select {
 			case <-ch:
-				s.Writable()
+				ep.Writable()
 			case <-stop:
 				return
 			}
@@ -177,7 +234,7 @@ func (d *discardDriver) Write(b []byte) (int, error) {
 func (d *discardDriver) WantWrite()             {}
 func (d *discardDriver) PauseRead(bool)         {}
 func (d *discardDriver) SetTimer(time.Duration) {}
-func (d *discardDriver) CloseTransport()        {}
+func (d *discardDriver) CloseTransport(bool)    {}
 
 func (d *discardDriver) count() (bytes, frames int64) {
 	d.mu.Lock()
@@ -193,7 +250,7 @@ func (nopDriver) Write(b []byte) (int, error) { return len(b), nil }
 func (nopDriver) WantWrite()                  {}
 func (nopDriver) PauseRead(bool)              {}
 func (nopDriver) SetTimer(time.Duration)      {}
-func (nopDriver) CloseTransport()             {}
+func (nopDriver) CloseTransport(bool)         {}
 
 // wireFrame is one frame read back from the written byte stream, unmasked.
 type wireFrame struct {
@@ -247,14 +304,14 @@ type wf struct {
 
 // encodeFrom encodes frames as the peer of a session with role would send
 // them: masked with testKey towards a server, unmasked towards a client.
-func encodeFrom(role session.Role, frames ...wf) []byte {
+func encodeFrom(role seam.Role, frames ...wf) []byte {
 	var b []byte
 	for _, f := range frames {
 		h := frame.Header{Fin: f.fin, Rsv: f.rsv, Op: f.op, Length: int64(len(f.payload))}
 		if f.length != 0 {
 			h.Length = f.length
 		}
-		if (role == session.RoleServer && !f.unmasked) || (role == session.RoleClient && f.masked) {
+		if (role == seam.Server && !f.unmasked) || (role == seam.Client && f.masked) {
 			h.Masked, h.Key = true, testKey
 		}
 		b = frame.AppendHeader(b, &h)
@@ -361,17 +418,51 @@ func opTag(op frame.Opcode) string {
 	return op.String() + ":"
 }
 
-// newEventSession returns a started inline event-style session on a fresh
-// memDriver, with cfg's Handler set to a new recorder.
-func newEventSession(t testing.TB, cfg session.Config, role session.Role) (*session.Session, *memDriver, *recorder) {
+// newEventSession returns a started event-style session on a fresh
+// memDriver, its endpoint, and the recorder that is its handler; cfg.Dispatch
+// says where the handler runs (the process-wide pool for DispatchPool).
+func newEventSession(t testing.TB, cfg session.Config, role seam.Role) (*session.Session, seam.Endpoint, *memDriver, *recorder) {
 	t.Helper()
 	rec := newRecorder()
-	cfg.Handler = rec
 	d := newMemDriver()
-	s := session.New(&cfg, role, d, &session.Request{Path: "/test"})
-	s.Start()
-	return s, d, rec
+	s, ep := newSession(t, cfg, rec, role, d, &session.Request{Path: "/test"})
+	return s, ep, d, rec
 }
+
+// defaultTimeout is the documented default of Config.Timeout (Ktor's), which
+// a zero Config must give; CloseTimeout defaults to it too.
+const defaultTimeout = 15 * time.Second
+
+// defaultMaxMessageSize is the documented default of Config.MaxMessageSize,
+// which MaxFrameSize defaults to.
+const defaultMaxMessageSize = 32 << 20
+
+// closeCode returns the close code err carries, 0 if none.
+func closeCode(err error) frame.CloseCode {
+	c, _ := frame.CloseCodeOf(err)
+	return c
+}
+
+// control returns a final control frame of op that borrows p.
+func control(op frame.Opcode, p []byte) session.Frame {
+	return session.Frame{Fin: true, Op: op, Payload: p}
+}
+
+// closeMsg returns a close frame carrying code and reason, as an application
+// builds one to Send.
+func closeMsg(code frame.CloseCode, reason string) session.Frame {
+	return control(frame.OpClose, frame.AppendClose(nil, code, reason))
+}
+
+func roleName(r seam.Role) string {
+	if r == seam.Client {
+		return "client"
+	}
+	return "server"
+}
+
+// roles are both ends, for tests that run on each.
+var roles = []seam.Role{seam.Server, seam.Client}
 
 // waitClosed waits for ch with a bound, so a broken session fails the test
 // instead of hanging it.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
@@ -22,7 +23,7 @@ func TestProtocolViolations(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		role     session.Role
+		role     seam.Role
 		cfg      session.Config
 		frames   []wf
 		raw      []byte // used instead of frames when set
@@ -50,7 +51,7 @@ func TestProtocolViolations(t *testing.T) {
 		{name: "fragmented close", frames: []wf{frag(frame.OpClose, false, "")}, wantCode: frame.CloseProtocolError},
 		{name: "unmasked client frame to server", frames: []wf{{op: frame.OpText, fin: true, payload: []byte("hi"), unmasked: true}}, wantCode: frame.CloseProtocolError},
 		{name: "unmasked ping to server", frames: []wf{{op: frame.OpPing, fin: true, unmasked: true}}, wantCode: frame.CloseProtocolError},
-		{name: "masked server frame to client", role: session.RoleClient, frames: []wf{{op: frame.OpText, fin: true, payload: []byte("hi"), masked: true}}, wantCode: frame.CloseProtocolError},
+		{name: "masked server frame to client", role: seam.Client, frames: []wf{{op: frame.OpText, fin: true, payload: []byte("hi"), masked: true}}, wantCode: frame.CloseProtocolError},
 		{name: "continuation without message", frames: []wf{frag(frame.OpContinuation, true, "x")}, wantCode: frame.CloseProtocolError},
 		{name: "continuation after final frame", frames: []wf{msg(frame.OpText, "a"), frag(frame.OpContinuation, true, "b")}, wantCode: frame.CloseProtocolError, wantMsgs: []string{"t:a"}},
 		{name: "text inside fragmented message", frames: []wf{frag(frame.OpText, false, "a"), frag(frame.OpText, true, "b")}, wantCode: frame.CloseProtocolError},
@@ -61,7 +62,7 @@ func TestProtocolViolations(t *testing.T) {
 		{name: "utf8 above U+10FFFF", frames: []wf{msg(frame.OpText, "\xf4\x90\x80\x80")}, wantCode: frame.CloseInvalidPayload},
 		{name: "text ends inside a character", frames: []wf{msg(frame.OpText, "a\xe2\x82")}, wantCode: frame.CloseInvalidPayload},
 		{name: "fragmented text ends inside a character", frames: []wf{frag(frame.OpText, false, "a\xe2\x82"), frag(frame.OpContinuation, true, "")}, wantCode: frame.CloseInvalidPayload},
-		{name: "invalid utf8 on client", role: session.RoleClient, frames: []wf{msg(frame.OpText, "\xff")}, wantCode: frame.CloseInvalidPayload},
+		{name: "invalid utf8 on client", role: seam.Client, frames: []wf{msg(frame.OpText, "\xff")}, wantCode: frame.CloseInvalidPayload},
 		{name: "close payload of one byte", frames: []wf{closeFrame([]byte{0x03})}, wantCode: frame.CloseProtocolError, lost: true},
 		{name: "close code 999", frames: []wf{closeFrame(closePayload(999, ""))}, wantCode: frame.CloseProtocolError, lost: true},
 		{name: "close code 1004", frames: []wf{closeFrame(closePayload(1004, ""))}, wantCode: frame.CloseProtocolError, lost: true},
@@ -80,16 +81,16 @@ func TestProtocolViolations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, d, rec := newEventSession(t, tt.cfg, tt.role)
+			s, ep, d, rec := newEventSession(t, tt.cfg, tt.role)
 			in := tt.raw
 			if in == nil {
 				in = encodeFrom(tt.role, tt.frames...)
 			}
-			err := s.Feed(in)
+			err := ep.Feed(in)
 			if err == nil {
 				t.Fatal("Feed accepted the violation")
 			}
-			if got := session.CloseStatus(err); got != tt.wantCode {
+			if got := closeCode(err); got != tt.wantCode {
 				t.Fatalf("Feed error %v carries code %d, want %d", err, got, tt.wantCode)
 			}
 			if got := rec.messages(); !slices.Equal(got, tt.wantMsgs) {
@@ -103,7 +104,7 @@ func TestProtocolViolations(t *testing.T) {
 			if perr != nil || code != tt.wantCode {
 				t.Fatalf("close frame code %d (%v), want %d", code, perr, tt.wantCode)
 			}
-			if fs[0].Masked != (tt.role == session.RoleClient) {
+			if fs[0].Masked != (tt.role == seam.Client) {
 				t.Fatalf("close frame masked=%v for role %v", fs[0].Masked, tt.role)
 			}
 			if r := s.CloseReason(); r.Code != tt.wantCode {
@@ -113,10 +114,9 @@ func TestProtocolViolations(t *testing.T) {
 				t.Fatalf("Err() = %v, want %v", s.Err(), err)
 			}
 			if tt.lost {
-				if d.closeCount() != 1 {
-					t.Fatalf("framing lost: CloseTransport called %d times, want 1", d.closeCount())
-				}
-				s.Closed(io.EOF)
+				// Our close frame still goes out first.
+				wantTransportClosed(t, d, true, "framing lost")
+				ep.Closed(io.EOF)
 				return
 			}
 			// After failing, the session skips everything but the peer's
@@ -126,20 +126,18 @@ func TestProtocolViolations(t *testing.T) {
 			}
 			tail := encodeFrom(tt.role, msg(frame.OpText, "late"), wf{op: frame.OpPing, fin: true, payload: []byte("p")},
 				closeFrame(closePayload(frame.CloseNormal, "")))
-			_ = s.Feed(tail)
+			_ = ep.Feed(tail)
 			if len(d.frames(t)) != 1 {
 				t.Fatal("session wrote after failing (pong or second close)")
 			}
-			if tt.role == session.RoleServer && d.closeCount() != 1 {
-				t.Fatalf("server: CloseTransport called %d times after the peer's close, want 1", d.closeCount())
+			if tt.role == seam.Server {
+				wantTransportClosed(t, d, true, "server, after the peer's close")
 			}
-			if tt.role == session.RoleClient {
-				s.Timer() // the server did not drop TCP in time
-				if d.closeCount() != 1 {
-					t.Fatalf("client: CloseTransport called %d times after timeout, want 1", d.closeCount())
-				}
+			if tt.role == seam.Client {
+				ep.Timer() // the server did not drop TCP in time
+				wantTransportClosed(t, d, true, "client, after the peer's close and the timeout")
 			}
-			s.Closed(io.EOF)
+			ep.Closed(io.EOF)
 			if got := rec.kinds(); len(got) < 3 || got[0] != "open" || !slices.Equal(got[len(got)-2:], []string{"error", "close"}) {
 				t.Fatalf("events %v, want open … error, close", got)
 			}
@@ -156,18 +154,16 @@ func TestProtocolViolations(t *testing.T) {
 // TestFailedSessionTimeout: a peer that never answers our failure close is
 // dropped when the timer fires.
 func TestFailedSessionTimeout(t *testing.T) {
-	s, d, rec := newEventSession(t, session.Config{}, session.RoleServer)
-	if err := s.Feed(encodeFrom(session.RoleServer, msg(frame.OpText, "\xff"))); err == nil {
+	s, ep, d, rec := newEventSession(t, session.Config{}, seam.Server)
+	if err := ep.Feed(encodeFrom(seam.Server, msg(frame.OpText, "\xff"))); err == nil {
 		t.Fatal("invalid UTF-8 accepted")
 	}
-	if got := d.lastTimer(); got != session.DefaultTimeout {
-		t.Fatalf("close timer %v, want %v", got, session.DefaultTimeout)
+	if got := d.lastTimer(); got != defaultTimeout {
+		t.Fatalf("close timer %v, want %v", got, defaultTimeout)
 	}
-	s.Timer()
-	if d.closeCount() != 1 {
-		t.Fatal("transport not closed at the close timeout")
-	}
-	s.Closed(nil)
+	ep.Timer()
+	wantTransportClosed(t, d, false, "at the close timeout")
+	ep.Closed(nil)
 	waitClosed(t, rec.closed, "OnClose")
 	if s.CloseReason().Code != frame.CloseInvalidPayload {
 		t.Fatalf("CloseReason %v", s.CloseReason())
@@ -179,9 +175,9 @@ func TestFailedSessionTimeout(t *testing.T) {
 // frame's payload, without waiting for the message's end (RFC 6455 §8.1).
 func TestUTF8FailFast(t *testing.T) {
 	t.Run("first fragment", func(t *testing.T) {
-		s, d, rec := newEventSession(t, session.Config{}, session.RoleServer)
-		err := s.Feed(encodeFrom(session.RoleServer, frag(frame.OpText, false, "fine \xff")))
-		if session.CloseStatus(err) != frame.CloseInvalidPayload {
+		_, ep, d, rec := newEventSession(t, session.Config{}, seam.Server)
+		err := ep.Feed(encodeFrom(seam.Server, frag(frame.OpText, false, "fine \xff")))
+		if closeCode(err) != frame.CloseInvalidPayload {
 			t.Fatalf("first fragment: Feed = %v, want 1007 before the final fragment", err)
 		}
 		if fs := d.frames(t); len(fs) != 1 || fs[0].Op != frame.OpClose {
@@ -192,23 +188,23 @@ func TestUTF8FailFast(t *testing.T) {
 		}
 	})
 	t.Run("middle fragment", func(t *testing.T) {
-		s, _, _ := newEventSession(t, session.Config{}, session.RoleServer)
-		if err := s.Feed(encodeFrom(session.RoleServer, frag(frame.OpText, false, "ok \xe2"))); err != nil {
+		_, ep, _, _ := newEventSession(t, session.Config{}, seam.Server)
+		if err := ep.Feed(encodeFrom(seam.Server, frag(frame.OpText, false, "ok \xe2"))); err != nil {
 			t.Fatalf("valid prefix rejected: %v", err)
 		}
-		err := s.Feed(encodeFrom(session.RoleServer, frag(frame.OpContinuation, false, "\x82\xff")))
-		if session.CloseStatus(err) != frame.CloseInvalidPayload {
+		err := ep.Feed(encodeFrom(seam.Server, frag(frame.OpContinuation, false, "\x82\xff")))
+		if closeCode(err) != frame.CloseInvalidPayload {
 			t.Fatalf("Feed = %v, want 1007", err)
 		}
 	})
 	t.Run("inside one frame", func(t *testing.T) {
-		s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
+		_, ep, d, _ := newEventSession(t, session.Config{}, seam.Server)
 		p := append(bytes.Repeat([]byte("x"), 100), 0xff)
 		p = append(p, bytes.Repeat([]byte("y"), 1000)...)
-		in := encodeFrom(session.RoleServer, wf{op: frame.OpText, fin: true, payload: p})
+		in := encodeFrom(seam.Server, wf{op: frame.OpText, fin: true, payload: p})
 		cut := len(in) - 1000 // through the bad byte, well before the frame's end
-		err := s.Feed(in[:cut])
-		if session.CloseStatus(err) != frame.CloseInvalidPayload {
+		err := ep.Feed(in[:cut])
+		if closeCode(err) != frame.CloseInvalidPayload {
 			t.Fatalf("Feed of a partial frame = %v, want 1007", err)
 		}
 		if fs := d.frames(t); len(fs) != 1 || fs[0].Op != frame.OpClose {
@@ -216,17 +212,18 @@ func TestUTF8FailFast(t *testing.T) {
 		}
 		// The rest of the bad frame is skipped by its length, so the
 		// peer's close after it is still understood.
-		rest := append(in[cut:], encodeFrom(session.RoleServer, closeFrame(closePayload(frame.CloseNormal, "")))...)
-		_ = s.Feed(rest)
-		if d.closeCount() != 1 || len(d.frames(t)) != 1 {
-			t.Fatalf("after the peer's close: %d CloseTransport, %d frames; want 1, 1", d.closeCount(), len(d.frames(t)))
+		rest := append(in[cut:], encodeFrom(seam.Server, closeFrame(closePayload(frame.CloseNormal, "")))...)
+		_ = ep.Feed(rest)
+		wantTransportClosed(t, d, true, "after the peer's close")
+		if len(d.frames(t)) != 1 {
+			t.Fatalf("after the peer's close: %d frames, want our close alone", len(d.frames(t)))
 		}
 	})
 	t.Run("valid character split over fragments", func(t *testing.T) {
-		s, _, rec := newEventSession(t, session.Config{}, session.RoleServer)
-		in := encodeFrom(session.RoleServer, frag(frame.OpText, false, "€"[:1]), frag(frame.OpContinuation, false, "€"[1:2]),
+		_, ep, _, rec := newEventSession(t, session.Config{}, seam.Server)
+		in := encodeFrom(seam.Server, frag(frame.OpText, false, "€"[:1]), frag(frame.OpContinuation, false, "€"[1:2]),
 			frag(frame.OpContinuation, true, "€"[2:]+"!"))
-		if err := s.Feed(in); err != nil {
+		if err := ep.Feed(in); err != nil {
 			t.Fatalf("valid split text rejected: %v", err)
 		}
 		if got := rec.messages(); !slices.Equal(got, []string{"t:€!"}) {
@@ -238,9 +235,9 @@ func TestUTF8FailFast(t *testing.T) {
 // TestClientAcceptsMaskedWithMasking: Config.Masking lets a client accept
 // frames from a server that masks (Ktor's masking option).
 func TestClientAcceptsMaskedWithMasking(t *testing.T) {
-	s, _, rec := newEventSession(t, session.Config{Masking: true}, session.RoleClient)
-	in := encodeFrom(session.RoleClient, wf{op: frame.OpText, fin: true, payload: []byte("masked"), masked: true}, msg(frame.OpBinary, "plain"))
-	if err := s.Feed(in); err != nil {
+	_, ep, _, rec := newEventSession(t, session.Config{Masking: true}, seam.Client)
+	in := encodeFrom(seam.Client, wf{op: frame.OpText, fin: true, payload: []byte("masked"), masked: true}, msg(frame.OpBinary, "plain"))
+	if err := ep.Feed(in); err != nil {
 		t.Fatalf("Feed: %v", err)
 	}
 	if got, want := rec.messages(), []string{"t:masked", "b:plain"}; !slices.Equal(got, want) {
@@ -251,12 +248,12 @@ func TestClientAcceptsMaskedWithMasking(t *testing.T) {
 // TestEmptyMessages: zero-length text, binary and fragmented messages are
 // delivered, as are empty fragments.
 func TestEmptyMessages(t *testing.T) {
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
-		s, _, rec := newEventSession(t, session.Config{}, role)
+	for _, role := range roles {
+		_, ep, _, rec := newEventSession(t, session.Config{}, role)
 		in := encodeFrom(role, msg(frame.OpText, ""), msg(frame.OpBinary, ""),
 			frag(frame.OpText, false, ""), frag(frame.OpContinuation, false, ""), frag(frame.OpContinuation, true, ""),
 			frag(frame.OpBinary, false, ""), frag(frame.OpContinuation, true, "z"))
-		if err := s.Feed(in); err != nil {
+		if err := ep.Feed(in); err != nil {
 			t.Fatalf("role %v: %v", role, err)
 		}
 		if got, want := rec.messages(), []string{"t:", "b:", "t:", "b:z"}; !slices.Equal(got, want) {

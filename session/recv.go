@@ -16,46 +16,46 @@ const maxInitialMessage = 64 << 10
 // frame is written.
 const maxSkip = 64 << 10
 
-// Feed processes bytes received from the peer, in order. p may be the driver's
-// shared read buffer: the session unmasks it in place and keeps none of it
-// after Feed returns (a partial frame is copied to a pooled buffer). One
-// goroutine at a time may call Feed.
+// feed is seam.Endpoint.Feed: it processes bytes received from the peer, in
+// order. p may be the driver's shared read buffer: the session unmasks it in
+// place and keeps none of it after feed returns (a partial frame is copied to
+// a pooled buffer). One goroutine at a time may call feed.
 //
 // A complete message is delivered to the handler or the Incoming channel; a
-// ping is answered with a pong and a close with a close (RFC 6455 §5.5). Feed
+// ping is answered with a pong and a close with a close (RFC 6455 §5.5). feed
 // returns a non-nil error once the session has failed the connection (a
-// *frame.ProtocolError for a protocol violation): the close frame is queued and
+// *frame.CloseReason for a protocol violation): the close frame is queued and
 // the transport will be closed; the driver may keep feeding (bytes are skipped
 // until the peer's close arrives) or stop.
-func (s *Session) Feed(p []byte) error {
-	s.af.Or(afCork)
+func (s *Session) feed(p []byte) error {
+	s.atomicFlags.Or(flagCork)
 	defer s.uncork()
 	var first error
-	for len(p) > 0 && s.rx&rxLost == 0 {
-		if s.rx&rxInFrame == 0 {
+	for len(p) > 0 && s.recv&recvLost == 0 {
+		if s.recv&recvInFrame == 0 {
 			n, ok, err := s.readHeader(p)
 			p = p[n:]
 			if err != nil {
 				// The stream cannot be framed any more.
-				s.rx |= rxLost
+				s.recv |= recvLost
 				return keepFirst(first, s.fail(err))
 			}
 			if !ok {
 				return first
 			}
-			s.rx &^= rxBadFrame
+			s.recv &^= recvBadFrame
 			if err := s.beginFrame(); err != nil {
-				s.rx |= rxBadFrame
+				s.recv |= recvBadFrame
 				// The header was read, so a small payload can still be
 				// skipped while we wait for the peer's close; a huge one
 				// is not worth waiting for.
 				if s.remain > maxSkip {
-					s.rx |= rxLost
+					s.recv |= recvLost
 				}
 				first = keepFirst(first, s.fail(err))
 				continue
 			}
-			if s.rx&rxInFrame == 0 {
+			if s.recv&recvInFrame == 0 {
 				continue // a frame without payload, already handled
 			}
 		}
@@ -67,7 +67,7 @@ func (s *Session) Feed(p []byte) error {
 		p = p[n:]
 		if err != nil {
 			if s.remain > maxSkip {
-				s.rx |= rxLost
+				s.recv |= recvLost
 			}
 			first = keepFirst(first, s.fail(err))
 		}
@@ -114,7 +114,7 @@ func (s *Session) readHeader(p []byte) (used int, ok bool, err error) {
 // beginFrame checks the header just read and prepares to read its payload.
 func (s *Session) beginFrame() error {
 	h := &s.hdr
-	s.rx |= rxInFrame
+	s.recv |= recvInFrame
 	s.remain, s.maskPos = h.Length, 0
 	if s.skipping() {
 		if !h.Op.IsControl() && h.Length > 0 {
@@ -129,7 +129,7 @@ func (s *Session) beginFrame() error {
 		return nil
 	}
 	s.maxFrame() // the validator checks the frame limit
-	if err := s.vld.Check(h); err != nil {
+	if err := s.validator.Check(h); err != nil {
 		return err
 	}
 	if h.Op.IsControl() {
@@ -151,12 +151,12 @@ func (s *Session) beginFrame() error {
 		s.msgLen = 0
 		s.utf.Reset()
 		s.msgOp, s.msgRsv = h.Op, h.Rsv
-		s.rx &^= rxDecode
+		s.recv &^= recvDecode
 		if h.Rsv != 0 {
-			s.rx |= rxDecode
+			s.recv |= recvDecode
 		}
 	}
-	if s.msgLen+h.Length > s.cfg.maxMessage() {
+	if s.msgLen+h.Length > s.route.cfg.maxMessage() {
 		return frame.ErrMessageTooBig
 	}
 	if h.Length == 0 {
@@ -168,16 +168,16 @@ func (s *Session) beginFrame() error {
 // maxFrame returns the frame limit, refreshing the feeder's copy after
 // SetMaxFrameSize without taking the lock on the common path.
 func (s *Session) maxFrame() int64 {
-	if s.af.Load()&afLimit != 0 {
-		s.af.And(^afLimit)
-		s.vld.MaxFrameSize = s.MaxFrameSize()
+	if s.atomicFlags.Load()&flagLimit != 0 {
+		s.atomicFlags.And(^flagLimit)
+		s.validator.MaxFrameSize = s.MaxFrameSize()
 	}
-	return s.vld.MaxFrameSize
+	return s.validator.MaxFrameSize
 }
 
 // skipping reports whether the session failed, or had the peer's close, and
 // now only looks for a close frame.
-func (s *Session) skipping() bool { return s.rx&rxSkip != 0 }
+func (s *Session) skipping() bool { return s.recv&recvSkip != 0 }
 
 // payload consumes the next chunk of the current frame's payload; chunk is
 // never longer than what remains of the frame.
@@ -186,9 +186,9 @@ func (s *Session) payload(chunk []byte) error {
 	s.remain -= int64(len(chunk))
 	whole := s.remain == 0
 	if whole {
-		s.rx &^= rxInFrame
+		s.recv &^= recvInFrame
 	}
-	if s.skipping() && (s.rx&rxBadFrame != 0 || h.Op != frame.OpClose || h.Length > frame.MaxControlPayload) {
+	if s.skipping() && (s.recv&recvBadFrame != 0 || h.Op != frame.OpClose || h.Length > frame.MaxControlPayload) {
 		// After a failure or the peer's close only a close frame matters.
 		return nil
 	}
@@ -207,7 +207,7 @@ func (s *Session) payload(chunk []byte) error {
 		}
 		return s.endFrame(s.ctl.B)
 	}
-	if whole && s.msg == nil && h.Fin && h.Op != frame.OpContinuation && s.rx&rxDecode == 0 {
+	if whole && s.msg == nil && h.Fin && h.Op != frame.OpContinuation && s.recv&recvDecode == 0 {
 		// The common case: a whole single-frame message in one read.
 		if s.borrowOK() {
 			s.unmask(chunk)
@@ -237,7 +237,7 @@ func (s *Session) payload(chunk []byte) error {
 	start := len(s.msg.B)
 	s.msg.B = s.appendUnmasked(s.msg.B, chunk)
 	s.msgLen += int64(len(chunk))
-	if s.rx&rxDecode == 0 && s.msgOp == frame.OpText {
+	if s.recv&recvDecode == 0 && s.msgOp == frame.OpText {
 		// Fail fast: RFC 6455 §8.1 lets us close at the first bad byte.
 		if !s.utf.Write(s.msg.B[start:]) {
 			return frame.ErrInvalidUTF8
@@ -251,11 +251,7 @@ func (s *Session) payload(chunk []byte) error {
 
 // borrowOK reports whether a message may be delivered in the feeder's buffer:
 // only to an inline handler, which is done with it before Feed continues.
-func (s *Session) borrowOK() bool {
-	// No s.x read: another goroutine may be setting it, and Incoming exists
-	// exactly when there is no Handler.
-	return s.cfg.Handler != nil && s.cfg.Dispatch == DispatchInline
-}
+func (s *Session) borrowOK() bool { return s.route.mode == modeInline }
 
 // unmask unmasks chunk in place, continuing the frame's key position.
 func (s *Session) unmask(chunk []byte) {
@@ -279,7 +275,7 @@ func (s *Session) appendUnmasked(dst, chunk []byte) []byte {
 // payload; a data frame's bytes are in s.msg.
 func (s *Session) endFrame(ctl []byte) error {
 	op, fin := s.hdr.Op, s.hdr.Fin
-	s.rx &^= rxInFrame
+	s.recv &^= recvInFrame
 	if op.IsControl() {
 		err := s.control(op, ctl)
 		if s.ctl != nil {
@@ -297,8 +293,8 @@ func (s *Session) endFrame(ctl []byte) error {
 	if b == nil { // an empty message
 		b = bufpool.Get(0)
 	}
-	if s.rx&rxDecode != 0 {
-		s.rx &^= rxDecode
+	if s.recv&recvDecode != 0 {
+		s.recv &^= recvDecode
 		d, err := s.decode(b)
 		if err != nil {
 			return err
@@ -319,10 +315,10 @@ func (s *Session) endFrame(ctl []byte) error {
 // decode runs the negotiated extensions over a received message.
 func (s *Session) decode(b *bufpool.Buf) (*bufpool.Buf, error) {
 	s.mu.Lock()
-	exts := s.x.exts
+	exts := s.lazy.exts
 	s.mu.Unlock()
 	rsv := s.msgRsv
-	limit := s.cfg.maxMessage()
+	limit := s.route.cfg.maxMessage()
 	for i := len(exts) - 1; i >= 0; i-- {
 		e := exts[i]
 		if rsv&e.Rsv() == 0 {

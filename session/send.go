@@ -19,9 +19,16 @@ import (
 // Backpressure policy: it waits (until the backlog drains, ctx ends, or the
 // session closes), closes the session with 1008, or drops the frame. Pings and
 // pongs pass the limit. Sending a close frame is Close. Send returns
-// net.ErrClosed once the session is closing or closed, and ErrFrameReleased
-// for a pooled frame that was already sent or released (a copy of one given
-// to Send before).
+// net.ErrClosed once the session is closing or closed.
+//
+// Send refuses with ErrInvalidFrame, sending nothing, a frame the peer would
+// have to reject (RFC 6455 §5): an unknown opcode, a control frame without
+// Fin or over 125 bytes, a continuation with no fragmented message open (the
+// zero Frame is one), a text or binary frame while one is open, RSV bits that
+// no negotiated extension owns or on a continuation; and a pooled frame that
+// was already sent or released (a copy of one given to Send before). RSV bits
+// that an extension owns say the payload is already in that extension's wire
+// form: such a frame is sent as it is.
 func (s *Session) Send(ctx context.Context, f Frame) error {
 	return s.send(ctx, f, false)
 }
@@ -31,40 +38,70 @@ func (s *Session) Send(ctx context.Context, f Frame) error {
 func (s *Session) send(ctx context.Context, f Frame, queued bool) error {
 	if f.buf != nil && f.buf.Gen() != f.gen {
 		// Sending it would send whatever the recycled buffer holds now.
-		return ErrFrameReleased
+		return errFrameReleased
 	}
-	defer f.Release()
+	// No defer: sendOwned has more returns than open-coded defers allow
+	// (returns x defers <= 15), and a defer record cost Send some 150
+	// instructions a frame (callgrind, BenchmarkSend). A panic in between
+	// leaves the buffer to the garbage collector, which is harmless.
+	err := s.sendOwned(ctx, &f, queued)
+	f.Release()
+	return err
+}
+
+// sendOwned is send once it owns f; the caller releases f.
+func (s *Session) sendOwned(ctx context.Context, f *Frame, queued bool) error {
 	switch f.Op {
 	case frame.OpText, frame.OpBinary, frame.OpContinuation:
-	case frame.OpPing, frame.OpPong:
-		if len(f.Payload) > frame.MaxControlPayload {
-			return ErrControlTooLong
+		if rsv := f.rsv(); rsv&^s.validator.AllowedRsv != 0 || (rsv != 0 && f.Op == frame.OpContinuation) {
+			// AllowedRsv is set when the session is made and never
+			// changes, so reading it here does not race with feed.
+			return errReservedBits
 		}
-	case frame.OpClose:
-		return s.closeNow(f.CloseReason())
+	case frame.OpPing, frame.OpPong, frame.OpClose:
+		switch {
+		case !f.Fin:
+			return errControlFragmented
+		case f.rsv() != 0:
+			return errReservedBits
+		case len(f.Payload) > frame.MaxControlPayload:
+			return errControlTooLong
+		case f.Op == frame.OpClose:
+			code, reason, err := frame.ParseClose(f.Payload)
+			if err != nil {
+				return errBadCloseReason
+			}
+			return s.closeNow(CloseReason{Code: code, Reason: string(reason)})
+		}
 	default:
-		return ErrBadOpcode
+		return errBadOpcode
 	}
 	s.mu.Lock()
-	for f.Op.IsData() && s.state&(stCloseSent|stFinished) == 0 && s.backlogLocked() >= s.cfg.backlog() {
-		switch s.cfg.Backpressure {
+	if !s.inOrderLocked(f) {
+		// Refused before the Backpressure policy can wait for, drop or
+		// close over a frame that could not be sent anyway.
+		s.mu.Unlock()
+		return errFragmentOrder
+	}
+	for f.Op.IsData() && s.state&(stCloseSent|stFinished) == 0 && s.backlogLocked() >= s.route.cfg.backlog() {
+		switch s.route.cfg.Backpressure {
 		case BackpressureDrop:
 			s.mu.Unlock()
 			return ErrBacklogFull
 		case BackpressureClose:
-			s.closeLocked(CloseReason{Code: frame.ClosePolicyViolation, Message: "outgoing backlog full"}, ErrBacklogFull)
+			s.closeLocked(CloseReason{Code: frame.ClosePolicyViolation, Reason: "outgoing backlog full"}, ErrBacklogFull)
 			s.mu.Unlock()
 			return ErrBacklogFull
 		}
-		if s.af.Load()&afInline != 0 || s.servedInline() {
+		if s.atomicFlags.Load()&flagInline != 0 || s.servedInline() {
 			// An event loop must never wait: it is what drains backlogs.
 			// The sender may be this session's inline handler or another
 			// session's (a broadcast), so sessions served inline do not
 			// wait at all: the frame is queued past the limit, reading from
 			// the peer stops, and a peer that lets the backlog reach twice
 			// the limit is dropped with 1008.
-			if s.backlogLocked() >= 2*s.cfg.backlog() {
-				s.closeLocked(CloseReason{Code: frame.ClosePolicyViolation, Message: "outgoing backlog full"}, ErrBacklogFull)
+			if s.backlogLocked() >= 2*s.route.cfg.backlog() {
+				s.closeLocked(CloseReason{Code: frame.ClosePolicyViolation, Reason: "outgoing backlog full"}, ErrBacklogFull)
 				s.mu.Unlock()
 				return ErrBacklogFull
 			}
@@ -79,34 +116,51 @@ func (s *Session) send(ctx context.Context, f Frame, queued bool) error {
 			return ctx.Err()
 		}
 		s.mu.Lock()
+		if !s.inOrderLocked(f) {
+			// Other senders moved on while this one waited.
+			s.mu.Unlock()
+			return errFragmentOrder
+		}
 	}
 	if s.state&(stCloseSent|stFinished) != 0 || (s.state&stClosePending != 0 && !queued) {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
-	err := s.sendLocked(&f)
-	if s.x != nil {
-		s.x.sends++ // awaitHandler watches the application answer
+	// f is in order: note whether a fragmented message is open after it.
+	// Control frames (Fin, checked above) leave it as it is.
+	if !f.Fin {
+		s.state |= stSendFragment
+	} else if f.Op == frame.OpContinuation {
+		s.state &^= stSendFragment
+	}
+	err := s.sendLocked(f)
+	if s.lazy != nil {
+		s.lazy.sends++ // awaitHandler watches the application answer
 	}
 	s.mu.Unlock()
 	return err
 }
 
 // servedInline reports whether the session's events run on its event loop.
-func (s *Session) servedInline() bool {
-	return s.cfg.Handler != nil && s.cfg.Dispatch == DispatchInline
+func (s *Session) servedInline() bool { return s.route.mode == modeInline }
+
+// inOrderLocked reports whether f may be sent now: control frames may come
+// between fragments, continuations only inside a fragmented message, and a
+// text or binary frame only outside one.
+func (s *Session) inOrderLocked(f *Frame) bool {
+	return f.Op.IsControl() || (s.state&stSendFragment != 0) == (f.Op == frame.OpContinuation)
 }
 
 // sendLocked encodes f through the extensions and writes it.
 func (s *Session) sendLocked(f *Frame) error {
 	rsv := f.rsv()
-	if s.x == nil || len(s.x.exts) == 0 || !f.Fin || f.Op == frame.OpContinuation || f.Op.IsControl() {
+	if s.lazy == nil || len(s.lazy.exts) == 0 || rsv != 0 || !f.Fin || f.Op == frame.OpContinuation || f.Op.IsControl() {
 		return s.writeLocked(f.Fin, f.Op, rsv, f.Payload)
 	}
 	var enc *bufpool.Buf
 	p := f.Payload
 	s.state |= stExtBusy
-	for _, e := range s.x.exts {
+	for _, e := range s.lazy.exts {
 		b := bufpool.Get(len(p) + 64)
 		out, r, err := e.EncodeMessage(b.B, p)
 		if err != nil {
@@ -148,12 +202,12 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 		binary.LittleEndian.PutUint32(h.Key[:], rand.Uint32())
 	}
 	n := h.Size() + len(p)
-	if s.out == nil && s.af.Load()&afCork != 0 {
+	if s.out == nil && s.atomicFlags.Load()&flagCork != 0 {
 		// Inside Feed: batch with whatever else this read produces. Mark
 		// the batch before checking the cork again, the mirror of uncork,
 		// so that one of the two always sees the other.
-		s.af.Or(afQueued)
-		if s.af.Load()&afCork != 0 {
+		s.atomicFlags.Or(flagCorkQueued)
+		if s.atomicFlags.Load()&flagCork != 0 {
 			s.out, s.outOff = bufpool.Get(n), 0
 		}
 	}
@@ -162,7 +216,7 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 			// Reclaim the written front before growing.
 			k := copy(s.out.B, s.out.B[s.outOff:])
 			if s.state&stPongQueued != 0 {
-				s.x.pongEnd -= s.outOff
+				s.lazy.pongEnd -= s.outOff
 			}
 			s.out.B, s.outOff = s.out.B[:k], 0
 		}
@@ -203,12 +257,12 @@ func (s *Session) wantWriteLocked() {
 // uncork ends the batch of one Feed: frames written while it ran (echoes,
 // pongs, close answers) were queued, and now go out in one write.
 func (s *Session) uncork() {
-	s.af.And(^afCork)
-	if s.af.Load()&afQueued == 0 {
+	s.atomicFlags.And(^flagCork)
+	if s.atomicFlags.Load()&flagCorkQueued == 0 {
 		return
 	}
 	s.mu.Lock()
-	s.af.And(^afQueued)
+	s.atomicFlags.And(^flagCorkQueued)
 	if s.state&stWantWrite == 0 {
 		s.flushLocked()
 	}
@@ -231,10 +285,10 @@ func appendFrame(dst []byte, h *frame.Header, p []byte) []byte {
 	return dst
 }
 
-// Writable is called by the driver once the transport can take more bytes
+// writable is seam.Endpoint.Writable: the transport can take more bytes
 // after WantWrite. It writes the backlog, wakes senders and flushers, and
 // resumes reading when the backlog was the reason it stopped.
-func (s *Session) Writable() {
+func (s *Session) writable() {
 	s.mu.Lock()
 	s.state &^= stWantWrite
 	s.flushLocked()
@@ -254,7 +308,7 @@ func (s *Session) flushLocked() {
 		return
 	}
 	s.notifyLocked()
-	if s.state&stPongQueued != 0 && s.outOff >= s.x.pongEnd {
+	if s.state&stPongQueued != 0 && s.outOff >= s.lazy.pongEnd {
 		s.state &^= stPongQueued // the queued pong is out: answer the next ping
 	}
 	if s.outOff < len(s.out.B) {
@@ -273,16 +327,16 @@ func (s *Session) flushLocked() {
 
 // writeFailedLocked ends a session whose transport refused a write.
 func (s *Session) writeFailedLocked(err error) {
-	x := s.extra()
+	x := s.lazyState()
 	if x.err == nil {
 		x.err = err
 	}
-	s.closeTransportLocked()
+	s.closeTransportLocked(false)
 }
 
 // drainLocked returns a channel closed at the backlog's next progress.
 func (s *Session) drainLocked() chan struct{} {
-	x := s.extra()
+	x := s.lazyState()
 	if x.drain == nil {
 		x.drain = make(chan struct{})
 	}
@@ -291,9 +345,9 @@ func (s *Session) drainLocked() chan struct{} {
 
 // notifyLocked wakes everyone waiting on the backlog.
 func (s *Session) notifyLocked() {
-	if s.x != nil && s.x.drain != nil {
-		close(s.x.drain)
-		s.x.drain = nil
+	if s.lazy != nil && s.lazy.drain != nil {
+		close(s.lazy.drain)
+		s.lazy.drain = nil
 	}
 }
 
@@ -310,7 +364,7 @@ func (s *Session) Flush(ctx context.Context) error {
 		s.flushLocked()
 	}
 	target := s.written + uint64(s.backlogLocked())
-	if s.written < target && s.af.Load()&afInline != 0 {
+	if s.written < target && s.atomicFlags.Load()&flagInline != 0 {
 		// On the event loop the rest can only be written after the
 		// handler returns.
 		s.mu.Unlock()
@@ -338,14 +392,15 @@ func (s *Session) Flush(ctx context.Context) error {
 // outgoing). It is created, with the goroutine that drains it, on the first
 // call. Close sends what is already in the channel before the close frame. Do
 // not close the channel; stop sending once the session is done. A frame put
-// in the channel is sent later, so give it pooled frames (Text, Clone, received
-// frames), not ones that borrow a slice you will reuse (Binary, TextBytes).
+// in the channel is sent later, so give it pooled frames (CopyText, CopyBinary,
+// Clone, received frames), not ones that borrow a slice you will reuse
+// (BorrowBinary, BorrowText).
 func (s *Session) Outgoing() chan<- Frame {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	x := s.extra()
+	x := s.lazyState()
 	if x.outCh == nil {
-		x.outCh = make(chan Frame, s.cfg.incomingBuffer())
+		x.outCh = make(chan Frame, s.route.cfg.incomingBuffer())
 		go s.drainOutgoing(x.outCh, s.doneLocked())
 	}
 	return x.outCh

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
@@ -21,40 +24,41 @@ func TestSendWireFormat(t *testing.T) {
 	p300 := bytes.Repeat([]byte{0xAB}, 300)
 	p70k := bytes.Repeat([]byte{0x5A}, 70000)
 	tests := []struct {
-		name string
-		f    func() session.Frame
-		op   frame.Opcode
-		fin  bool
-		rsv  byte
-		want []byte
+		name   string
+		f      func() session.Frame
+		op     frame.Opcode
+		fin    bool
+		rsv    byte
+		want   []byte
+		pooled bool // the payload is a pooled copy, back in the pool after Send
 	}{
-		{name: "text", f: func() session.Frame { return session.Text("héllo") }, op: frame.OpText, fin: true, want: []byte("héllo")},
-		{name: "text bytes", f: func() session.Frame { return session.TextBytes([]byte("borrowed")) }, op: frame.OpText, fin: true, want: []byte("borrowed")},
-		{name: "empty binary", f: func() session.Frame { return session.Binary(nil) }, op: frame.OpBinary, fin: true, want: nil},
-		{name: "binary 16-bit length", f: func() session.Frame { return session.Binary(p300) }, op: frame.OpBinary, fin: true, want: p300},
-		{name: "binary 64-bit length", f: func() session.Frame { return session.Binary(p70k) }, op: frame.OpBinary, fin: true, want: p70k},
-		{name: "ping 125", f: func() session.Frame { return session.Ping(p125) }, op: frame.OpPing, fin: true, want: p125},
-		{name: "pong", f: func() session.Frame { return session.Pong([]byte("p")) }, op: frame.OpPong, fin: true, want: []byte("p")},
-		{name: "fragment", f: func() session.Frame {
+		{name: "copy text", f: func() session.Frame { return session.CopyText("héllo") }, op: frame.OpText, fin: true, want: []byte("héllo"), pooled: true},
+		{name: "copy binary", f: func() session.Frame { return session.CopyBinary(p300) }, op: frame.OpBinary, fin: true, want: p300, pooled: true},
+		{name: "borrow text", f: func() session.Frame { return session.BorrowText([]byte("borrowed")) }, op: frame.OpText, fin: true, want: []byte("borrowed")},
+		{name: "empty binary", f: func() session.Frame { return session.BorrowBinary(nil) }, op: frame.OpBinary, fin: true, want: nil},
+		{name: "binary 16-bit length", f: func() session.Frame { return session.BorrowBinary(p300) }, op: frame.OpBinary, fin: true, want: p300},
+		{name: "binary 64-bit length", f: func() session.Frame { return session.BorrowBinary(p70k) }, op: frame.OpBinary, fin: true, want: p70k},
+		{name: "ping 125", f: func() session.Frame { return control(frame.OpPing, p125) }, op: frame.OpPing, fin: true, want: p125},
+		{name: "pong", f: func() session.Frame { return control(frame.OpPong, []byte("p")) }, op: frame.OpPong, fin: true, want: []byte("p")},
+		{name: "first fragment", f: func() session.Frame {
 			return session.Frame{Op: frame.OpBinary, Payload: []byte("first")}
 		}, op: frame.OpBinary, fin: false, want: []byte("first")},
-		{name: "rsv bits passed through", f: func() session.Frame {
-			return session.Frame{Fin: true, Rsv2: true, Op: frame.OpBinary, Payload: []byte("r")}
-		}, op: frame.OpBinary, fin: true, rsv: frame.Rsv2, want: []byte("r")},
+		{name: "close", f: func() session.Frame { return closeMsg(4001, "app") }, op: frame.OpClose, fin: true, want: closePayload(4001, "app")},
+		{name: "close without status", f: func() session.Frame { return control(frame.OpClose, nil) }, op: frame.OpClose, fin: true, want: nil},
 	}
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		for _, tt := range tests {
 			t.Run(roleName(role)+"/"+tt.name, func(t *testing.T) {
-				s, d, _ := newEventSession(t, session.Config{}, role)
+				s, _, d, _ := newEventSession(t, session.Config{}, role)
 				f := tt.f()
 				orig := bytes.Clone(f.Payload)
 				payload := f.Payload
 				if err := s.Send(context.Background(), f); err != nil {
 					t.Fatalf("Send: %v", err)
 				}
-				// Text's payload is pooled and back in the pool; the others
-				// borrow the caller's slice, which must be intact.
-				if tt.name != "text" && !bytes.Equal(payload, orig) {
+				// A pooled payload is back in the pool; the others borrow
+				// the caller's slice, which must be intact.
+				if !tt.pooled && !bytes.Equal(payload, orig) {
 					t.Fatal("Send modified the caller's payload")
 				}
 				fs := d.frames(t)
@@ -66,7 +70,7 @@ func TestSendWireFormat(t *testing.T) {
 					t.Fatalf("wrote %v fin=%v rsv=%#x len=%d, want %v fin=%v rsv=%#x len=%d",
 						g.Op, g.Fin, g.Rsv, len(g.Payload), tt.op, tt.fin, tt.rsv, len(tt.want))
 				}
-				if g.Masked != (role == session.RoleClient) {
+				if g.Masked != (role == seam.Client) {
 					t.Fatalf("masked=%v for role %v", g.Masked, role)
 				}
 				hlen := len(d.bytes()) - len(tt.want)
@@ -81,10 +85,10 @@ func TestSendWireFormat(t *testing.T) {
 // TestClientMasks: a client masks every frame with a fresh key (RFC 6455
 // §5.3), and the masked bytes on the wire differ from the payload.
 func TestClientMasks(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{}, session.RoleClient)
+	s, _, d, _ := newEventSession(t, session.Config{}, seam.Client)
 	payload := []byte("a payload long enough to see the mask at work")
 	for i := 0; i < 16; i++ {
-		if err := s.Send(context.Background(), session.Binary(payload)); err != nil {
+		if err := s.Send(context.Background(), session.BorrowBinary(payload)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,38 +114,168 @@ func TestClientMasks(t *testing.T) {
 // TestServerMaskingOption: a server masks when Config.Masking or SetMasking
 // asks it to.
 func TestServerMaskingOption(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{Masking: true}, session.RoleServer)
-	_ = s.Send(context.Background(), session.Binary([]byte("m")))
+	s, _, d, _ := newEventSession(t, session.Config{Masking: true}, seam.Server)
+	_ = s.Send(context.Background(), session.BorrowBinary([]byte("m")))
 	s.SetMasking(false)
-	_ = s.Send(context.Background(), session.Binary([]byte("u")))
+	_ = s.Send(context.Background(), session.BorrowBinary([]byte("u")))
 	fs := d.frames(t)
 	if len(fs) != 2 || !fs[0].Masked || fs[1].Masked {
 		t.Fatalf("frames %+v: want masked then unmasked", fs)
 	}
 }
 
-// TestSendRejects: frames that cannot be sent are refused without writing.
-func TestSendRejects(t *testing.T) {
+// TestSendRefuses: Send refuses with ErrInvalidFrame, wrapped with the cause
+// of the check that failed, a frame the peer would have to reject (RFC 6455
+// §5) or that may hold someone else's bytes. Nothing is written, and the
+// session stays open and usable: a fragmented message open before the
+// refusal can still be finished.
+func TestSendRefuses(t *testing.T) {
+	for _, role := range roles {
+		// Each run gets frames of its own: Send takes a pooled one.
+		for _, tt := range sendRefusals() {
+			t.Run(roleName(role)+"/"+tt.name, func(t *testing.T) {
+				var s *session.Session
+				var d *memDriver
+				if tt.ext {
+					s, _, d, _ = newExtSession(t, role)
+				} else {
+					s, _, d, _ = newEventSession(t, session.Config{}, role)
+				}
+				ctx := context.Background()
+				if tt.open {
+					if err := s.Send(ctx, session.Frame{Op: frame.OpText, Payload: []byte("open")}); err != nil {
+						t.Fatalf("first fragment: %v", err)
+					}
+				}
+				before := d.bytes()
+				err := s.Send(ctx, tt.f)
+				if !errors.Is(err, session.ErrInvalidFrame) || err != tt.cause {
+					t.Fatalf("Send = %v, want ErrInvalidFrame because %v", err, tt.cause)
+				}
+				if got := d.bytes(); !bytes.Equal(got, before) {
+					t.Fatalf("a refused frame was written: % x", got[len(before):])
+				}
+				if d.closeCount() != 0 || s.CloseReason() != (session.CloseReason{}) || s.Err() != nil {
+					t.Fatalf("the refusal ended the session: CloseTransport %d, CloseReason %v, Err %v", d.closeCount(), s.CloseReason(), s.Err())
+				}
+				select {
+				case <-s.Done():
+					t.Fatal("Done closed by a refused frame")
+				default:
+				}
+				// Still usable: the open message is finished, or a new
+				// one is sent ("ok" is below reverseExt's minimum, so
+				// it goes plain).
+				next, op := session.BorrowText([]byte("ok")), frame.OpText
+				if tt.open {
+					next, op = session.Frame{Fin: true, Op: frame.OpContinuation, Payload: []byte("ok")}, frame.OpContinuation
+				}
+				if err := s.Send(ctx, next); err != nil {
+					t.Fatalf("Send after the refusal: %v", err)
+				}
+				fs := parseWire(t, d.bytes()[len(before):])
+				if len(fs) != 1 || fs[0].Op != op || !fs[0].Fin || fs[0].Rsv != 0 || string(fs[0].Payload) != "ok" {
+					t.Fatalf("after the refusal wrote %+v, want one final %v \"ok\"", fs, op)
+				}
+			})
+		}
+	}
+}
+
+// TestSendRefusesOverBacklog: a frame Send must refuse is refused at once
+// with ErrInvalidFrame even when the backlog is over its limit, whatever the
+// Backpressure policy: it neither waits for the backlog, nor is dropped with
+// ErrBacklogFull, nor closes the session.
+func TestSendRefusesOverBacklog(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		f    session.Frame
-		want error
+		cfg  session.Config
 	}{
-		{name: "ping over 125", f: session.Ping(make([]byte, 126)), want: session.ErrControlTooLong},
-		{name: "pong over 125", f: session.Pong(make([]byte, 126)), want: session.ErrControlTooLong},
-		{name: "reserved opcode", f: session.Frame{Fin: true, Op: 3}, want: session.ErrBadOpcode},
-		{name: "reserved control opcode", f: session.Frame{Fin: true, Op: 0xB}, want: session.ErrBadOpcode},
-		{name: "released frame", f: released(session.Text("gone")), want: session.ErrFrameReleased},
+		{name: "wait", cfg: session.Config{Backlog: 1024, Dispatch: session.DispatchPool}},
+		{name: "drop", cfg: session.Config{Backlog: 1024, Backpressure: session.BackpressureDrop}},
+		{name: "close", cfg: session.Config{Backlog: 1024, Backpressure: session.BackpressureClose}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
-			if err := s.Send(context.Background(), tt.f); !errors.Is(err, tt.want) {
-				t.Fatalf("Send = %v, want %v", err, tt.want)
+			s, _, d, _ := newEventSession(t, tt.cfg, seam.Server)
+			fillBacklog(t, s, d, 2000)
+			before := session.Backlog(s)
+			refused := make(chan error, 1)
+			go func() { refused <- s.Send(context.Background(), session.Frame{}) }()
+			select {
+			case err := <-refused:
+				if err != session.InvalidFragmentOrder {
+					t.Fatalf("Send(zero Frame) over the backlog = %v, want ErrInvalidFrame for the order", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Send of a frame it must refuse waited on the backlog")
 			}
-			if len(d.bytes()) != 0 {
-				t.Fatal("a refused frame was written")
+			if r := s.CloseReason(); r != (session.CloseReason{}) || session.Backlog(s) != before {
+				t.Fatalf("the refusal changed the session: CloseReason %v, backlog %d (was %d)", r, session.Backlog(s), before)
 			}
 		})
+	}
+}
+
+// sendRefusal is a frame Send must refuse, with the cause it must give.
+type sendRefusal struct {
+	name  string
+	ext   bool // the session negotiated reverseExt, which owns RSV1
+	open  bool // a fragmented text message is open
+	f     session.Frame
+	cause error
+}
+
+// sendRefusals returns the cases of TestSendRefuses, with frames made anew.
+func sendRefusals() []sendRefusal {
+	withRsv := func(f session.Frame, rsv1, rsv2, rsv3 bool) session.Frame {
+		f.Rsv1, f.Rsv2, f.Rsv3 = rsv1, rsv2, rsv3
+		return f
+	}
+	big := make([]byte, 126)
+	return []sendRefusal{
+		// Fragment order (§5.4).
+		{name: "zero frame", f: session.Frame{}, cause: session.InvalidFragmentOrder},
+		{name: "final continuation without a message", f: session.Frame{Fin: true, Op: frame.OpContinuation, Payload: []byte("x")}, cause: session.InvalidFragmentOrder},
+		{name: "continuation without a message", f: session.Frame{Op: frame.OpContinuation, Payload: []byte("x")}, cause: session.InvalidFragmentOrder},
+		{name: "text inside a fragmented message", open: true, f: session.BorrowText([]byte("new")), cause: session.InvalidFragmentOrder},
+		{name: "binary inside a fragmented message", open: true, f: session.CopyBinary([]byte("new")), cause: session.InvalidFragmentOrder},
+		{name: "first fragment inside a fragmented message", open: true, f: session.Frame{Op: frame.OpBinary, Payload: []byte("new")}, cause: session.InvalidFragmentOrder},
+		// Control frames are never fragmented (§5.5).
+		{name: "ping without Fin", f: session.Frame{Op: frame.OpPing}, cause: session.InvalidControlFragment},
+		{name: "pong without Fin", f: session.Frame{Op: frame.OpPong, Payload: []byte("p")}, cause: session.InvalidControlFragment},
+		{name: "close without Fin", f: session.Frame{Op: frame.OpClose, Payload: closePayload(frame.CloseNormal, "")}, cause: session.InvalidControlFragment},
+		{name: "ping without Fin inside a fragmented message", open: true, f: session.Frame{Op: frame.OpPing}, cause: session.InvalidControlFragment},
+		// RSV bits (§5.2): never on control frames or continuations, and on
+		// a message's first frame only those a negotiated extension owns.
+		{name: "rsv1 on ping", ext: true, f: withRsv(control(frame.OpPing, nil), true, false, false), cause: session.InvalidReservedBits},
+		{name: "rsv2 on pong", f: withRsv(control(frame.OpPong, nil), false, true, false), cause: session.InvalidReservedBits},
+		{name: "rsv3 on close", f: withRsv(closeMsg(frame.CloseNormal, ""), false, false, true), cause: session.InvalidReservedBits},
+		{name: "rsv1 on continuation", ext: true, open: true, f: withRsv(session.Frame{Fin: true, Op: frame.OpContinuation, Payload: []byte("x")}, true, false, false), cause: session.InvalidReservedBits},
+		{name: "rsv1 without extension", f: withRsv(session.BorrowText([]byte("x")), true, false, false), cause: session.InvalidReservedBits},
+		{name: "rsv2 without extension", f: withRsv(session.BorrowBinary([]byte("x")), false, true, false), cause: session.InvalidReservedBits},
+		{name: "rsv3 without extension", f: withRsv(session.CopyBinary([]byte("x")), false, false, true), cause: session.InvalidReservedBits},
+		{name: "rsv2 the extension does not own", ext: true, f: withRsv(session.BorrowBinary([]byte("x")), false, true, false), cause: session.InvalidReservedBits},
+		{name: "rsv1 owned with rsv3 not", ext: true, f: withRsv(session.BorrowBinary([]byte("x")), true, false, true), cause: session.InvalidReservedBits},
+		{name: "rsv1 on a first fragment without extension", f: withRsv(session.Frame{Op: frame.OpText, Payload: []byte("x")}, true, false, false), cause: session.InvalidReservedBits},
+		// Close payloads (§5.5.1, §7.4).
+		{name: "close payload of one byte", f: control(frame.OpClose, []byte{0x03}), cause: session.InvalidCloseReason},
+		{name: "close code 999", f: closeMsg(999, ""), cause: session.InvalidCloseReason},
+		{name: "close code 1004", f: closeMsg(1004, ""), cause: session.InvalidCloseReason},
+		{name: "close code 1005 on the wire", f: control(frame.OpClose, []byte{0x03, 0xED}), cause: session.InvalidCloseReason},
+		{name: "close code 1006", f: closeMsg(frame.CloseAbnormal, "gone"), cause: session.InvalidCloseReason},
+		{name: "close code 1015", f: closeMsg(frame.CloseTLSHandshake, ""), cause: session.InvalidCloseReason},
+		{name: "close code 2999", f: closeMsg(2999, ""), cause: session.InvalidCloseReason},
+		{name: "close code 5000", f: closeMsg(5000, ""), cause: session.InvalidCloseReason},
+		{name: "close reason not utf8", f: control(frame.OpClose, append(closePayload(frame.CloseNormal, "ok"), 0xff)), cause: session.InvalidCloseReason},
+		{name: "close over 125 bytes", f: control(frame.OpClose, append(closePayload(frame.CloseNormal, ""), big[:124]...)), cause: session.InvalidControlTooLong},
+		// Control payloads (§5.5) and opcodes (§5.2).
+		{name: "ping over 125", f: control(frame.OpPing, big), cause: session.InvalidControlTooLong},
+		{name: "pong over 125", f: control(frame.OpPong, big), cause: session.InvalidControlTooLong},
+		{name: "reserved opcode", f: session.Frame{Fin: true, Op: 3}, cause: session.InvalidOpcode},
+		{name: "reserved control opcode", f: session.Frame{Fin: true, Op: 0xB}, cause: session.InvalidOpcode},
+		// A pooled frame whose buffer went back to the pool.
+		{name: "released frame", f: released(session.CopyText("gone")), cause: session.InvalidReleased},
+		{name: "released frame inside a fragmented message", open: true, f: released(clone(session.Frame{Fin: true, Op: frame.OpContinuation})), cause: session.InvalidReleased},
 	}
 }
 
@@ -153,28 +287,121 @@ func released(f session.Frame) session.Frame {
 	return c
 }
 
-// TestSendTwice: a pooled frame sent twice goes out once; the second Send
-// reports ErrFrameReleased instead of sending a recycled buffer.
-func TestSendTwice(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
-	f := session.Text("once")
-	if err := s.Send(context.Background(), f); err != nil {
-		t.Fatal(err)
-	}
-	// Another frame reuses the buffer the first Send gave back.
-	_ = session.Text("someone else's")
-	if err := s.Send(context.Background(), f); !errors.Is(err, session.ErrFrameReleased) {
-		t.Fatalf("second Send = %v, want ErrFrameReleased", err)
-	}
-	if fs := d.frames(t); len(fs) != 1 || string(fs[0].Payload) != "once" {
-		t.Fatalf("wrote %d frames (%v), want one \"once\"", len(fs), fs)
+// clone returns f.Clone(): a pooled copy of f.
+func clone(f session.Frame) session.Frame { return f.Clone() }
+
+// TestSendFragments: a fragmented message goes out as given, with control
+// frames between its fragments, and a conforming peer joins it; once its
+// final fragment is out, a new message may start and a continuation is
+// refused again.
+func TestSendFragments(t *testing.T) {
+	for _, role := range roles {
+		t.Run(roleName(role), func(t *testing.T) {
+			s, _, d, _ := newEventSession(t, session.Config{}, role)
+			ctx := context.Background()
+			for i, f := range []session.Frame{
+				{Op: frame.OpText, Payload: []byte("Hel")},
+				control(frame.OpPing, []byte("p")),
+				{Op: frame.OpContinuation, Payload: []byte("lo, ")},
+				control(frame.OpPong, nil),
+				{Op: frame.OpContinuation},
+				{Fin: true, Op: frame.OpContinuation, Payload: []byte("world")},
+				session.BorrowBinary([]byte("next")),
+				{Op: frame.OpBinary, Payload: []byte("a")},
+				{Fin: true, Op: frame.OpContinuation, Payload: []byte("b")},
+			} {
+				if err := s.Send(ctx, f); err != nil {
+					t.Fatalf("Send %d (%v fin=%v): %v", i, f.Op, f.Fin, err)
+				}
+			}
+			if err := s.Send(ctx, session.Frame{Fin: true, Op: frame.OpContinuation}); err != session.InvalidFragmentOrder {
+				t.Fatalf("continuation after the message ended: %v, want ErrInvalidFrame for the order", err)
+			}
+			var got []string
+			for _, f := range d.frames(t) {
+				got = append(got, fmt.Sprintf("%v/%v:%s", f.Op, f.Fin, f.Payload))
+			}
+			want := []string{"text/false:Hel", "ping/true:p", "continuation/false:lo, ", "pong/true:",
+				"continuation/false:", "continuation/true:world", "binary/true:next", "binary/false:a", "continuation/true:b"}
+			if !slices.Equal(got, want) {
+				t.Fatalf("wrote %q, want %q", got, want)
+			}
+			// The peer (the other role) accepts the stream and joins the
+			// messages.
+			peerRole := seam.Client
+			if role == seam.Client {
+				peerRole = seam.Server
+			}
+			_, pep, pd, prec := newEventSession(t, session.Config{}, peerRole)
+			if err := pep.Feed(d.bytes()); err != nil {
+				t.Fatalf("the peer refused what Send wrote: %v", err)
+			}
+			if got, want := prec.messages(), []string{"t:Hello, world", "b:next", "b:ab"}; !slices.Equal(got, want) {
+				t.Fatalf("the peer got %q, want %q", got, want)
+			}
+			if fs := pd.frames(t); len(fs) != 1 || fs[0].Op != frame.OpPong || string(fs[0].Payload) != "p" {
+				t.Fatalf("the peer wrote %+v, want the pong to our ping", fs)
+			}
+		})
 	}
 }
 
-// TestSendCloseFrame: sending a close frame is Close.
+// TestSendTwice: a pooled frame sent twice goes out once; the second Send
+// returns ErrInvalidFrame instead of sending a recycled buffer, and leaves
+// the session open. A borrowed frame may be sent any number of times.
+func TestSendTwice(t *testing.T) {
+	p := []byte("once")
+	for _, tt := range []struct {
+		name   string
+		f      session.Frame
+		pooled bool
+	}{
+		{name: "CopyText", f: session.CopyText("once"), pooled: true},
+		{name: "CopyBinary", f: session.CopyBinary(p), pooled: true},
+		{name: "Clone", f: clone(session.BorrowBinary(p)), pooled: true},
+		{name: "BorrowText", f: session.BorrowText(p)},
+		{name: "BorrowBinary", f: session.BorrowBinary(p)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, d, _ := newEventSession(t, session.Config{}, seam.Server)
+			f := tt.f
+			if err := s.Send(context.Background(), f); err != nil {
+				t.Fatal(err)
+			}
+			// Another frame reuses the buffer the first Send gave back.
+			other := session.CopyText("someone else's")
+			defer other.Release()
+			err := s.Send(context.Background(), f)
+			want := 2
+			if tt.pooled {
+				want = 1
+				if !errors.Is(err, session.ErrInvalidFrame) || err != session.InvalidReleased {
+					t.Fatalf("second Send = %v, want ErrInvalidFrame for a released frame", err)
+				}
+			} else if err != nil {
+				t.Fatalf("second Send of a borrowed frame: %v", err)
+			}
+			fs := d.frames(t)
+			if len(fs) != want {
+				t.Fatalf("wrote %d frames, want %d", len(fs), want)
+			}
+			for _, g := range fs {
+				if string(g.Payload) != "once" {
+					t.Fatalf("wrote %q, want \"once\"", g.Payload)
+				}
+			}
+			if s.CloseReason() != (session.CloseReason{}) || d.closeCount() != 0 {
+				t.Fatal("the refused Send ended the session")
+			}
+		})
+	}
+}
+
+// TestSendCloseFrame: sending a close frame is Close: the session closes
+// with its code and reason and sends nothing more.
 func TestSendCloseFrame(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
-	if err := s.Send(context.Background(), session.Close(session.CloseReason{Code: 4001, Message: "app"})); err != nil {
+	s, _, d, _ := newEventSession(t, session.Config{}, seam.Server)
+	if err := s.Send(context.Background(), closeMsg(4001, "app")); err != nil {
 		t.Fatal(err)
 	}
 	fs := d.frames(t)
@@ -182,18 +409,24 @@ func TestSendCloseFrame(t *testing.T) {
 		t.Fatalf("wrote %d frames", len(fs))
 	}
 	wantClose(t, fs[0], 4001, "app")
+	if r := s.CloseReason(); r.Code != 4001 || r.Reason != "app" {
+		t.Fatalf("CloseReason %v, want the close sent", r)
+	}
+	if err := s.Send(context.Background(), session.BorrowText([]byte("late"))); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Send after the close frame = %v, want net.ErrClosed", err)
+	}
 }
 
 // TestShortWrites: a driver taking a few bytes per write gets the rest on
 // Writable, in order, without loss.
 func TestShortWrites(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
+	s, ep, d, _ := newEventSession(t, session.Config{}, seam.Server)
 	d.chunk = 7
 	var want []string
 	for i := 0; i < 20; i++ {
 		p := bytes.Repeat([]byte{byte('a' + i)}, 10+i*13)
 		want = append(want, string(p))
-		if err := s.Send(context.Background(), session.Binary(p)); err != nil {
+		if err := s.Send(context.Background(), session.BorrowBinary(p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -204,7 +437,7 @@ func TestShortWrites(t *testing.T) {
 		if i > 10000 {
 			t.Fatal("backlog never drained")
 		}
-		s.Writable()
+		ep.Writable()
 	}
 	fs := d.frames(t)
 	if len(fs) != len(want) {
@@ -219,16 +452,14 @@ func TestShortWrites(t *testing.T) {
 
 // TestWriteError: a failed write ends the session with that error.
 func TestWriteError(t *testing.T) {
-	s, d, rec := newEventSession(t, session.Config{}, session.RoleServer)
+	s, ep, d, rec := newEventSession(t, session.Config{}, seam.Server)
 	boom := errors.New("broken pipe")
 	d.writeErr = boom
-	if err := s.Send(context.Background(), session.Binary([]byte("x"))); !errors.Is(err, boom) {
+	if err := s.Send(context.Background(), session.BorrowBinary([]byte("x"))); !errors.Is(err, boom) {
 		t.Fatalf("Send = %v, want the write error", err)
 	}
-	if d.closeCount() != 1 {
-		t.Fatal("transport not closed after a write error")
-	}
-	s.Closed(boom)
+	wantTransportClosed(t, d, false, "after a write error")
+	ep.Closed(boom)
 	waitClosed(t, rec.closed, "OnClose")
 	if !errors.Is(s.Err(), boom) {
 		t.Fatalf("Err = %v, want the write error", s.Err())
@@ -243,7 +474,7 @@ func TestWriteError(t *testing.T) {
 func fillBacklog(t *testing.T, s *session.Session, d *memDriver, n int) {
 	t.Helper()
 	d.setBlocked(true)
-	if err := s.Send(context.Background(), session.Binary(make([]byte, n))); err != nil {
+	if err := s.Send(context.Background(), session.BorrowBinary(make([]byte, n))); err != nil {
 		t.Fatalf("first Send: %v", err)
 	}
 	if d.wantWrites() == 0 {
@@ -254,31 +485,31 @@ func fillBacklog(t *testing.T, s *session.Session, d *memDriver, n int) {
 // TestBackpressureWait: Send blocks while the backlog is over its limit and
 // returns once Writable drains it; a cancelled context stops the wait.
 func TestBackpressureWait(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{Backlog: 1024, Dispatch: session.DispatchPool}, session.RoleServer)
+	s, ep, d, _ := newEventSession(t, session.Config{Backlog: 1024, Dispatch: session.DispatchPool}, seam.Server)
 	fillBacklog(t, s, d, 2000)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if err := s.Send(ctx, session.Binary([]byte("x"))); !errors.Is(err, context.DeadlineExceeded) {
+	if err := s.Send(ctx, session.BorrowBinary([]byte("x"))); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Send with an expiring context = %v, want DeadlineExceeded", err)
 	}
 
 	sent := make(chan error, 1)
-	go func() { sent <- s.Send(context.Background(), session.Text("second")) }()
+	go func() { sent <- s.Send(context.Background(), session.CopyText("second")) }()
 	select {
 	case err := <-sent:
 		t.Fatalf("Send returned %v while the backlog was full", err)
 	case <-time.After(30 * time.Millisecond):
 	}
 	// A ping and a pong pass the limit.
-	if err := s.Send(context.Background(), session.Ping([]byte("pi"))); err != nil {
+	if err := s.Send(context.Background(), control(frame.OpPing, []byte("pi"))); err != nil {
 		t.Fatalf("ping over a full backlog: %v", err)
 	}
-	if err := s.Feed(encodeFrom(session.RoleServer, wf{op: frame.OpPing, fin: true, payload: []byte("po")})); err != nil {
+	if err := ep.Feed(encodeFrom(seam.Server, wf{op: frame.OpPing, fin: true, payload: []byte("po")})); err != nil {
 		t.Fatal(err)
 	}
 	d.setBlocked(false)
-	s.Writable()
+	ep.Writable()
 	select {
 	case err := <-sent:
 		if err != nil {
@@ -305,13 +536,13 @@ func TestBackpressureWait(t *testing.T) {
 // TestBackpressureWaitClosed: a Send waiting on the backlog returns
 // net.ErrClosed when the session ends.
 func TestBackpressureWaitClosed(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{Backlog: 10, Dispatch: session.DispatchPool}, session.RoleServer)
+	s, ep, d, _ := newEventSession(t, session.Config{Backlog: 10, Dispatch: session.DispatchPool}, seam.Server)
 	fillBacklog(t, s, d, 100)
 	sent := make(chan error, 1)
-	go func() { sent <- s.Send(context.Background(), session.Binary([]byte("x"))) }()
+	go func() { sent <- s.Send(context.Background(), session.BorrowBinary([]byte("x"))) }()
 	time.Sleep(10 * time.Millisecond)
 	s.Terminate()
-	s.Closed(nil)
+	ep.Closed(nil)
 	select {
 	case err := <-sent:
 		if !errors.Is(err, net.ErrClosed) {
@@ -325,19 +556,19 @@ func TestBackpressureWaitClosed(t *testing.T) {
 // TestBackpressureDrop: over the limit a data frame is dropped with
 // ErrBacklogFull; control frames and the close still go out.
 func TestBackpressureDrop(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{Backlog: 1024, Backpressure: session.BackpressureDrop}, session.RoleServer)
+	s, ep, d, _ := newEventSession(t, session.Config{Backlog: 1024, Backpressure: session.BackpressureDrop}, seam.Server)
 	fillBacklog(t, s, d, 2000)
-	if err := s.Send(context.Background(), session.Text("dropped")); !errors.Is(err, session.ErrBacklogFull) {
+	if err := s.Send(context.Background(), session.CopyText("dropped")); !errors.Is(err, session.ErrBacklogFull) {
 		t.Fatalf("Send = %v, want ErrBacklogFull", err)
 	}
-	if err := s.Send(context.Background(), session.Pong([]byte("pong"))); err != nil {
+	if err := s.Send(context.Background(), control(frame.OpPong, []byte("pong"))); err != nil {
 		t.Fatalf("pong over the limit: %v", err)
 	}
 	if err := s.Close(session.CloseReason{Code: frame.CloseNormal}); err != nil {
 		t.Fatalf("Close over the limit: %v", err)
 	}
 	d.setBlocked(false)
-	s.Writable()
+	ep.Writable()
 	fs := d.frames(t)
 	if len(fs) != 3 || fs[0].Op != frame.OpBinary || fs[1].Op != frame.OpPong || fs[2].Op != frame.OpClose {
 		t.Fatalf("wrote %d frames %v, want binary, pong, close", len(fs), fs)
@@ -347,16 +578,16 @@ func TestBackpressureDrop(t *testing.T) {
 // TestBackpressureClose: over the limit the session closes with 1008, after
 // the backlog.
 func TestBackpressureClose(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{Backlog: 1024, Backpressure: session.BackpressureClose}, session.RoleServer)
+	s, ep, d, _ := newEventSession(t, session.Config{Backlog: 1024, Backpressure: session.BackpressureClose}, seam.Server)
 	fillBacklog(t, s, d, 2000)
-	if err := s.Send(context.Background(), session.Text("too much")); !errors.Is(err, session.ErrBacklogFull) {
+	if err := s.Send(context.Background(), session.CopyText("too much")); !errors.Is(err, session.ErrBacklogFull) {
 		t.Fatalf("Send = %v, want ErrBacklogFull", err)
 	}
 	if r := s.CloseReason(); r.Code != frame.ClosePolicyViolation {
 		t.Fatalf("CloseReason %v, want 1008", r)
 	}
 	d.setBlocked(false)
-	s.Writable()
+	ep.Writable()
 	fs := d.frames(t)
 	if len(fs) != 2 || fs[0].Op != frame.OpBinary {
 		t.Fatalf("wrote %v, want the backlog then a close", fs)
@@ -375,19 +606,17 @@ func TestInlineHandlerOverBacklog(t *testing.T) {
 		}
 	}
 	d := newMemDriver()
-	cfg := session.Config{Backlog: 64, Handler: rec}
-	s := session.New(&cfg, session.RoleServer, d, nil)
-	s.Start()
+	_, ep := newSession(t, session.Config{Backlog: 64}, rec, seam.Server, d, nil)
 	d.setBlocked(true)
 	big := bytes.Repeat([]byte("x"), 100)
-	if err := s.Feed(encodeFrom(session.RoleServer, wf{op: frame.OpBinary, fin: true, payload: big}, msg(frame.OpText, "two"))); err != nil {
+	if err := ep.Feed(encodeFrom(seam.Server, wf{op: frame.OpBinary, fin: true, payload: big}, msg(frame.OpText, "two"))); err != nil {
 		t.Fatal(err)
 	}
 	if p := d.pauseLog(); len(p) != 1 || !p[0] {
 		t.Fatalf("PauseRead calls %v, want [true]", p)
 	}
 	d.setBlocked(false)
-	s.Writable()
+	ep.Writable()
 	if p := d.pauseLog(); len(p) != 2 || p[1] {
 		t.Fatalf("PauseRead calls %v, want [true false]", p)
 	}
@@ -397,22 +626,145 @@ func TestInlineHandlerOverBacklog(t *testing.T) {
 	}
 }
 
+// TestInlineSessionSendNeverWaits: a session served inline never makes Send
+// wait, whoever calls it (another session's inline handler broadcasting, for
+// instance, which must not stall its event loop). Over the limit the frame is
+// queued and reading pauses; at twice the limit the peer is dropped with 1008.
+func TestInlineSessionSendNeverWaits(t *testing.T) {
+	s, _, d, _ := newEventSession(t, session.Config{Backlog: 1024}, seam.Server)
+	d.setBlocked(true)
+	p := make([]byte, 100)
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 100 && err == nil; i++ {
+			err = s.Send(context.Background(), session.BorrowBinary(p))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Send waited on the backlog of a session served inline")
+	}
+	if !errors.Is(err, session.ErrBacklogFull) {
+		t.Fatalf("Send over twice the backlog = %v, want ErrBacklogFull", err)
+	}
+	if b := session.Backlog(s); b > 2*1024+2*(4+100)+frame.MaxHeaderSize+frame.MaxControlPayload {
+		t.Fatalf("backlog grew to %d bytes, want about twice the limit", b)
+	}
+	if pl := d.pauseLog(); len(pl) == 0 || !pl[0] {
+		t.Fatalf("reading was not paused over the limit: %v", pl)
+	}
+	if r := s.CloseReason(); r.Code != frame.ClosePolicyViolation {
+		t.Fatalf("close reason %v, want 1008", r)
+	}
+}
+
+// flushHandler echoes and flushes from an inline handler.
+type flushHandler struct {
+	session.NopHandler
+	err chan error
+}
+
+func (h *flushHandler) OnMessage(s *session.Session, f session.Frame) {
+	_ = s.Send(context.Background(), f)
+	h.err <- s.Flush(context.Background())
+}
+
+// TestFlushInInlineHandler: Flush from an inline handler writes the frames
+// batched by the running Feed instead of waiting for the Feed to end, which
+// would deadlock the event loop; what the kernel does not take is reported as
+// ErrWouldBlock.
+func TestFlushInInlineHandler(t *testing.T) {
+	h := &flushHandler{err: make(chan error, 2)}
+	d := newMemDriver()
+	_, ep := newSession(t, session.Config{}, h, seam.Server, d, nil)
+	feed := func() error {
+		done := make(chan error, 1)
+		go func() { done <- ep.Feed(encodeFrom(seam.Server, msg(frame.OpText, "hi"))) }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(5 * time.Second):
+			t.Fatal("Feed deadlocked in Flush")
+			return nil
+		}
+	}
+	if err := feed(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-h.err; err != nil {
+		t.Fatalf("Flush in an inline handler = %v, want nil", err)
+	}
+	if fs := d.frames(t); len(fs) != 1 || string(fs[0].Payload) != "hi" {
+		t.Fatalf("wrote %v, want the echo", fs)
+	}
+	d.setBlocked(true)
+	if err := feed(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-h.err; !errors.Is(err, session.ErrWouldBlock) {
+		t.Fatalf("Flush over a blocked socket in an inline handler = %v, want ErrWouldBlock", err)
+	}
+}
+
+// TestPongAfterQueuedPongWritten: under a backlog that never empties, each
+// ping is answered once the pong queued before it has been written.
+func TestPongAfterQueuedPongWritten(t *testing.T) {
+	s, ep, d, _ := newEventSession(t, session.Config{Dispatch: session.DispatchPool}, seam.Server)
+	d.setBlocked(true)
+	big := make([]byte, 4000)
+	ping := func(p string) {
+		if err := ep.Feed(encodeFrom(seam.Server, wf{op: frame.OpPing, fin: true, payload: []byte(p)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := 0; round < 5; round++ {
+		if err := s.Send(context.Background(), session.BorrowBinary(big)); err != nil {
+			t.Fatal(err)
+		}
+		ping("p")
+		// The peer reads the frames before the pong and the pong itself,
+		// but the data sent after it keeps the backlog from emptying.
+		if err := s.Send(context.Background(), session.BorrowBinary(big)); err != nil {
+			t.Fatal(err)
+		}
+		d.mu.Lock()
+		d.blocked, d.chunk = false, session.Backlog(s)-len(big)
+		d.mu.Unlock()
+		ep.Writable()
+		d.mu.Lock()
+		d.blocked, d.chunk = true, 0
+		d.mu.Unlock()
+	}
+	pongs := 0
+	for _, f := range parseWhole(d.bytes()) {
+		if f.Op == frame.OpPong {
+			pongs++
+		}
+	}
+	if pongs != 5 {
+		t.Fatalf("%d pongs for 5 pings under a steady backlog, want 5", pongs)
+	}
+}
+
 // TestFlush: Flush returns at once with nothing pending, waits for the
 // backlog otherwise, honours its context, and reports net.ErrClosed when the
 // session ends with bytes unwritten.
 func TestFlush(t *testing.T) {
 	ctx := context.Background()
 	t.Run("empty", func(t *testing.T) {
-		s, _, _ := newEventSession(t, session.Config{}, session.RoleServer)
-		_ = s.Send(ctx, session.Binary([]byte("written at once")))
+		s, _, _, _ := newEventSession(t, session.Config{}, seam.Server)
+		_ = s.Send(ctx, session.BorrowBinary([]byte("written at once")))
 		if err := s.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("waits for Writable", func(t *testing.T) {
-		s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
+		s, ep, d, _ := newEventSession(t, session.Config{}, seam.Server)
 		d.chunk = 3
-		_ = s.Send(ctx, session.Binary([]byte("0123456789")))
+		_ = s.Send(ctx, session.BorrowBinary([]byte("0123456789")))
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 		defer cancel()
 		if err := s.Flush(tctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -423,7 +775,7 @@ func TestFlush(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 		// Frames sent after Flush began do not hold it back.
 		d.setBlocked(true)
-		s.Writable()
+		ep.Writable()
 		select {
 		case err := <-flushed:
 			t.Fatalf("Flush returned %v with bytes pending", err)
@@ -431,7 +783,7 @@ func TestFlush(t *testing.T) {
 		}
 		d.setBlocked(false)
 		d.chunk = 0
-		s.Writable()
+		ep.Writable()
 		select {
 		case err := <-flushed:
 			if err != nil {
@@ -445,14 +797,14 @@ func TestFlush(t *testing.T) {
 		}
 	})
 	t.Run("session ends", func(t *testing.T) {
-		s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
+		s, ep, d, _ := newEventSession(t, session.Config{}, seam.Server)
 		d.setBlocked(true)
-		_ = s.Send(ctx, session.Binary([]byte("never written")))
+		_ = s.Send(ctx, session.BorrowBinary([]byte("never written")))
 		flushed := make(chan error, 1)
 		go func() { flushed <- s.Flush(ctx) }()
 		time.Sleep(5 * time.Millisecond)
 		s.Terminate()
-		s.Closed(nil)
+		ep.Closed(nil)
 		select {
 		case err := <-flushed:
 			if !errors.Is(err, net.ErrClosed) {
@@ -469,16 +821,15 @@ func TestFlush(t *testing.T) {
 // and each goroutine's frames arrive in order.
 func TestConcurrentSenders(t *testing.T) {
 	const n, m = 8, 200
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		t.Run(roleName(role), func(t *testing.T) {
 			d := newMemDriver()
 			d.chunk = 1500
-			cfg := session.Config{Backlog: 4096, Handler: session.NopHandler{}, Dispatch: session.DispatchPool}
-			s := session.New(&cfg, role, d, nil)
-			s.Start()
+			cfg := session.Config{Backlog: 4096, Dispatch: session.DispatchPool}
+			s, ep := newSession(t, cfg, session.NopHandler{}, role, d, nil)
 			stop := make(chan struct{})
 			defer close(stop)
-			d.pumpWritable(s, stop)
+			d.pumpWritable(ep, stop)
 
 			var wg sync.WaitGroup
 			for g := 0; g < n; g++ {
@@ -497,7 +848,7 @@ func TestConcurrentSenders(t *testing.T) {
 						for k := 8; k < size; k++ {
 							p[k] = byte(g + i + k)
 						}
-						f := session.Binary(p)
+						f := session.BorrowBinary(p)
 						if i%3 == 0 {
 							f = f.Clone()
 						}
@@ -520,7 +871,7 @@ func TestConcurrentSenders(t *testing.T) {
 				t.Fatalf("wrote %d frames, want %d", len(fs), n*m)
 			}
 			for _, f := range fs {
-				if f.Op != frame.OpBinary || !f.Fin || f.Masked != (role == session.RoleClient) {
+				if f.Op != frame.OpBinary || !f.Fin || f.Masked != (role == seam.Client) {
 					t.Fatalf("frame %v fin=%v masked=%v", f.Op, f.Fin, f.Masked)
 				}
 				g := int(binary.BigEndian.Uint32(f.Payload[0:]))
@@ -542,24 +893,24 @@ func TestConcurrentSenders(t *testing.T) {
 // TestPingFloodBacklog: while a pong waits in the backlog, further pings add
 // nothing to it, so a peer that pings without reading cannot grow our memory.
 func TestPingFloodBacklog(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{}, session.RoleServer)
+	s, ep, d, _ := newEventSession(t, session.Config{}, seam.Server)
 	d.setBlocked(true)
 	var wire []byte
 	for i := 0; i < 1000; i++ {
-		wire = append(wire, encodeFrom(session.RoleServer, wf{op: frame.OpPing, fin: true, payload: bytes.Repeat([]byte{'p'}, 125)})...)
+		wire = append(wire, encodeFrom(seam.Server, wf{op: frame.OpPing, fin: true, payload: bytes.Repeat([]byte{'p'}, 125)})...)
 	}
-	if err := s.Feed(wire); err != nil {
+	if err := ep.Feed(wire); err != nil {
 		t.Fatal(err)
 	}
 	// Pongs of one read are batched; once the peer stops taking them,
 	// no further pong is queued: the backlog stays near one batch.
-	if b := s.Backlog(); b > 64<<10+2*(2+125) {
+	if b := session.Backlog(s); b > 64<<10+2*(2+125) {
 		t.Fatalf("backlog %d bytes after a ping flood, want at most one batch", b)
 	}
 	d.setBlocked(false)
-	s.Writable()
+	ep.Writable()
 	// Once the pong is out, the next ping is answered again.
-	if err := s.Feed(encodeFrom(session.RoleServer, wf{op: frame.OpPing, fin: true, payload: []byte("again")})); err != nil {
+	if err := ep.Feed(encodeFrom(seam.Server, wf{op: frame.OpPing, fin: true, payload: []byte("again")})); err != nil {
 		t.Fatal(err)
 	}
 	fs := d.frames(t)
@@ -571,8 +922,8 @@ func TestPingFloodBacklog(t *testing.T) {
 // TestCloseTimeoutConfig: the closing handshake waits CloseTimeout, pings
 // wait Timeout.
 func TestCloseTimeoutConfig(t *testing.T) {
-	s, d, _ := newEventSession(t, session.Config{PingInterval: time.Minute, Timeout: time.Second, CloseTimeout: 3 * time.Second}, session.RoleServer)
-	s.Timer()
+	s, ep, d, _ := newEventSession(t, session.Config{PingInterval: time.Minute, Timeout: time.Second, CloseTimeout: 3 * time.Second}, seam.Server)
+	ep.Timer()
 	if got := d.lastTimer(); got != time.Second {
 		t.Fatalf("pong timer %v, want Timeout", got)
 	}

@@ -7,24 +7,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/seam"
 )
 
-// Role says which end of a connection a session is (RFC 6455 §5.1: a client
-// masks what it sends, a server does not).
-type Role uint8
-
-const (
-	// RoleServer expects masked frames and sends unmasked ones (unless the
-	// Config asks for masking).
-	RoleServer Role = iota
-	// RoleClient masks every frame it sends.
-	RoleClient
-)
-
-// Request is the data of the upgrade request a session came from (Ktor's call):
-// what the engine fills in and Session.Request returns.
+// Request is the data of the upgrade request a session came from (Ktor's
+// call), as Session.Request returns it.
 type Request struct {
 	// Path is the request path without the query.
 	Path string
@@ -33,12 +23,14 @@ type Request struct {
 	// Remote is the peer's address.
 	Remote netip.AddrPort
 	// Header holds only the request headers the server was configured to
-	// keep; nil otherwise, so an idle session pays nothing for headers.
+	// keep (engine.Config.KeepHeaders); nil otherwise, so an idle session
+	// pays nothing for headers.
 	Header http.Header
 	// Protocol is the negotiated subprotocol, "" if none.
 	Protocol string
-	// Extensions are the negotiated extensions, in response order.
-	Extensions []Extension
+	// Extensions are the negotiated extensions, in response order (Ktor's
+	// extensions).
+	Extensions []extension.Extension
 }
 
 // session states and flags, guarded by mu.
@@ -57,71 +49,148 @@ const (
 	stClosePending             // Close waits for frames queued in Outgoing before it
 	stFailPending              // a failure waits behind messages the application has not handled
 	stExtBusy                  // extensions encoded a message since the last timer tick
+	stSendFragment             // a fragmented message we send is open
 )
 
-// atomic flags (Session.af).
+// Session.atomicFlags: read without mu.
 const (
-	afInline uint32 = 1 << iota // an inline handler runs on the feeding goroutine
-	afLimit                     // SetMaxFrameSize changed the frame limit
-	afCork                      // Feed runs: writes are batched until it ends
-	afQueued                    // a write was batched while corked
+	flagInline     uint32 = 1 << iota // an inline handler runs on the feeding goroutine
+	flagLimit                         // SetMaxFrameSize changed the frame limit
+	flagCork                          // Feed runs: writes are batched until it ends
+	flagCorkQueued                    // a write was batched while corked
 )
 
-// receive-side flags, touched only by the feeding goroutine.
+// Session.recv: the receive side's flags, touched only by the feeding goroutine.
 const (
-	rxInFrame  = 1 << iota // a header was parsed; its payload is being read
-	rxDecode               // the open message carries extension bits: decode at its end
-	rxSkip                 // failed or closed by the peer: data is skipped
-	rxLost                 // the stream cannot be framed: everything is dropped
-	rxBadFrame             // the current frame is the one that failed: skip all of it
+	recvInFrame  = 1 << iota // a header was parsed; its payload is being read
+	recvDecode               // the open message carries extension bits: decode at its end
+	recvSkip                 // failed or closed by the peer: data is skipped
+	recvLost                 // the stream cannot be framed: everything is dropped
+	recvBadFrame             // the current frame is the one that failed: skip all of it
 )
 
-// Session is one WebSocket connection, either end (Ktor's WebSocketSession).
-// It holds the RFC 6455 state machine without doing I/O: a Driver feeds it
-// bytes and writes what it asks. All methods are safe for concurrent use,
-// except the driver-facing Feed, which one goroutine calls at a time.
+// Session is one WebSocket connection, either end (Ktor's
+// DefaultWebSocketSession). It holds the RFC 6455 state machine without
+// doing I/O; the engine moves its bytes. The engine makes sessions: a route's
+// handler or [engine.Dial] gets one ready to use.
+//
+// All methods are safe for concurrent use: any number of goroutines may send
+// while another reads Incoming and a third closes. Frames from concurrent
+// Send calls go out whole, never interleaved.
 //
 // An idle session holds no buffer, no channel and no goroutine: those appear
 // only while a message is partly received, the backlog is not empty, or the
 // application asks for Incoming, Outgoing or Done.
 type Session struct {
-	mu  sync.Mutex
-	cfg *Config
-	drv Driver
+	mu    sync.Mutex
+	route *route
+	drv   seam.Driver
 
 	// Receive side: the feeding goroutine's alone.
-	hdr     frame.Header
-	remain  int64 // payload bytes of the current frame still to come
-	msgLen  int64 // bytes of the open message received so far
-	vld     frame.Validator
-	utf     frame.UTF8
-	rx      uint8
-	hlen    uint8 // bytes of a partial header in hbuf
-	maskPos uint8
-	msgOp   frame.Opcode // opcode of the open message
-	msgRsv  byte         // RSV bits of the open message's first frame
-	role    Role
-	hbuf    [frame.MaxHeaderSize]byte
-	msg     *bufpool.Buf // message being joined; nil when none is open
-	ctl     *bufpool.Buf // control frame split over reads; nil otherwise
+	hdr       frame.Header
+	remain    int64 // payload bytes of the current frame still to come
+	msgLen    int64 // bytes of the open message received so far
+	validator frame.Validator
+	utf       frame.UTF8
+	recv      uint8 // recv* flags
+	hlen      uint8 // bytes of a partial header in hbuf
+	maskPos   uint8
+	msgOp     frame.Opcode // opcode of the open message
+	msgRsv    byte         // RSV bits of the open message's first frame
+	role      seam.Role
+	hbuf      [frame.MaxHeaderSize]byte
+	msg       *bufpool.Buf // message being joined; nil when none is open
+	ctl       *bufpool.Buf // control frame split over reads; nil otherwise
 
 	// Send and close side: guarded by mu.
-	state   uint16
-	sched   bool          // on a pool's run queue or worker (DispatchPool)
-	af      atomic.Uint32 // afInline, afLimit: read without mu
-	outOff  int           // bytes of out already written
-	out     *bufpool.Buf  // backlog; nil when empty
-	written uint64        // bytes handed to the kernel so far, for Flush
+	state       uint16
+	scheduled   bool          // on a pool's run queue or worker (pool dispatch)
+	atomicFlags atomic.Uint32 // flag*: read without mu
+	outOff      int           // bytes of out already written
+	out         *bufpool.Buf  // backlog; nil when empty
+	written     uint64        // bytes handed to the kernel so far, for Flush
 
-	x      *extra   // rarely used state, allocated on first use
-	evq    *evqueue // events waiting for the application; nil when none
-	path   string
-	remote netip.AddrPort
+	lazy    *lazyState  // rarely used state, allocated on first use
+	waiting *eventQueue // events waiting for the application; nil when none
+	path    string
+	remote  netip.AddrPort
 }
 
-// extra holds what most sessions never need; it is allocated on first use,
-// under mu.
-type extra struct {
+// route is what the sessions of one route (a server path, or one dial)
+// share: their settings, handler and dispatch mode, decided once here.
+type route struct {
+	cfg     Config
+	handler Handler        // event style; nil for channel style
+	run     func(*Session) // channel style: started by Start, may be nil
+	server  any
+	pool    *workerPool // pool dispatch; nil means the process-wide pool
+	mode    dispatchMode
+}
+
+// dispatchMode is where a session's received messages go.
+type dispatchMode uint8
+
+const (
+	// modeInline: the event handler runs on the feeding goroutine.
+	modeInline dispatchMode = iota
+	// modePool: the event handler runs on a worker pool.
+	modePool
+	// modeChannel: messages go to the Incoming channel.
+	modeChannel
+)
+
+// newRoute binds a route's sessions; it is seam.NewRoute.
+func newRoute(cfg *Config, h Handler, run func(*Session), server any, pool seam.Pool) func(seam.Role, seam.Driver, Request) (*Session, seam.Endpoint) {
+	rt := &route{cfg: *cfg, handler: h, run: run, server: server}
+	switch {
+	case h == nil:
+		rt.mode = modeChannel
+	case cfg.Dispatch == DispatchPool:
+		rt.mode = modePool
+		rt.pool, _ = pool.(*workerPool)
+	default:
+		rt.mode = modeInline
+	}
+	return func(role seam.Role, d seam.Driver, req Request) (*Session, seam.Endpoint) {
+		s := rt.newSession(role, d, &req)
+		return s, (*endpoint)(s)
+	}
+}
+
+// newSession returns a session of the route over d; req may be nil.
+func (rt *route) newSession(role seam.Role, d seam.Driver, req *Request) *Session {
+	s := &Session{route: rt, drv: d, role: role}
+	if req != nil {
+		s.path, s.remote = req.Path, req.Remote
+		if req.RawQuery != "" || req.Header != nil || req.Protocol != "" || len(req.Extensions) > 0 {
+			x := s.lazyState()
+			x.rawQuery, x.header, x.protocol, x.exts = req.RawQuery, req.Header, req.Protocol, req.Extensions
+		}
+	}
+	cfg := &rt.cfg
+	s.validator.MaxFrameSize = cfg.maxFrame()
+	switch {
+	case role == seam.Server:
+		s.validator.Mask = frame.MaskRequired
+	case cfg.Masking:
+		s.validator.Mask = frame.MaskAny
+	default:
+		s.validator.Mask = frame.MaskForbidden
+	}
+	if rt.mode == modeChannel {
+		s.lazyState().in = make(chan Frame, cfg.incomingBuffer())
+	}
+	if s.lazy != nil {
+		for _, e := range s.lazy.exts {
+			s.validator.AllowedRsv |= e.Rsv()
+		}
+	}
+	return s
+}
+
+// lazyState holds what most sessions never need; it is allocated on first
+// use, under mu.
+type lazyState struct {
 	in      chan Frame    // Incoming, when asked for
 	outCh   chan Frame    // Outgoing, when asked for
 	sends   uint32        // frames the application sent, watched by awaitHandler
@@ -135,7 +204,7 @@ type extra struct {
 	rawQuery string
 	header   http.Header
 	protocol string
-	exts     []Extension
+	exts     []extension.Extension
 	user     any
 
 	pingInterval time.Duration
@@ -146,119 +215,55 @@ type extra struct {
 	setTimeout   bool
 }
 
-type eventKind uint8
-
-const (
-	evOpen eventKind = iota
-	evMessage
-	evError
-	evClose
-	evFail // a failure queued behind the messages before it
-)
-
-type event struct {
-	kind eventKind
-	f    Frame
-	err  error
+// lazyState returns s.lazy, allocating it. Callers hold mu or own s
+// exclusively.
+func (s *Session) lazyState() *lazyState {
+	if s.lazy == nil {
+		s.lazy = &lazyState{}
+	}
+	return s.lazy
 }
 
-// New returns a session of the given role using cfg (which must outlive it and
-// not change) and drv. req may be nil. Call Start before the first Feed.
-func New(cfg *Config, role Role, drv Driver, req *Request) *Session {
-	s := &Session{cfg: cfg, drv: drv, role: role}
-	if req != nil {
-		s.path, s.remote = req.Path, req.Remote
-		if req.RawQuery != "" || req.Header != nil || req.Protocol != "" || len(req.Extensions) > 0 {
-			x := s.extra()
-			x.rawQuery, x.header, x.protocol, x.exts = req.RawQuery, req.Header, req.Protocol, req.Extensions
-		}
-	}
-	s.vld.MaxFrameSize = cfg.maxFrame()
-	switch {
-	case role == RoleServer:
-		s.vld.Mask = frame.MaskRequired
-	case cfg.Masking:
-		s.vld.Mask = frame.MaskAny
-	default:
-		s.vld.Mask = frame.MaskForbidden
-	}
-	if cfg.Handler == nil {
-		s.extra().in = make(chan Frame, cfg.incomingBuffer())
-	}
-	if s.x != nil {
-		for _, e := range s.x.exts {
-			s.vld.AllowedRsv |= e.Rsv()
-		}
-	}
-	return s
-}
-
-// extra returns s.x, allocating it. Callers hold mu or own s exclusively.
-func (s *Session) extra() *extra {
-	if s.x == nil {
-		s.x = &extra{}
-	}
-	return s.x
-}
-
-// Start opens the session: it delivers the open event and arms the ping timer.
-func (s *Session) Start() {
+// start opens the session: the open event, the channel-style route's
+// function, the ping timer.
+func (s *Session) start() {
 	s.mu.Lock()
 	if d := s.pingIntervalLocked(); d > 0 && s.state&(stCloseSent|stClosePending|stFinished) == 0 {
 		s.drv.SetTimer(d)
 	}
 	s.mu.Unlock()
-	if h := s.cfg.Handler; h != nil {
-		if s.cfg.Dispatch == DispatchInline {
-			s.callInline(event{kind: evOpen})
-		} else {
-			s.enqueue(event{kind: evOpen})
+	switch rt := s.route; rt.mode {
+	case modeInline:
+		s.callInline(event{kind: evOpen})
+	case modePool:
+		s.enqueue(event{kind: evOpen})
+	case modeChannel:
+		if rt.run != nil {
+			go s.runChannel(rt.run)
 		}
 	}
 }
 
-// Role reports which end of the connection s is.
-func (s *Session) Role() Role { return s.role }
-
-// Request returns the data of the upgrade request s came from.
+// Request returns the data of the upgrade request s came from, with the
+// negotiated subprotocol and extensions.
 func (s *Session) Request() Request {
 	r := Request{Path: s.path, Remote: s.remote}
 	s.mu.Lock()
-	if x := s.x; x != nil {
+	if x := s.lazy; x != nil {
 		r.RawQuery, r.Header, r.Protocol, r.Extensions = x.rawQuery, x.header, x.protocol, x.exts
 	}
 	s.mu.Unlock()
 	return r
 }
 
-// Protocol returns the negotiated subprotocol, "" if none.
-func (s *Session) Protocol() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.x == nil {
-		return ""
-	}
-	return s.x.protocol
-}
-
-// Extensions returns the negotiated extensions (Ktor's extensions).
-func (s *Session) Extensions() []Extension {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.x == nil {
-		return nil
-	}
-	return s.x.exts
-}
-
-// Server returns the Config's Server value: the server the session belongs to
-// (Ktor's application).
-func (s *Session) Server() any { return s.cfg.Server }
+// Server returns the server the session belongs to (Ktor's application): the
+// *engine.Server of a server session, nil for a dialled one.
+func (s *Session) Server() any { return s.route.server }
 
 // SetValue attaches one application value to the session; Value returns it.
 func (s *Session) SetValue(v any) {
 	s.mu.Lock()
-	s.extra().user = v
+	s.lazyState().user = v
 	s.mu.Unlock()
 }
 
@@ -266,10 +271,10 @@ func (s *Session) SetValue(v any) {
 func (s *Session) Value() any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.x == nil {
+	if s.lazy == nil {
 		return nil
 	}
-	return s.x.user
+	return s.lazy.user
 }
 
 // PingInterval returns how often the session pings its peer; 0 means never.
@@ -280,17 +285,17 @@ func (s *Session) PingInterval() time.Duration {
 }
 
 func (s *Session) pingIntervalLocked() time.Duration {
-	if s.x != nil && s.x.setPing {
-		return s.x.pingInterval
+	if s.lazy != nil && s.lazy.setPing {
+		return s.lazy.pingInterval
 	}
-	return s.cfg.PingInterval
+	return s.route.cfg.PingInterval
 }
 
 // SetPingInterval changes how often the session pings its peer; 0 stops pings.
 func (s *Session) SetPingInterval(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	x := s.extra()
+	x := s.lazyState()
 	x.pingInterval, x.setPing = d, true
 	if s.state&(stCloseSent|stFinished|stAwaitPong) == 0 {
 		s.drv.SetTimer(d)
@@ -306,16 +311,16 @@ func (s *Session) Timeout() time.Duration {
 }
 
 func (s *Session) timeoutLocked() time.Duration {
-	if s.x != nil && s.x.setTimeout && s.x.timeout > 0 {
-		return s.x.timeout
+	if s.lazy != nil && s.lazy.setTimeout && s.lazy.timeout > 0 {
+		return s.lazy.timeout
 	}
-	return s.cfg.timeout()
+	return s.route.cfg.timeout()
 }
 
 // SetTimeout changes the session's Timeout; 0 restores the configured one.
 func (s *Session) SetTimeout(d time.Duration) {
 	s.mu.Lock()
-	x := s.extra()
+	x := s.lazyState()
 	x.timeout, x.setTimeout = d, true
 	s.mu.Unlock()
 }
@@ -328,13 +333,13 @@ func (s *Session) Masking() bool {
 }
 
 func (s *Session) maskingLocked() bool {
-	if s.role == RoleClient {
+	if s.role == seam.Client {
 		return true
 	}
-	if s.x != nil && s.x.masking != 0 {
-		return s.x.masking > 0
+	if s.lazy != nil && s.lazy.masking != 0 {
+		return s.lazy.masking > 0
 	}
-	return s.cfg.Masking
+	return s.route.cfg.Masking
 }
 
 // SetMasking changes whether a server session masks what it sends. A client
@@ -342,9 +347,9 @@ func (s *Session) maskingLocked() bool {
 func (s *Session) SetMasking(on bool) {
 	s.mu.Lock()
 	if on {
-		s.extra().masking = 1
+		s.lazyState().masking = 1
 	} else {
-		s.extra().masking = -1
+		s.lazyState().masking = -1
 	}
 	s.mu.Unlock()
 }
@@ -357,17 +362,17 @@ func (s *Session) MaxFrameSize() int64 {
 }
 
 func (s *Session) maxFrameLocked() int64 {
-	if s.x != nil && s.x.maxFrame > 0 {
-		return s.x.maxFrame
+	if s.lazy != nil && s.lazy.maxFrame > 0 {
+		return s.lazy.maxFrame
 	}
-	return s.cfg.maxFrame()
+	return s.route.cfg.maxFrame()
 }
 
 // SetMaxFrameSize changes the largest frame payload the session accepts; a
 // larger frame closes it with 1009. 0 restores the configured limit.
 func (s *Session) SetMaxFrameSize(n int64) {
 	s.mu.Lock()
-	s.extra().maxFrame = n
+	s.lazyState().maxFrame = n
 	s.mu.Unlock()
-	s.af.Or(afLimit)
+	s.atomicFlags.Or(flagLimit)
 }

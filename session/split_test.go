@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
@@ -60,14 +61,14 @@ func newSplitStream(long bool) splitStream {
 
 // runChunks feeds stream to a fresh session of role in the given chunks
 // (offsets into the stream) and checks what it delivered and wrote.
-func runChunks(t *testing.T, role session.Role, st splitStream, wire []byte, cuts []int) {
+func runChunks(t *testing.T, role seam.Role, st splitStream, wire []byte, cuts []int) {
 	t.Helper()
-	s, d, rec := newEventSession(t, session.Config{}, role)
+	_, ep, d, rec := newEventSession(t, session.Config{}, role)
 	// Feed unmasks in place, so every run gets its own copy.
 	in := bytes.Clone(wire)
 	prev := 0
 	for _, c := range append(cuts, len(in)) {
-		if err := s.Feed(in[prev:c]); err != nil {
+		if err := ep.Feed(in[prev:c]); err != nil {
 			t.Fatalf("cuts %v: Feed(%d:%d): %v", cuts, prev, c, err)
 		}
 		prev = c
@@ -80,7 +81,7 @@ func runChunks(t *testing.T, role session.Role, st splitStream, wire []byte, cut
 		if f.Op != frame.OpPong || !f.Fin {
 			t.Fatalf("cuts %v: wrote unexpected %v frame", cuts, f.Op)
 		}
-		if f.Masked != (role == session.RoleClient) {
+		if f.Masked != (role == seam.Client) {
 			t.Fatalf("cuts %v: pong masked=%v for role %v", cuts, f.Masked, role)
 		}
 		pongs = append(pongs, string(f.Payload))
@@ -90,16 +91,9 @@ func runChunks(t *testing.T, role session.Role, st splitStream, wire []byte, cut
 	}
 }
 
-func roleName(r session.Role) string {
-	if r == session.RoleClient {
-		return "client"
-	}
-	return "server"
-}
-
 // TestSplitEveryByte feeds the stream one byte at a time.
 func TestSplitEveryByte(t *testing.T) {
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		t.Run(roleName(role), func(t *testing.T) {
 			st := newSplitStream(true)
 			wire := encodeFrom(role, st.frames...)
@@ -114,7 +108,7 @@ func TestSplitEveryByte(t *testing.T) {
 
 // TestSplitAtEveryIndex feeds the stream in two parts, cut at every index.
 func TestSplitAtEveryIndex(t *testing.T) {
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		t.Run(roleName(role), func(t *testing.T) {
 			st := newSplitStream(false)
 			wire := encodeFrom(role, st.frames...)
@@ -128,7 +122,7 @@ func TestSplitAtEveryIndex(t *testing.T) {
 // TestSplitRandom feeds the long stream in random chunkings.
 func TestSplitRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, role := range []session.Role{session.RoleServer, session.RoleClient} {
+	for _, role := range roles {
 		st := newSplitStream(true)
 		wire := encodeFrom(role, st.frames...)
 		for run := 0; run < 100; run++ {
@@ -157,10 +151,10 @@ func TestSplitRandom(t *testing.T) {
 // answered at once with a pong carrying the same payload, and the message
 // is still joined correctly.
 func TestPingBetweenFragments(t *testing.T) {
-	s, d, rec := newEventSession(t, session.Config{}, session.RoleServer)
+	_, ep, d, rec := newEventSession(t, session.Config{}, seam.Server)
 	feed := func(f wf) {
 		t.Helper()
-		if err := s.Feed(encodeFrom(session.RoleServer, f)); err != nil {
+		if err := ep.Feed(encodeFrom(seam.Server, f)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,14 +14,14 @@ func BenchmarkRoundTrip(b *testing.B) {
 	for _, size := range []int{8, 1 << 10, 64 << 10} {
 		for _, m := range modes {
 			b.Run(m.name+"/"+sizeName(size), func(b *testing.B) {
-				srv := engine.New(engine.Config{Loops: 1})
-				srv.Handle("/", inlineEcho{})
+				srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+				srv.HandleEvents("/", inlineEcho{})
 				payload := make([]byte, size)
 				m.client.Conversation(b, srv, "/", func(in <-chan session.Frame, out chan<- session.Frame) {
 					b.SetBytes(int64(size))
 					b.ReportAllocs()
 					for b.Loop() {
-						out <- session.Binary(payload)
+						out <- session.BorrowBinary(payload)
 						f := <-in
 						f.Release()
 					}

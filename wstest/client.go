@@ -2,10 +2,11 @@ package wstest
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/surgews/surge/engine"
@@ -13,38 +14,27 @@ import (
 	"github.com/surgews/surge/session"
 )
 
-// DefaultTimeout bounds every wait of wstest when Client.Timeout is zero:
+// defaultTimeout bounds every wait of wstest when Client.Timeout is zero:
 // dialing, one read by ReadFrame and its siblings, a whole conversation, and
 // the closing handshake after it.
-const DefaultTimeout = 10 * time.Second
-
-// TB is the part of [testing.TB] that wstest uses; *testing.T, *testing.B
-// and *testing.F implement it. Fatalf is expected to stop the calling
-// goroutine, as testing's does; wstest returns right after calling it anyway,
-// so a recorder that does not stop sees no further calls.
-type TB interface {
-	Helper()
-	Cleanup(func())
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-}
+const defaultTimeout = 10 * time.Second
 
 // Client says how wstest reaches the server under test. The zero value dials
 // the server's event loops on 127.0.0.1 with engine's default dial options
-// and DefaultTimeout. Methods only read the Client, so one value may serve
-// any number of tests at once.
+// and a 10-second Timeout. Methods only read the Client, so one value may
+// serve any number of tests at once.
 type Client struct {
 	// Portable serves the conversation with the server's portable driver
 	// over a net.Pipe (engine.Server.ServeConn) instead of its event loops
 	// over loopback TCP. The server is then never started.
 	Portable bool
-	// Options are the dial options: Protocols, Extensions, Header and
-	// Session apply in both modes; HandshakeTimeout (0 means Timeout),
-	// LocalAddr, TLSConfig and Dialer only to the loopback mode. nil means
-	// the defaults. wstest does not change them.
+	// Options are the dial options (Protocols, Extensions, Header,
+	// Session, Handler, ...); HandshakeTimeout 0 means Timeout, and
+	// NetDial is wstest's own in the Portable mode. nil means the defaults.
+	// wstest does not change them.
 	Options *engine.DialOptions
 	// Timeout bounds dialing, the conversation and its closing handshake,
-	// each; 0 means DefaultTimeout. A conversation that runs longer has its
+	// each; 0 means 10 seconds. A conversation that runs longer has its
 	// session terminated, which closes its incoming channel, and fails the
 	// test.
 	Timeout time.Duration
@@ -54,7 +44,7 @@ func (c Client) timeout() time.Duration {
 	if c.Timeout > 0 {
 		return c.Timeout
 	}
-	return DefaultTimeout
+	return defaultTimeout
 }
 
 func (c Client) options() *engine.DialOptions {
@@ -72,7 +62,7 @@ func (c Client) options() *engine.DialOptions {
 // are sent, the session is closed with 1000 and the closing handshake is
 // awaited. fn may call t.Fatalf (directly or through ReadText); the session
 // is closed all the same. srv is closed when the test ends.
-func Conversation(t TB, srv *engine.Server, path string, fn func(in <-chan session.Frame, out chan<- session.Frame)) {
+func Conversation(t testing.TB, srv *engine.Server, path string, fn func(in <-chan session.Frame, out chan<- session.Frame)) {
 	t.Helper()
 	Client{}.Conversation(t, srv, path, fn)
 }
@@ -82,13 +72,13 @@ func Conversation(t TB, srv *engine.Server, path string, fn func(in <-chan sessi
 // Handler), for tests that want the session itself: its CloseReason, Send
 // with a context, Close with a reason. The session is terminated and srv
 // closed when the test ends. Dial fails the test if the handshake fails.
-func Dial(t TB, srv *engine.Server, path string) *session.Session {
+func Dial(t testing.TB, srv *engine.Server, path string) *session.Session {
 	t.Helper()
 	return Client{}.Dial(t, srv, path)
 }
 
 // Conversation is the package function Conversation with c's settings.
-func (c Client) Conversation(t TB, srv *engine.Server, path string, fn func(in <-chan session.Frame, out chan<- session.Frame)) {
+func (c Client) Conversation(t testing.TB, srv *engine.Server, path string, fn func(in <-chan session.Frame, out chan<- session.Frame)) {
 	t.Helper()
 	s := c.Dial(t, srv, path)
 	if s == nil {
@@ -134,7 +124,7 @@ func forward(ctx context.Context, s *session.Session, out <-chan session.Frame, 
 }
 
 // Dial is the package function Dial with c's settings.
-func (c Client) Dial(t TB, srv *engine.Server, path string) *session.Session {
+func (c Client) Dial(t testing.TB, srv *engine.Server, path string) *session.Session {
 	t.Helper()
 	// Registered first so that it runs last, after the sessions are gone.
 	t.Cleanup(func() { _ = srv.Close() })
@@ -149,7 +139,7 @@ func (c Client) Dial(t TB, srv *engine.Server, path string) *session.Session {
 		timeout = c.timeout()
 	)
 	if c.Portable {
-		s, served, err = dialPipe(srv, path, c.options(), timeout)
+		s, served, err = c.dialPipe(srv, path, timeout)
 	} else {
 		s, err = c.dialLoop(srv, path, timeout)
 	}
@@ -173,8 +163,8 @@ func (c Client) Dial(t TB, srv *engine.Server, path string) *session.Session {
 func (c Client) dialLoop(srv *engine.Server, path string, timeout time.Duration) (*session.Session, error) {
 	addr := srv.Addr()
 	if addr == nil {
-		if err := srv.Start("127.0.0.1:0"); err != nil && !errors.Is(err, engine.ErrStarted) {
-			return nil, err
+		if err := srv.Start("127.0.0.1:0"); err != nil && srv.Addr() == nil {
+			return nil, err // not a Start that lost a race with another test's
 		}
 		addr = srv.Addr()
 	}
@@ -188,6 +178,33 @@ func (c Client) dialLoop(srv *engine.Server, path string, timeout time.Duration)
 	ctx, cancel := context.WithTimeout(context.Background(), opts.HandshakeTimeout)
 	defer cancel()
 	return engine.Dial(ctx, "ws://"+addr.String()+path, &opts)
+}
+
+// pipeHost is the host of a portable conversation's URL: a net.Pipe has no
+// address, and the .invalid TLD (RFC 2606) can never name a real host.
+const pipeHost = "wstest.invalid"
+
+// dialPipe serves one end of a net.Pipe with srv.ServeConn and dials a client
+// session over the other. served is closed when ServeConn returns.
+func (c Client) dialPipe(srv *engine.Server, path string, timeout time.Duration) (*session.Session, <-chan struct{}, error) {
+	sc, cc := net.Pipe()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		srv.ServeConn(sc)
+	}()
+	opts := *c.options()
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = timeout
+	}
+	opts.NetDial = func(context.Context, string, string) (net.Conn, error) { return cc, nil }
+	s, err := engine.Dial(context.Background(), "ws://"+pipeHost+path, &opts)
+	if err != nil {
+		_ = cc.Close()
+		waitClosed(served, timeout)
+		return nil, nil, err
+	}
+	return s, served, nil
 }
 
 // waitDone waits for s to end, at most d.

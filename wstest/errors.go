@@ -2,7 +2,7 @@ package wstest
 
 import "errors"
 
-// wstest reports failures through TB rather than returning errors, so its
+// wstest reports failures through testing.TB rather than returning errors, so its
 // errors are unexported; they name the cause in the test's failure message.
 var (
 	// errBadPath: the path given to Dial or Conversation does not start
@@ -11,10 +11,7 @@ var (
 	// errNoListener: the server was started without a TCP listener (for
 	// example only through ServeHTTP), so there is no address to dial.
 	errNoListener = errors.New("server has no TCP listener to dial; use Client.Portable or start it with Start")
-	// errHeadTooLarge: the server's answer to the upgrade request has no end
-	// within maxResponseHead bytes.
-	errHeadTooLarge = errors.New("handshake response head too large")
-	// errTimeout: a read from incoming waited longer than DefaultTimeout.
+	// errTimeout: a read from incoming waited longer than its timeout.
 	errTimeout = errors.New("no message in time")
 	// errEnded: incoming was closed: the session ended.
 	errEnded = errors.New("the session ended (incoming closed)")

@@ -9,15 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/session"
 	"github.com/surgews/surge/wstest"
 )
 
 // fakeT records what wstest reports, so that the tests can check that the
 // helpers fail when they should. Fatalf stops the goroutine, as testing's
-// does.
+// does. testing.TB has unexported methods, so fakeT embeds one (nil: a call
+// to a method wstest is not expected to use panics) and overrides the
+// methods wstest calls.
 type fakeT struct {
+	testing.TB
 	mu       sync.Mutex
 	errs     []string
 	fatal    bool
@@ -86,8 +91,8 @@ func (f *fakeT) failedWith(parts ...string) bool {
 }
 
 func silentServer() *engine.Server {
-	srv := engine.New(engine.Config{Loops: 1})
-	srv.HandleFunc("/", func(s *session.Session) {
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+	srv.HandleSession("/", func(s *session.Session) {
 		for f := range s.Incoming() {
 			f.Release()
 		}
@@ -95,18 +100,23 @@ func silentServer() *engine.Server {
 	return srv
 }
 
+// TestHelpersFail runs each failure in both modes: the loopback and the
+// portable client must report the same cause.
 func TestHelpersFail(t *testing.T) {
 	cases := []struct {
 		name  string
-		body  func(ft *fakeT)
+		body  func(ft *fakeT, cl wstest.Client)
 		fatal bool
 		want  []string
+		only  string // run in this mode alone; "" means both
+		alone bool   // the failure is the only one
 	}{
 		{
 			name: "conversation_timeout",
-			body: func(ft *fakeT) {
-				wstest.Client{Timeout: 300 * time.Millisecond}.Conversation(ft, silentServer(), "/", func(in <-chan session.Frame, out chan<- session.Frame) {
-					out <- session.Text("anyone?")
+			body: func(ft *fakeT, cl wstest.Client) {
+				cl.Timeout = 300 * time.Millisecond
+				cl.Conversation(ft, silentServer(), "/", func(in <-chan session.Frame, out chan<- session.Frame) {
+					out <- session.CopyText("anyone?")
 					wstest.ReadText(ft, in) // the watchdog ends this read
 				})
 			},
@@ -115,10 +125,10 @@ func TestHelpersFail(t *testing.T) {
 		},
 		{
 			name: "read_after_close",
-			body: func(ft *fakeT) {
-				srv := engine.New(engine.Config{Loops: 1})
-				srv.HandleFunc("/", func(s *session.Session) {})
-				wstest.Conversation(ft, srv, "/", func(in <-chan session.Frame, out chan<- session.Frame) {
+			body: func(ft *fakeT, cl wstest.Client) {
+				srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+				srv.HandleSession("/", func(s *session.Session) {})
+				cl.Conversation(ft, srv, "/", func(in <-chan session.Frame, out chan<- session.Frame) {
 					wstest.ReadText(ft, in)
 				})
 			},
@@ -127,11 +137,11 @@ func TestHelpersFail(t *testing.T) {
 		},
 		{
 			name: "text_wanted_binary_got",
-			body: func(ft *fakeT) {
-				srv := engine.New(engine.Config{Loops: 1})
-				srv.Handle("/", inlineEcho{})
-				wstest.Client{Portable: true}.Conversation(ft, srv, "/", func(in <-chan session.Frame, out chan<- session.Frame) {
-					out <- session.Binary([]byte{0xff})
+			body: func(ft *fakeT, cl wstest.Client) {
+				srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+				srv.HandleEvents("/", inlineEcho{})
+				cl.Conversation(ft, srv, "/", func(in <-chan session.Frame, out chan<- session.Frame) {
+					out <- session.BorrowBinary([]byte{0xff})
 					wstest.ReadText(ft, in)
 				})
 			},
@@ -139,22 +149,9 @@ func TestHelpersFail(t *testing.T) {
 			want:  []string{"binary", "want text"},
 		},
 		{
-			name: "binary_wanted_text_got",
-			body: func(ft *fakeT) {
-				srv := engine.New(engine.Config{Loops: 1})
-				srv.Handle("/", inlineEcho{})
-				wstest.Conversation(ft, srv, "/", func(in <-chan session.Frame, out chan<- session.Frame) {
-					out <- session.Text("hi")
-					wstest.ReadBinary(ft, in)
-				})
-			},
-			fatal: true,
-			want:  []string{"text", "want binary"},
-		},
-		{
 			name: "event_style_client",
-			body: func(ft *fakeT) {
-				cl := wstest.Client{Options: &engine.DialOptions{Session: &session.Config{Handler: session.NopHandler{}}}}
+			body: func(ft *fakeT, cl wstest.Client) {
+				cl.Options = &engine.DialOptions{Handler: session.NopHandler{}}
 				cl.Conversation(ft, silentServer(), "/", func(in <-chan session.Frame, out chan<- session.Frame) {
 					wstest.ReadFrame(ft, in)
 				})
@@ -164,74 +161,100 @@ func TestHelpersFail(t *testing.T) {
 		},
 		{
 			name:  "relative_path",
-			body:  func(ft *fakeT) { wstest.Dial(ft, silentServer(), "echo") },
+			body:  func(ft *fakeT, cl wstest.Client) { cl.Dial(ft, silentServer(), "echo") },
 			fatal: true,
 			want:  []string{"must start with /"},
 		},
 		{
-			name: "no_route_loopback",
-			body: func(ft *fakeT) {
-				srv := engine.New(engine.Config{Loops: 1})
-				srv.Handle("/only", inlineEcho{})
-				wstest.Dial(ft, srv, "/other")
+			name: "no_route",
+			body: func(ft *fakeT, cl wstest.Client) {
+				srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+				srv.HandleEvents("/only", inlineEcho{})
+				cl.Dial(ft, srv, "/other")
 			},
 			fatal: true,
-			want:  []string{"dial /other", "404"},
+			want:  []string{"wstest: dial /other", "handshake failed with 404"},
 		},
 		{
-			name: "no_route_portable",
-			body: func(ft *fakeT) {
-				srv := engine.New(engine.Config{Loops: 1})
-				srv.Handle("/only", inlineEcho{})
-				wstest.Client{Portable: true}.Dial(ft, srv, "/other")
+			name: "deflate_answer_refused",
+			body: func(ft *fakeT, cl wstest.Client) {
+				// The server announces server_max_window_bits, which the
+				// client's policy refuses: the client must fail the
+				// handshake (RFC 7692 §7.1.2.1).
+				srv := engine.New(engine.Config{
+					Reactor:    engine.ReactorConfig{Loops: 1},
+					Extensions: []extension.Factory{deflate.New(deflate.Config{ServerMaxWindowBits: deflate.PolicyPrefer, ServerWindowBits: 10})},
+				})
+				srv.HandleEvents("/", inlineEcho{})
+				cl.Options = &engine.DialOptions{Extensions: []extension.Factory{deflate.New(deflate.Config{ServerMaxWindowBits: deflate.PolicyRefuse})}}
+				cl.Dial(ft, srv, "/")
 			},
 			fatal: true,
-			want:  []string{"dial /other", "404"},
+			want:  []string{"wstest: dial /", "handshake failed with 101", "extension", "server_max_window_bits"},
 		},
 		{
 			name: "closed_server",
-			body: func(ft *fakeT) {
+			body: func(ft *fakeT, cl wstest.Client) {
 				srv := silentServer()
 				_ = srv.Close()
-				wstest.Dial(ft, srv, "/")
+				cl.Dial(ft, srv, "/")
 			},
 			fatal: true,
-			want:  []string{"server closed"},
+			want:  []string{"wstest: dial /", "server closed"},
+			only:  "loopback",
+		},
+		{
+			name: "closed_server_portable",
+			body: func(ft *fakeT, cl wstest.Client) {
+				srv := silentServer()
+				_ = srv.Close()
+				cl.Dial(ft, srv, "/")
+			},
+			fatal: true,
+			want:  []string{"wstest: dial /", "handshake failed with 503"},
+			only:  "portable",
 		},
 		{
 			name: "send_after_wait_closed",
-			body: func(ft *fakeT) {
+			body: func(ft *fakeT, cl wstest.Client) {
 				// The only failure must be the final Fatalf: WaitClosed
 				// passes on an ended session, Send after it fails.
-				c := wstest.Dial(ft, silentServer(), "/")
+				c := cl.Dial(ft, silentServer(), "/")
 				_ = c.Close(session.CloseReason{Code: 1000})
 				if r := wstest.WaitClosed(ft, c); r.Code != 1000 {
 					ft.Errorf("close code %v", r.Code)
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				defer cancel()
-				if err := c.Send(ctx, session.Text("late")); err == nil {
+				if err := c.Send(ctx, session.CopyText("late")); err == nil {
 					ft.Errorf("send after close: no error")
 				}
 				ft.Fatalf("reached the end")
 			},
 			fatal: true,
+			alone: true,
 			want:  []string{"reached the end"},
 		},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			ft := runFake(t, tc.body)
-			if ft.fatal != tc.fatal {
-				t.Errorf("fatal = %v, want %v (failures %q)", ft.fatal, tc.fatal, ft.errs)
+	for _, m := range modes {
+		for _, tc := range cases {
+			if tc.only != "" && tc.only != m.name {
+				continue
 			}
-			if !ft.failedWith(tc.want...) {
-				t.Errorf("failures %q, want one containing %q", ft.errs, tc.want)
-			}
-			if tc.name == "send_after_wait_closed" && len(ft.errs) != 1 {
-				t.Errorf("unexpected failures %q", ft.errs)
-			}
-		})
+			t.Run(m.name+"/"+tc.name, func(t *testing.T) {
+				ft := runFake(t, func(ft *fakeT) { tc.body(ft, m.client) })
+				t.Logf("reported: %q", ft.errs)
+				if ft.fatal != tc.fatal {
+					t.Errorf("fatal = %v, want %v (failures %q)", ft.fatal, tc.fatal, ft.errs)
+				}
+				if !ft.failedWith(tc.want...) {
+					t.Errorf("failures %q, want one containing %q", ft.errs, tc.want)
+				}
+				if tc.alone && len(ft.errs) != 1 {
+					t.Errorf("unexpected failures %q", ft.errs)
+				}
+			})
+		}
 	}
 }
 
@@ -241,15 +264,15 @@ func TestHelpersPass(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			ft := runFake(t, func(ft *fakeT) {
-				srv := engine.New(engine.Config{Loops: 1})
-				srv.Handle("/", inlineEcho{})
+				srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+				srv.HandleEvents("/", inlineEcho{})
 				m.client.Conversation(ft, srv, "/", func(in <-chan session.Frame, out chan<- session.Frame) {
-					out <- session.Text("a")
-					out <- session.Binary([]byte("b"))
+					out <- session.CopyText("a")
+					out <- session.BorrowBinary([]byte("b"))
 					if got := wstest.ReadText(ft, in); got != "a" {
 						ft.Errorf("got %q", got)
 					}
-					if got := wstest.ReadBinary(ft, in); string(got) != "b" {
+					if got := readBinary(ft, in); string(got) != "b" {
 						ft.Errorf("got %q", got)
 					}
 				})

@@ -47,9 +47,9 @@ type conn struct {
 // into the wire buffer, so buf may be refilled as soon as Send returns.
 func (c *conn) frameOf(b []byte) session.Frame {
 	if c.rs.pat.op == frame.OpText {
-		return session.TextBytes(b)
+		return session.BorrowText(b)
 	}
-	return session.Binary(b)
+	return session.BorrowBinary(b)
 }
 
 // sendNext sends the connection's next message stamped with ts (ns since

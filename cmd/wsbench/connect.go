@@ -60,13 +60,17 @@ func sourcesFor(target string, total, flagValue int) (int, error) {
 	return 1, nil
 }
 
+// defaultBacklog is the session's outgoing backlog bound (session.Config's
+// default, 4 MiB), raised when --depth messages could exceed it.
+const defaultBacklog = 4 << 20
+
 // newConns allocates the state of n connections, numbered from offset, in
 // one slab with one buffer slab, so the connect phase allocates per
 // connection only what the engine does.
 func newConns(rs *runState, o *options, n, offset int) []conn {
 	cs := make([]conn, n)
 	bufs := make([]byte, n*o.size)
-	backlog := session.DefaultBacklog
+	backlog := defaultBacklog
 	if need := 2 * o.depth * (o.size + 14); need > backlog {
 		// The first depth messages are sent from outside the loop and
 		// must never wait for the backlog (see conn.mu).
@@ -79,7 +83,6 @@ func newConns(rs *runState, o *options, n, offset int) []conn {
 		c.sh = &rs.shards[i%shardCount]
 		c.buf = bufs[i*o.size : (i+1)*o.size : (i+1)*o.size]
 		c.cfg = session.Config{
-			Handler:        c,
 			Dispatch:       session.DispatchInline,
 			Backlog:        backlog,
 			MaxMessageSize: int64(o.size) + 1<<16,
@@ -126,7 +129,7 @@ func connectAll(ctx context.Context, o *options, d *engine.Dialer, cs []conn, so
 					}
 				}
 				c := &cs[i]
-				opts.Session = &c.cfg
+				opts.Session, opts.Handler = c.cfg, c
 				opts.LocalAddr = nil
 				if sources > 1 {
 					opts.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+c.id%uint64(sources)))}

@@ -21,8 +21,8 @@ func (demoEcho) OnMessage(s *session.Session, f session.Frame) {
 // startEchoServer starts a surge echo server on a loopback port with loops
 // event loops (0 = GOMAXPROCS) and returns it with its ws:// URL.
 func startEchoServer(loops int) (*engine.Server, string, error) {
-	srv := engine.New(engine.Config{Loops: loops})
-	srv.Handle("/", demoEcho{})
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: loops}})
+	srv.HandleEvents("/", demoEcho{})
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		return nil, "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"syscall"
 
@@ -49,10 +50,12 @@ const (
 
 // dialKind classifies a failed engine.Dial.
 func dialKind(err error) string {
-	var se *engine.StatusError
+	var he *engine.HandshakeError
 	switch {
-	case errors.As(err, &se):
+	case errors.As(err, &he) && he.StatusCode != 0 && he.StatusCode != http.StatusSwitchingProtocols:
 		return kindDialStatus
+	case errors.As(err, &he):
+		return kindDialHandshake
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return kindDialRefused
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, os.ErrDeadlineExceeded):
@@ -61,11 +64,6 @@ func dialKind(err error) string {
 		return kindDialAddr
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
 		return kindDialFiles
-	case errors.Is(err, engine.ErrBadAccept), errors.Is(err, engine.ErrMissingAccept),
-		errors.Is(err, engine.ErrMalformedResponse), errors.Is(err, engine.ErrResponseUpgrade),
-		errors.Is(err, engine.ErrResponseConnection), errors.Is(err, engine.ErrProtocolNotOffered),
-		errors.Is(err, engine.ErrExtensionNotOffered):
-		return kindDialHandshake
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -76,7 +74,7 @@ func dialKind(err error) string {
 
 // sessionErrKind classifies the error a session ended with (Handler.OnError).
 func sessionErrKind(err error) string {
-	var pe *frame.ProtocolError
+	var pe *frame.CloseReason
 	switch {
 	case errors.As(err, &pe):
 		return kindProtocol

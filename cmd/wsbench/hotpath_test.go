@@ -5,17 +5,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
 )
 
-// discardDriver is a session.Driver whose transport takes every byte at once.
+// newRoute is the constructor package session registers in seam.NewRoute,
+// with its types (see package seam): a session without a network, for the
+// hot path alone.
+var newRoute = seam.NewRoute.(func(cfg *session.Config, h session.Handler, run func(*session.Session), server any, pool seam.Pool) func(seam.Role, seam.Driver, session.Request) (*session.Session, seam.Endpoint))
+
+// discardDriver is a seam.Driver whose transport takes every byte at once.
 type discardDriver struct{ written int }
 
 func (d *discardDriver) Write(b []byte) (int, error) { d.written += len(b); return len(b), nil }
 func (*discardDriver) WantWrite()                    {}
 func (*discardDriver) PauseRead(bool)                {}
 func (*discardDriver) SetTimer(time.Duration)        {}
-func (*discardDriver) CloseTransport()               {}
+func (*discardDriver) CloseTransport(bool)           {}
 
 // hotConn is one closed-loop connection on a client session over a
 // discarding driver, with its next echo ready in echo.
@@ -28,8 +34,10 @@ func hotConn(tb testing.TB, size int) (*conn, *session.Session, *discardDriver) 
 	cs := newConns(rs, &o, 1, 5)
 	c := &cs[0]
 	drv := &discardDriver{}
-	s := session.New(&c.cfg, session.RoleClient, drv, nil)
-	s.Start()
+	// The connection is the session's event handler, inline, as on a
+	// Dialer's loop (connectAll dials with Handler: c).
+	s, ep := newRoute(&c.cfg, c, nil, nil, nil)(seam.Client, drv, session.Request{})
+	ep.Start()
 	c.sess = s
 	return c, s, drv
 }
@@ -45,7 +53,7 @@ func TestOnMessageNoAllocs(t *testing.T) {
 			next := func() {
 				// The echo of the message just sent is what was sent.
 				c.rs.pat.fill(echo, c.id, c.recvSeq, uint64(c.rs.now()))
-				c.OnMessage(s, session.Binary(echo))
+				c.OnMessage(s, session.BorrowBinary(echo))
 			}
 			next()
 			if n := testing.AllocsPerRun(1000, next); n != 0 {
@@ -75,7 +83,7 @@ func BenchmarkOnMessage(b *testing.B) {
 			b.SetBytes(int64(size))
 			for b.Loop() {
 				c.rs.pat.fill(echo, c.id, c.recvSeq, uint64(c.rs.now()))
-				c.OnMessage(s, session.Binary(echo))
+				c.OnMessage(s, session.BorrowBinary(echo))
 			}
 		})
 	}

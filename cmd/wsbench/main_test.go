@@ -44,8 +44,8 @@ func (h *corruptEcho) OnMessage(s *session.Session, f session.Frame) {
 // startServer starts a surge server with h on loopback for one test.
 func startServer(t *testing.T, h session.Handler) string {
 	t.Helper()
-	srv := engine.New(engine.Config{Loops: 1})
-	srv.Handle("/", h)
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+	srv.HandleEvents("/", h)
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

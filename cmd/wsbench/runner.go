@@ -8,6 +8,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
 
@@ -47,7 +48,7 @@ type runner struct {
 // traffic or hold, drain, close. It returns what was measured even when ctx
 // is cancelled midway (Result.Interrupted).
 func runProcess(ctx context.Context, o *options, n, offset int, hk hooks) (*workerResult, error) {
-	d, err := engine.NewDialerConfig(engine.Config{Loops: o.loops, BusyPoll: o.busyPoll.d})
+	d, err := engine.NewDialer(engine.ReactorConfig{Loops: o.loops, BusyPoll: o.busyPoll.d})
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +388,7 @@ func (r *runner) closeAll() {
 	opened := r.st.opened.Load()
 	for i := range r.cs {
 		if s := r.cs[i].sess; s != nil {
-			_ = s.Close(session.CloseReason{Code: 1000, Message: "wsbench done"})
+			_ = s.Close(session.CloseReason{Code: frame.CloseNormal, Reason: "wsbench done"})
 		}
 	}
 	deadline := time.Now().Add(r.o.timeout)

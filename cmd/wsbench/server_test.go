@@ -26,8 +26,8 @@ func TestEchoServerProcess(t *testing.T) {
 	if err != nil {
 		d = time.Minute
 	}
-	srv := engine.New(engine.Config{Loops: 1})
-	srv.Handle("/", demoEcho{})
+	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+	srv.HandleEvents("/", demoEcho{})
 	if err := srv.Start(addr); err != nil {
 		t.Fatal(err)
 	}

@@ -59,13 +59,13 @@ func main() {
 // newChat returns the WebSocket server and the HTTP handler that serves it
 // with the page.
 func newChat() (*engine.Server, *rooms, http.Handler) {
-	srv := engine.New(engine.Config{
+	srv := engine.New(engine.Config{Session: session.Config{
 		MaxMessageSize: maxMessage,
 		Backlog:        backlog,
 		Backpressure:   session.BackpressureDrop,
-	})
+	}})
 	r := &rooms{}
-	srv.Handle("/", r) // net/http only passes /room/... on
+	srv.HandleEvents("/", r) // net/http only passes /room/... on
 	mux := http.NewServeMux()
 	mux.Handle(roomPrefix, srv)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {

@@ -31,7 +31,7 @@ func join(t *testing.T, addr, room, hello string) *session.Session {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Terminate)
-	if err := c.Send(ctx, session.Text(hello)); err != nil {
+	if err := c.Send(ctx, session.CopyText(hello)); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, c, hello)
@@ -107,14 +107,14 @@ func TestRun(t *testing.T) {
 	expect(t, a, "b is here")
 	c := join(t, addr, "other", "c is here")
 
-	say(t, a, session.Text("hi from a"))
+	say(t, a, session.CopyText("hi from a"))
 	expect(t, a, "hi from a")
 	expect(t, b, "hi from a")
-	say(t, b, session.Binary([]byte{1, 2, 3}))
+	say(t, b, session.BorrowBinary([]byte{1, 2, 3}))
 	expect(t, a, "\x01\x02\x03")
 	expect(t, b, "\x01\x02\x03")
 	// Had a's message leaked into room "other", it would come before this.
-	say(t, c, session.Text("anyone?"))
+	say(t, c, session.CopyText("anyone?"))
 	expect(t, c, "anyone?")
 
 	t.Run("no_room", func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCount(t, r, "lobby", 1)
-	say(t, a, session.Text("alone"))
+	say(t, a, session.CopyText("alone"))
 	expect(t, a, "alone")
 	a.Terminate()
 	waitCount(t, r, "lobby", 0)
@@ -228,7 +228,7 @@ func TestSlowPeer(t *testing.T) {
 	big := bytes.Repeat([]byte("m"), 32<<10)
 	start := time.Now()
 	for i := range 300 {
-		say(t, a, session.Binary(big))
+		say(t, a, session.BorrowBinary(big))
 		select {
 		case f := <-a.Incoming():
 			if len(f.Payload) != len(big) {

@@ -31,7 +31,7 @@ func roomOf(s *session.Session) string {
 func (r *rooms) OnOpen(s *session.Session) {
 	room := roomOf(s)
 	if room == "" || !strings.HasPrefix(s.Request().Path, roomPrefix) {
-		_ = s.Close(session.CloseReason{Code: frame.ClosePolicyViolation, Message: "use /room/<name>"})
+		_ = s.Close(session.CloseReason{Code: frame.ClosePolicyViolation, Reason: "use /room/<name>"})
 		return
 	}
 	r.mu.Lock()

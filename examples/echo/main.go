@@ -28,6 +28,7 @@ import (
 
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/session"
 )
 
@@ -74,25 +75,25 @@ func echoLoop(s *session.Session) {
 
 // newServer returns the echo server for a dispatch mode.
 func newServer(dispatch string, loops int, compress bool) (*engine.Server, error) {
-	cfg := engine.Config{Loops: loops}
+	cfg := engine.Config{Reactor: engine.ReactorConfig{Loops: loops}}
 	if compress {
 		// A compressed message is bounded by MaxMessageSize (32 MiB by
 		// default) like any other.
-		cfg.Extensions = []session.ExtensionFactory{deflate.New(deflate.Config{})}
+		cfg.Extensions = []extension.Factory{deflate.New(deflate.Config{})}
 	}
 	switch dispatch {
 	case "inline":
 	case "pool":
-		cfg.Dispatch = session.DispatchPool
+		cfg.Session.Dispatch = session.DispatchPool
 	case "goroutine":
 		srv := engine.New(cfg)
-		srv.HandleFunc("/", echoLoop)
+		srv.HandleSession("/", echoLoop)
 		return srv, nil
 	default:
 		return nil, fmt.Errorf("%w, not %q", errDispatch, dispatch)
 	}
 	srv := engine.New(cfg)
-	srv.Handle("/", echo{})
+	srv.HandleEvents("/", echo{})
 	return srv, nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
@@ -39,20 +40,20 @@ func TestRun(t *testing.T) {
 
 			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			opts := &engine.DialOptions{Extensions: []session.ExtensionFactory{deflate.New(deflate.Config{})}}
+			opts := &engine.DialOptions{Extensions: []extension.Factory{deflate.New(deflate.Config{})}}
 			c, err := engine.Dial(dctx, "ws://"+addr.String()+"/any/path", opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Terminate()
-			if got := len(c.Extensions()); got != map[bool]int{false: 0, true: 1}[compress] {
+			if got := len(c.Request().Extensions); got != map[bool]int{false: 0, true: 1}[compress] {
 				t.Fatalf("%d extensions negotiated with -deflate=%v", got, compress)
 			}
 			msgs := []session.Frame{
-				session.Text("hello"),
-				session.Binary([]byte{0, 1, 2, 0xff}),
-				session.Text(""),
-				session.Binary(bytes.Repeat([]byte("x"), 100<<10)),
+				session.CopyText("hello"),
+				session.BorrowBinary([]byte{0, 1, 2, 0xff}),
+				session.CopyText(""),
+				session.BorrowBinary(bytes.Repeat([]byte("x"), 100<<10)),
 			}
 			for i, m := range msgs {
 				op, want := m.Op, append([]byte{}, m.Payload...)

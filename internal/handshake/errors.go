@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -88,6 +89,9 @@ var (
 	ErrForbiddenOrigin = &RejectError{Status: http.StatusForbidden, Reason: "origin not allowed"}
 	// ErrExtensionRefused: [Config.Negotiate] returned an error that is not a *RejectError.
 	ErrExtensionRefused = &RejectError{Status: http.StatusBadRequest, Reason: "extension offer refused"}
+	// ErrServerClosed: the server is shutting down; it answers a request that
+	// reached it anyway rather than leave the client guessing.
+	ErrServerClosed = &RejectError{Status: http.StatusServiceUnavailable, Reason: "server closed"}
 	// ErrBadNegotiation: [Config.Negotiate] accepted an extension that was not
 	// offered or that cannot be written as a header (§9.1); a server bug, hence 500.
 	ErrBadNegotiation = &RejectError{Status: http.StatusInternalServerError, Reason: "extension negotiation failed"}
@@ -117,6 +121,14 @@ var (
 	// ErrProtocolNotOffered is returned by [ParseResponse] when the server
 	// selected a subprotocol we did not offer, or more than one (§4.1, client check 6).
 	ErrProtocolNotOffered = errors.New("handshake: server selected a subprotocol that was not offered")
+	// ErrExtensionNotOffered is returned by [ConfirmExtensions] when the
+	// server answered with an extension the client did not offer, answered
+	// one twice, or answered parameters the client's factory refuses (§9.1).
+	ErrExtensionNotOffered = errors.New("handshake: server accepted an extension that was not offered")
+	// ErrBadExtensionAnswer is returned by [ConfirmExtensions] for a
+	// Sec-WebSocket-Extensions answer that is not a valid option list; it
+	// wraps [ErrMalformedResponse].
+	ErrBadExtensionAnswer = fmt.Errorf("%w: bad Sec-WebSocket-Extensions", ErrMalformedResponse)
 )
 
 // StatusError is returned by [ParseResponse] when the server answered with a

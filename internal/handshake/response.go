@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
@@ -31,6 +32,11 @@ func appendSwitching(out []byte, key *[KeyLen]byte, protocol string, exts []http
 	return append(out, "\r\n"...)
 }
 
+// AppendReject appends the complete error response of a refusal that a
+// caller decides on its own, after a successful [Upgrade] (the server closed
+// meanwhile, for instance).
+func AppendReject(out []byte, e *RejectError) []byte { return appendReject(out, e) }
+
 // appendReject appends a complete error response. "Connection: close" tells
 // the client the connection ends here, and Content-Length lets it read the
 // reason without waiting for the close.
@@ -48,17 +54,50 @@ func appendReject(out []byte, e *RejectError) []byte {
 		"Content-Length: "...)
 	out = strconv.AppendInt(out, int64(len(e.Reason)), 10)
 	out = append(out, "\r\n"...)
-	switch e.Status {
-	case http.StatusUpgradeRequired:
-		// RFC 6455 §4.2.2 item 4 names the versions we speak; RFC 9110
-		// §15.5.22 requires Upgrade in a 426.
-		out = append(out, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"...)
-	case http.StatusMethodNotAllowed:
-		// RFC 9110 §15.5.6 requires Allow in a 405.
-		out = append(out, "Allow: GET\r\n"...)
+	for _, h := range rejectHeaders(e.Status) {
+		out = append(out, h.name...)
+		out = append(out, ": "...)
+		out = append(out, h.value...)
+		out = append(out, "\r\n"...)
 	}
 	out = append(out, "\r\n"...)
 	return append(out, e.Reason...)
+}
+
+// WriteReject answers a refused upgrade through a net/http ResponseWriter
+// with what [Upgrade] would append for it: the status, the reason as a
+// plain-text body, "Connection: close" and the headers the status calls for.
+func WriteReject(w http.ResponseWriter, e *RejectError) {
+	h := w.Header()
+	for _, kv := range rejectHeaders(e.Status) {
+		h.Set(kv.name, kv.value)
+	}
+	h.Set("Connection", "close")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(e.Reason)))
+	w.WriteHeader(e.Status)
+	_, _ = io.WriteString(w, e.Reason)
+}
+
+type headerField struct{ name, value string }
+
+var (
+	// RFC 6455 §4.2.2 item 4 names the versions we speak; RFC 9110
+	// §15.5.22 requires Upgrade in a 426.
+	headersUpgradeRequired = []headerField{{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}}
+	// RFC 9110 §15.5.6 requires Allow in a 405.
+	headersMethodNotAllowed = []headerField{{"Allow", "GET"}}
+)
+
+// rejectHeaders returns the headers a rejection with status must carry.
+func rejectHeaders(status int) []headerField {
+	switch status {
+	case http.StatusUpgradeRequired:
+		return headersUpgradeRequired
+	case http.StatusMethodNotAllowed:
+		return headersMethodNotAllowed
+	}
+	return nil
 }
 
 // appendOptions writes extension options in the Sec-WebSocket-Extensions

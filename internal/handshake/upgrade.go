@@ -57,18 +57,59 @@ func Upgrade(b []byte, cfg *Config, out []byte) (res Result, _ []byte, err error
 	case end < 0:
 		return res, appendReject(out, ErrHeaderTooLarge), ErrHeaderTooLarge
 	}
+	var keep func() http.Header
+	if len(cfg.KeepHeaders) > 0 {
+		keep = func() http.Header { return keepHeaders(b[:end], cfg.KeepHeaders) }
+	}
+	res, out, err = p.accept(cfg, out, keep)
+	if err == nil {
+		res.HeadLen = end
+	}
+	return res, out, err
+}
+
+// UpgradeHTTP is [Upgrade] for a request that a net/http server has already
+// parsed: the same checks in the same order, the same subprotocol selection
+// and extension negotiation, and the same 101 answer appended to out, so the
+// event loops and the net/http integration cannot drift apart. On failure it
+// returns a *[RejectError] and appends nothing; answer it with [WriteReject].
+// [Result.HeadLen] is 0: net/http has consumed the head.
+func UpgradeHTTP(r *http.Request, cfg *Config, out []byte) (Result, []byte, error) {
+	var zero Config
+	if cfg == nil {
+		cfg = &zero
+	}
+	var p request
+	if rej := p.fromHTTP(r); rej != nil {
+		return Result{}, out, rej
+	}
+	var keep func() http.Header
+	if len(cfg.KeepHeaders) > 0 {
+		keep = func() http.Header { return keepHTTPHeaders(r.Header, cfg.KeepHeaders) }
+	}
+	n := len(out)
+	res, out, err := p.accept(cfg, out, keep)
+	if err != nil {
+		out = out[:n] // the caller answers through its ResponseWriter
+	}
+	return res, out, err
+}
+
+// accept runs the checks that follow parsing, builds the Result and appends
+// the answer: 101 Switching Protocols, or the rejection. keep, when set,
+// returns the kept request headers.
+func (p *request) accept(cfg *Config, out []byte, keep func() http.Header) (res Result, _ []byte, err error) {
 	if rej := p.check(); rej != nil {
 		return res, appendReject(out, rej), rej
 	}
-
 	r := &res.Request
 	p.build(r)
 	if cfg.Route != nil && !cfg.Route(r.Path) {
 		*r = Request{}
 		return res, appendReject(out, ErrNotFound), ErrNotFound
 	}
-	if len(cfg.KeepHeaders) > 0 {
-		r.Header = keepHeaders(b[:end], cfg.KeepHeaders)
+	if keep != nil {
+		r.Header = keep()
 	}
 	if cfg.Negotiate != nil && p.nExt > 0 {
 		r.Extensions = p.parseOffers()
@@ -86,8 +127,58 @@ func Upgrade(b []byte, cfg *Config, out []byte) (res Result, _ []byte, err error
 		}
 		res.Extensions = accepted
 	}
-	res.HeadLen = end
 	return res, appendSwitching(out, &r.Key, res.Protocol, res.Extensions), nil
+}
+
+// fromHTTP fills p from a request net/http parsed, as parse fills it from
+// the head's bytes: the same fields, counted the same way, so check rules on
+// both alike. net/http has already rejected what is not HTTP/1.x syntax.
+func (p *request) fromHTTP(r *http.Request) *RejectError {
+	if !validTarget(r.RequestURI) {
+		return ErrMalformedRequest
+	}
+	p.method, p.target = []byte(r.Method), []byte(r.RequestURI)
+	p.major, p.minor = r.ProtoMajor, r.ProtoMinor
+	if r.Host != "" {
+		// net/http moves Host out of the header map, keeping one value.
+		p.host, p.nHost = []byte(r.Host), 1
+	}
+	h := r.Header
+	if v := h.Values("Origin"); len(v) > 0 {
+		if len(v) > 1 {
+			return ErrMalformedRequest
+		}
+		p.origin, p.nOrigin = []byte(v[0]), 1
+	}
+	for _, v := range h.Values("Upgrade") {
+		if found, ok := hasToken([]byte(v), "websocket"); found && ok {
+			p.upgrade = true
+			break
+		}
+	}
+	for _, v := range h.Values("Connection") {
+		if found, ok := hasToken([]byte(v), "upgrade"); found && ok {
+			p.connection = true
+			break
+		}
+	}
+	if v := h.Values("Sec-Websocket-Key"); len(v) > 0 {
+		p.key, p.nKey = []byte(v[len(v)-1]), len(v)
+	}
+	if v := h.Values("Sec-Websocket-Version"); len(v) > 0 {
+		p.version, p.nVersion = []byte(v[len(v)-1]), len(v)
+	}
+	for _, v := range h.Values("Sec-Websocket-Protocol") {
+		if rej := p.addProtocols([]byte(v)); rej != nil {
+			return rej
+		}
+	}
+	for _, v := range h.Values("Sec-Websocket-Extensions") {
+		if rej := p.addExtensions([]byte(v)); rej != nil {
+			return rej
+		}
+	}
+	return nil
 }
 
 // request is the parser's view of a request head; every slice aliases b.
@@ -369,6 +460,20 @@ func keepHeaders(head []byte, names []string) http.Header {
 			}
 		}
 	}
+}
+
+// keepHTTPHeaders copies the headers named in names out of a parsed request.
+func keepHTTPHeaders(from http.Header, names []string) http.Header {
+	var h http.Header
+	for _, name := range names {
+		if v := from.Values(name); len(v) > 0 {
+			if h == nil {
+				h = make(http.Header, len(names))
+			}
+			h[http.CanonicalHeaderKey(name)] = append([]string(nil), v...)
+		}
+	}
+	return h
 }
 
 // selectProtocol returns the first of the server's protocols that was offered.

@@ -58,7 +58,17 @@ func fixture(t testing.TB, name string) []byte {
 
 const rfcAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
-func TestUpgradeAccepts(t *testing.T) {
+// acceptCase is a request Upgrade must accept, with the answer it must give.
+type acceptCase struct {
+	name     string
+	req      string
+	cfg      Config
+	wantResp string
+	check    func(t *testing.T, res *Result)
+}
+
+// acceptCases are shared by TestUpgradeAccepts and TestUpgradeHTTPParity.
+func acceptCases(t testing.TB) []acceptCase {
 	permessageDeflate := func(offers []httphead.Option) ([]httphead.Option, error) {
 		for _, o := range offers {
 			if string(o.Name) == "permessage-deflate" {
@@ -70,13 +80,7 @@ func TestUpgradeAccepts(t *testing.T) {
 		}
 		return nil, nil
 	}
-	tests := []struct {
-		name     string
-		req      string
-		cfg      Config
-		wantResp string
-		check    func(t *testing.T, res *Result)
-	}{
+	return []acceptCase{
 		{
 			name: "rfc6455 section 1.2 example with subprotocol",
 			req:  string(fixture(t, "rfc6455.http")),
@@ -308,6 +312,10 @@ func TestUpgradeAccepts(t *testing.T) {
 			req:  head(with("GET", "GET /chat HTTP/1.2")...),
 		},
 	}
+}
+
+func TestUpgradeAccepts(t *testing.T) {
+	tests := acceptCases(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := []byte(tc.req)
@@ -373,16 +381,22 @@ func checkSwitching(t *testing.T, out []byte, key [KeyLen]byte) {
 	}
 }
 
-func TestUpgradeRejects(t *testing.T) {
-	errHook := errors.New("hook says no")
-	tests := []struct {
-		name     string
-		req      string
-		cfg      Config
-		want     *RejectError
-		wantResp string // exact response when set
-		wantHdr  string // a header line the response must contain
-	}{
+// rejectCase is a request Upgrade must refuse, with the refusal.
+type rejectCase struct {
+	name     string
+	req      string
+	cfg      Config
+	want     *RejectError
+	wantResp string // exact response when set
+	wantHdr  string // a header line the response must contain
+}
+
+// errHook is the error of the Negotiate hooks that refuse.
+var errHook = errors.New("hook says no")
+
+// rejectCases are shared by TestUpgradeRejects and TestUpgradeHTTPParity.
+func rejectCases() []rejectCase {
+	return []rejectCase{
 		{
 			name: "head larger than MaxHeaderBytes",
 			req:  head(valid...),
@@ -699,6 +713,10 @@ func TestUpgradeRejects(t *testing.T) {
 			want: ErrBadNegotiation,
 		},
 	}
+}
+
+func TestUpgradeRejects(t *testing.T) {
+	tests := rejectCases()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res, out, err := Upgrade([]byte(tc.req), &tc.cfg, nil)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/surgews/surge/bench/internal/stats"
 	"github.com/surgews/surge/engine"
+	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 )
 
@@ -41,9 +42,9 @@ func TestEcho(t *testing.T) {
 				}
 				for _, text := range []bool{false, true} {
 					p := bytes.Repeat([]byte{'a' + byte(n%26)}, n)
-					f := session.Binary(p)
+					f := session.BorrowBinary(p)
 					if text {
-						f = session.TextBytes(p)
+						f = session.BorrowText(p)
 					}
 					if err := cl.Send(ctx, f); err != nil {
 						t.Fatal(err)
@@ -66,7 +67,7 @@ func TestEcho(t *testing.T) {
 			if got := c.Messages(); got != int64(sent) {
 				t.Errorf("Messages = %d, want %d", got, sent)
 			}
-			if err := cl.Close(session.CloseReason{Code: 1000}); err != nil {
+			if err := cl.Close(session.CloseReason{Code: frame.CloseNormal}); err != nil {
 				t.Fatal(err)
 			}
 			select {

@@ -44,14 +44,14 @@ func startSurge(addr string, cfg engine.Config, route func(*engine.Server)) (Ser
 }
 
 func startSurgeInline(addr string, c *stats.Counters) (Server, error) {
-	return startSurge(addr, engine.Config{Dispatch: session.DispatchInline}, func(s *engine.Server) {
-		s.Handle("/", surgeEcho{c: c})
+	return startSurge(addr, engine.Config{Session: session.Config{Dispatch: session.DispatchInline}}, func(s *engine.Server) {
+		s.HandleEvents("/", surgeEcho{c: c})
 	})
 }
 
 func startSurgePool(addr string, c *stats.Counters) (Server, error) {
-	return startSurge(addr, engine.Config{Dispatch: session.DispatchPool}, func(s *engine.Server) {
-		s.Handle("/", surgeEcho{c: c})
+	return startSurge(addr, engine.Config{Session: session.Config{Dispatch: session.DispatchPool}}, func(s *engine.Server) {
+		s.HandleEvents("/", surgeEcho{c: c})
 	})
 }
 
@@ -59,7 +59,7 @@ func startSurgePool(addr string, c *stats.Counters) (Server, error) {
 // per session ranging over Incoming.
 func startSurgeGoroutine(addr string, c *stats.Counters) (Server, error) {
 	return startSurge(addr, engine.Config{}, func(s *engine.Server) {
-		s.HandleFunc("/", func(s *session.Session) {
+		s.HandleSession("/", func(s *session.Session) {
 			c.Open()
 			defer c.Closed()
 			ctx := context.Background()

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/surgews/surge/netpoll"
+	"github.com/surgews/surge/internal/netpoll"
 )
 
 // TestNoAllocs gates the reactor's hot paths at zero heap allocations.

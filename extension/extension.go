@@ -1,4 +1,4 @@
-package session
+package extension
 
 // Param is one parameter of an extension offer or response in a
 // Sec-WebSocket-Extensions header (RFC 6455 §9.1): a name and an optional value.
@@ -7,10 +7,10 @@ type Param struct {
 	Value string
 }
 
-// ExtensionFactory negotiates one extension (RFC 6455 §9), for example
-// permessage-deflate. It is configured once per server or dialer (Ktor's
+// Factory negotiates one extension (RFC 6455 §9), for example
+// permessage-deflate. It is configured once per server or dial (Ktor's
 // extensions { install(...) }) and must be safe for concurrent use.
-type ExtensionFactory interface {
+type Factory interface {
 	// Name is the extension token, such as "permessage-deflate".
 	Name() string
 	// Accept is called on a server with the parameters of one offer of this
@@ -27,7 +27,8 @@ type ExtensionFactory interface {
 
 // Extension is one negotiated extension of one session. Its methods are called
 // by the session with messages in order: DecodeMessage from the receiving
-// side, EncodeMessage from senders under the session's send lock.
+// side, EncodeMessage from senders under the session's send lock, so an
+// Extension needs no lock of its own for state on either side alone.
 type Extension interface {
 	// Name is the extension token.
 	Name() string

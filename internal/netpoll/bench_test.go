@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/surgews/surge/netpoll"
+	"github.com/surgews/surge/internal/netpoll"
 )
 
 // BenchmarkWaitReady measures events delivered per second when many

@@ -3,7 +3,7 @@ package netpoll_test
 import (
 	"fmt"
 
-	"github.com/surgews/surge/netpoll"
+	"github.com/surgews/surge/internal/netpoll"
 )
 
 func ExampleEvent_String() {

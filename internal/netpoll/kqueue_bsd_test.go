@@ -5,7 +5,7 @@ package netpoll_test
 import (
 	"testing"
 
-	"github.com/surgews/surge/netpoll"
+	"github.com/surgews/surge/internal/netpoll"
 )
 
 const isLinux = false

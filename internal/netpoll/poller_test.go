@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/surgews/surge/netpoll"
+	"github.com/surgews/surge/internal/netpoll"
 	"golang.org/x/sys/unix"
 )
 

@@ -8,7 +8,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/surgews/surge/netpoll"
+	"github.com/surgews/surge/internal/netpoll"
 	"golang.org/x/sys/unix"
 )
 
