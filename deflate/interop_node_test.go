@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,49 +18,9 @@ import (
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/testext"
 	"github.com/surgews/surge/session"
 )
-
-// counting wraps a Factory so a test can see that messages really went
-// compressed both ways.
-type counting struct {
-	*deflate.Factory
-	enc, dec atomic.Int64
-}
-
-type countingExt struct {
-	extension.Extension
-	c *counting
-}
-
-func (c *counting) Accept(offer []extension.Param) ([]extension.Param, extension.Extension, bool, error) {
-	resp, e, ok, err := c.Factory.Accept(offer)
-	if ok {
-		e = countingExt{e, c}
-	}
-	return resp, e, ok, err
-}
-
-func (c *counting) Confirm(resp []extension.Param) (extension.Extension, error) {
-	e, err := c.Factory.Confirm(resp)
-	if err != nil {
-		return nil, err
-	}
-	return countingExt{e, c}, nil
-}
-
-func (e countingExt) EncodeMessage(dst, p []byte) ([]byte, byte, error) {
-	out, rsv, err := e.Extension.EncodeMessage(dst, p)
-	if rsv != 0 {
-		e.c.enc.Add(1)
-	}
-	return out, rsv, err
-}
-
-func (e countingExt) DecodeMessage(dst []byte, rsv byte, p []byte, limit int64) ([]byte, error) {
-	e.c.dec.Add(1)
-	return e.Extension.DecodeMessage(dst, rsv, p, limit)
-}
 
 // nodeWS finds node and the ws module, or skips.
 func nodeWS(t *testing.T) (node, nodePath string) {
@@ -137,7 +96,7 @@ func TestNodeServer(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatal("node server did not start")
 			}
-			f := &counting{Factory: deflate.New(tc.surge)}
+			f := &testext.Counting{Factory: deflate.New(tc.surge)}
 			c, err := engine.Dial(ctx, "ws://127.0.0.1:"+port+"/", &engine.DialOptions{
 				Extensions: []extension.Factory{f},
 				Session:    session.Config{MaxMessageSize: 8 << 20},
@@ -149,7 +108,7 @@ func TestNodeServer(t *testing.T) {
 			if l := <-lines; !strings.Contains(l, "permessage-deflate") || !strings.Contains(l, tc.want) {
 				t.Fatalf("node negotiated %q", l)
 			}
-			t.Logf("surge client params: %v", c.Request().Extensions[0].(countingExt).Extension.(*deflate.Extension).Params())
+			t.Logf("surge client params: %v", testext.Inner(c.Request().Extensions[0]).(*deflate.Extension).Params())
 			for i, n := range interopSizes {
 				for rep := 0; rep < 2; rep++ {
 					msg := jsonish(n, uint64(i))
@@ -169,8 +128,8 @@ func TestNodeServer(t *testing.T) {
 			}
 			_ = c.Close(session.CloseReason{Code: frame.CloseNormal})
 			<-c.Done()
-			if f.enc.Load() != wantCompressed || f.dec.Load() != int64(2*len(interopSizes)) {
-				t.Fatalf("compressed %d sent and %d received messages, want %d and %d", f.enc.Load(), f.dec.Load(), wantCompressed, 2*len(interopSizes))
+			if f.Encoded.Load() != wantCompressed || f.Decoded.Load() != int64(2*len(interopSizes)) {
+				t.Fatalf("compressed %d sent and %d received messages, want %d and %d", f.Encoded.Load(), f.Decoded.Load(), wantCompressed, 2*len(interopSizes))
 			}
 		})
 	}
@@ -182,7 +141,7 @@ func TestNodeClient(t *testing.T) {
 	for _, tc := range interopCases {
 		for _, channel := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/channel=%v", tc.name, channel), func(t *testing.T) {
-				f := &counting{Factory: deflate.New(tc.surge)}
+				f := &testext.Counting{Factory: deflate.New(tc.surge)}
 				srv := startServer(t, channel, f)
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 				defer cancel()
@@ -203,8 +162,8 @@ func TestNodeClient(t *testing.T) {
 				if !strings.Contains(out.String(), tc.want) {
 					t.Fatalf("negotiation lacks %q", tc.want)
 				}
-				if f.enc.Load() != wantCompressed || f.dec.Load() != int64(2*len(interopSizes)) {
-					t.Fatalf("compressed %d sent and %d received messages, want %d and %d", f.enc.Load(), f.dec.Load(), wantCompressed, 2*len(interopSizes))
+				if f.Encoded.Load() != wantCompressed || f.Decoded.Load() != int64(2*len(interopSizes)) {
+					t.Fatalf("compressed %d sent and %d received messages, want %d and %d", f.Encoded.Load(), f.Decoded.Load(), wantCompressed, 2*len(interopSizes))
 				}
 			})
 		}

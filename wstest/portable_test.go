@@ -15,51 +15,10 @@ import (
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/testext"
 	"github.com/surgews/surge/session"
 	"github.com/surgews/surge/wstest"
 )
-
-// countingDeflate wraps a deflate Factory so that a test can see that
-// messages really crossed compressed, each way.
-type countingDeflate struct {
-	*deflate.Factory
-	compressed   atomic.Int64 // messages EncodeMessage compressed
-	decompressed atomic.Int64 // messages DecodeMessage inflated
-}
-
-type countingExt struct {
-	extension.Extension
-	c *countingDeflate
-}
-
-func (c *countingDeflate) Accept(offer []extension.Param) ([]extension.Param, extension.Extension, bool, error) {
-	resp, e, ok, err := c.Factory.Accept(offer)
-	if ok {
-		e = countingExt{e, c}
-	}
-	return resp, e, ok, err
-}
-
-func (c *countingDeflate) Confirm(resp []extension.Param) (extension.Extension, error) {
-	e, err := c.Factory.Confirm(resp)
-	if err != nil {
-		return nil, err
-	}
-	return countingExt{e, c}, nil
-}
-
-func (e countingExt) EncodeMessage(dst, p []byte) ([]byte, byte, error) {
-	out, rsv, err := e.Extension.EncodeMessage(dst, p)
-	if rsv != 0 {
-		e.c.compressed.Add(1)
-	}
-	return out, rsv, err
-}
-
-func (e countingExt) DecodeMessage(dst []byte, rsv byte, p []byte, limit int64) ([]byte, error) {
-	e.c.decompressed.Add(1)
-	return e.Extension.DecodeMessage(dst, rsv, p, limit)
-}
 
 // recordingEcho is an event-style echo route that reports what its session
 // negotiated and how it ended.
@@ -97,8 +56,8 @@ func TestEventRouteDeflate(t *testing.T) {
 	for _, m := range modes {
 		for _, dm := range dispatches {
 			t.Run(m.name+"/"+dm.name, func(t *testing.T) {
-				srvExt := &countingDeflate{Factory: deflate.New(deflate.Config{})}
-				cliExt := &countingDeflate{Factory: deflate.New(deflate.Config{})}
+				srvExt := &testext.Counting{Factory: deflate.New(deflate.Config{})}
+				cliExt := &testext.Counting{Factory: deflate.New(deflate.Config{})}
 				h := recordingEcho{exts: make(chan []string, 1), closed: make(chan session.CloseReason, 1)}
 				srv := engine.New(engine.Config{
 					Session:    session.Config{Dispatch: dm.d},
@@ -138,8 +97,8 @@ func TestEventRouteDeflate(t *testing.T) {
 					side string
 					n    *atomic.Int64
 				}{
-					{"client compressed", &cliExt.compressed}, {"server decompressed", &srvExt.decompressed},
-					{"server compressed", &srvExt.compressed}, {"client decompressed", &cliExt.decompressed},
+					{"client compressed", &cliExt.Encoded}, {"server decompressed", &srvExt.Decoded},
+					{"server compressed", &srvExt.Encoded}, {"client decompressed", &cliExt.Decoded},
 				} {
 					if got := c.n.Load(); got != 2 {
 						t.Errorf("%s %d messages, want 2", c.side, got)
