@@ -143,12 +143,18 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*session.Sessi
 	if u.Scheme != "ws" && u.Scheme != "wss" {
 		return nil, errBadScheme
 	}
-	d, err := opts.dialer()
-	if err != nil {
-		return nil, err
-	}
-	if d.closed.Load() {
-		return nil, ErrServerClosed
+	// Only the event loops and the worker pool need a Dialer: a wss://
+	// or NetDial client with inline or channel dispatch starts none.
+	portable := u.Scheme == "wss" || opts.NetDial != nil
+	pooled := opts.Handler != nil && opts.Session.Dispatch == session.DispatchPool
+	var d *Dialer
+	if !portable || pooled || opts.Dialer != nil {
+		if d, err = opts.dialer(); err != nil {
+			return nil, err
+		}
+		if d.closed.Load() {
+			return nil, ErrServerClosed
+		}
 	}
 	timeout := opts.HandshakeTimeout
 	if timeout <= 0 {
@@ -174,7 +180,7 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*session.Sessi
 		return nil, err
 	}
 	var pool seam.Pool
-	if opts.Handler != nil && opts.Session.Dispatch == session.DispatchPool {
+	if pooled {
 		pool = d.workers()
 	}
 	dl := &dialing{
@@ -182,7 +188,7 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*session.Sessi
 		newSession: newRoute(&opts.Session, opts.Handler, nil, nil, pool),
 		path:       u.Path, rawQuery: u.RawQuery, done: make(chan dialResult, 1),
 	}
-	if u.Scheme == "wss" || opts.NetDial != nil || d.reactor == nil {
+	if portable || d.reactor == nil {
 		return dialPortable(ctx, u, host, opts, req, dl)
 	}
 	return dialReactor(ctx, d.reactor, host, opts, req, dl)

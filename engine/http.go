@@ -63,8 +63,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.adopt(nc, mk, req, pre) {
 		return
 	}
-	s.pconns.Add(1)
-	defer s.pconns.Add(-1)
+	s.portableConns.Add(1)
+	defer s.portableConns.Add(-1)
 	s.runPortable(nc, mk, req, pre)
 }
 

@@ -339,7 +339,7 @@ func (l *loop) accept() {
 			_ = netpoll.Close(fd)
 			continue
 		}
-		if m := srv.cfg.MaxConns; m > 0 && l.reactor.conns.Load()+srv.pconns.Load() >= int64(m) {
+		if m := srv.cfg.MaxConns; m > 0 && l.reactor.conns.Load()+srv.portableConns.Load() >= int64(m) {
 			_, _ = netpoll.Write(fd, resp503)
 			_ = netpoll.Close(fd)
 			continue

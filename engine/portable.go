@@ -229,8 +229,8 @@ func (p *portable) readLoop(pre []byte) {
 // It is how a server takes connections from a listener of its own, from a
 // net.Pipe in a test, or on a system without event loops.
 func (s *Server) ServeConn(nc net.Conn) {
-	s.pconns.Add(1)
-	defer s.pconns.Add(-1)
+	s.portableConns.Add(1)
+	defer s.portableConns.Add(-1)
 	_ = nc.SetReadDeadline(time.Now().Add(s.cfg.handshakeTimeout()))
 	var head []byte
 	buf := make([]byte, 4096)

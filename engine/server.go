@@ -31,9 +31,9 @@ type Server struct {
 	closed  atomic.Bool
 	done    chan struct{}
 
-	pmu      sync.Mutex
-	portable map[*session.Session]struct{} // sessions of the portable driver
-	pconns   atomic.Int64                  // connections of the portable driver
+	pmu           sync.Mutex
+	portable      map[*session.Session]struct{} // sessions of the portable driver
+	portableConns atomic.Int64                  // connections of the portable driver
 }
 
 // New returns a server with cfg; zero fields take the documented defaults.
@@ -132,7 +132,7 @@ func (s *Server) Addr() net.Addr {
 
 // Conns returns the number of open connections, handshaking ones included.
 func (s *Server) Conns() int {
-	n := s.pconns.Load()
+	n := s.portableConns.Load()
 	s.mu.Lock()
 	rc := s.reactor
 	s.mu.Unlock()

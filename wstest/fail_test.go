@@ -12,6 +12,7 @@ import (
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/extension"
+	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/session"
 	"github.com/surgews/surge/wstest"
 )
@@ -193,23 +194,17 @@ func TestHelpersFail(t *testing.T) {
 			want:  []string{"wstest: dial /", "handshake failed with 101", "extension", "server_max_window_bits"},
 		},
 		{
-			name: "closed_server",
-			body: func(ft *fakeT, cl wstest.Client) {
-				srv := silentServer()
-				_ = srv.Close()
-				cl.Dial(ft, srv, "/")
-			},
+			// Loopback: Start refuses a closed server.
+			name:  "closed_server",
+			body:  dialClosedServer,
 			fatal: true,
 			want:  []string{"wstest: dial /", "server closed"},
 			only:  "loopback",
 		},
 		{
-			name: "closed_server_portable",
-			body: func(ft *fakeT, cl wstest.Client) {
-				srv := silentServer()
-				_ = srv.Close()
-				cl.Dial(ft, srv, "/")
-			},
+			// Portable: ServeConn answers the request with 503.
+			name:  "closed_server_portable",
+			body:  dialClosedServer,
 			fatal: true,
 			want:  []string{"wstest: dial /", "handshake failed with 503"},
 			only:  "portable",
@@ -220,8 +215,8 @@ func TestHelpersFail(t *testing.T) {
 				// The only failure must be the final Fatalf: WaitClosed
 				// passes on an ended session, Send after it fails.
 				c := cl.Dial(ft, silentServer(), "/")
-				_ = c.Close(session.CloseReason{Code: 1000})
-				if r := wstest.WaitClosed(ft, c); r.Code != 1000 {
+				_ = c.Close(session.CloseReason{Code: frame.CloseNormal})
+				if r := wstest.WaitClosed(ft, c); r.Code != frame.CloseNormal {
 					ft.Errorf("close code %v", r.Code)
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -282,4 +277,11 @@ func TestHelpersPass(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dialClosedServer dials a server that was closed before the dial.
+func dialClosedServer(ft *fakeT, cl wstest.Client) {
+	srv := silentServer()
+	_ = srv.Close()
+	cl.Dial(ft, srv, "/")
 }
