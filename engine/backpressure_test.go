@@ -175,7 +175,7 @@ func TestNonReadingPeerWait(t *testing.T) {
 	case <-time.After(ioTimeout):
 		t.Fatal("blocked Send did not return after Terminate")
 	}
-	waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+	waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 	if r := s.CloseReason(); r.Code != frame.CloseAbnormal {
 		t.Fatalf("close reason %v, want 1006", r)
 	}

@@ -16,6 +16,7 @@ const (
 	defaultMaxHeaderBytes = 8 << 10
 	defaultReadBufferSize = 64 << 10
 	defaultDialTimeout    = 30 * time.Second
+	defaultKeepAlive      = 15 * time.Second
 	// tick is the resolution of each loop's timing wheel.
 	tick = 10 * time.Millisecond
 )
@@ -36,14 +37,19 @@ type Config struct {
 	// order (Ktor's extensions { install(...) }), such as deflate.New(...).
 	Extensions []extension.Factory
 	// Subprotocols are the subprotocols the server speaks, preferred first;
-	// the first one the client offers is selected.
+	// the first one the client offers is selected, and a client that offers
+	// none is upgraded without one (RFC 6455 §4.2.2 leaves it to the client
+	// to go on). A Route's own Protocols replace them and are required.
 	Subprotocols []string
 	// CheckOrigin decides whether a request from origin (the Origin header,
 	// "" when absent) to host may upgrade; false answers 403. nil accepts
 	// all: set it when sessions are authenticated by cookie (RFC 6455 §10.2).
 	CheckOrigin func(origin, host string) bool
 	// KeepHeaders names request headers that sessions keep in
-	// Request().Header; others are not kept, so they cost nothing.
+	// Request().Header for their whole life. Every header is there anyway
+	// while the handler opens the session (in OnOpen, or in a channel-style
+	// function before it asks for Incoming); only those named here stay
+	// after it, each costing its session memory.
 	KeepHeaders []string
 	// HandshakeTimeout bounds the wait for an upgrade request; a slower
 	// client is dropped. 0 means 10 seconds.
@@ -52,7 +58,12 @@ type Config struct {
 	// 431. 0 means 8 KiB.
 	MaxHeaderBytes int
 	// MaxConns bounds open connections (handshaking included); new ones over
-	// it are refused with 503. 0 means no limit but the process's.
+	// it are refused with 503. 0 derives it from the open-files limit
+	// (RLIMIT_NOFILE) less an eighth of it, at least 32 and at most 512
+	// descriptors (19,488 for a limit of 20,000), so that a flood meets
+	// the 503 rather than EMFILE; negative means no limit. Should accept
+	// fail for want of descriptors anyway, the server stops accepting for
+	// 5 ms, doubling up to 1 s, and logs each pause.
 	MaxConns int
 }
 
@@ -80,6 +91,17 @@ type ReactorConfig struct {
 	// yield. Meant for load generators and latency-critical services on
 	// dedicated cores; the engine's own timers are unaffected.
 	BusyPoll time.Duration
+	// KeepAlive is the TCP keep-alive period of the loops' connections,
+	// accepted and dialled: the idle time before the first probe and the
+	// time between probes, so that the kernel reports a peer that vanished
+	// without a FIN (powered off, unplugged, behind a NAT that forgot it)
+	// after about ten periods and its session ends. 0 means 15 seconds (as
+	// package net's default), so a dead peer is dropped within about 2.5
+	// minutes; negative turns keep-alive off. Sessions have no ping by
+	// default (session.Config.PingInterval), so keep-alive is what reaps
+	// silent dead peers; a ping interval also catches live peers that stop
+	// answering.
+	KeepAlive time.Duration
 }
 
 func (c *ReactorConfig) loops() int {
@@ -87,6 +109,14 @@ func (c *ReactorConfig) loops() int {
 		return c.Loops
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// keepAlive is the keep-alive period for netpoll.SetKeepAlive.
+func (c *ReactorConfig) keepAlive() time.Duration {
+	if c.KeepAlive == 0 {
+		return defaultKeepAlive
+	}
+	return c.KeepAlive
 }
 
 func (c *ReactorConfig) readBufferSize() int {

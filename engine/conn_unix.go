@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/netpoll"
 	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/internal/timewheel"
@@ -24,6 +25,7 @@ const (
 	flagSyncQueued                    // a taskSync is queued
 	flagClosed                        // the fd is closed
 	flagCloseAsked                    // CloseTransport was called
+	flagLinger                        // handshake refused: reads are discarded until the peer closes
 )
 
 // conn is one connection of a loop and the session's seam.Driver. An idle conn
@@ -39,6 +41,10 @@ type conn struct {
 	mu       sync.Mutex // serializes writes with closing the fd
 	fd       int
 	interest netpoll.Event // the loop's alone
+	wrote    uint64        // bytes written so far, under mu
+	stallAt  int64         // the loop's alone: when the wait for writability began or last moved, in Unix ns
+	stallMk  uint64        // the loop's alone: wrote at stallAt
+	stall    time.Duration // drop the connection when a write waits this long; the session's Timeout
 	remote   netip.AddrPort
 }
 
@@ -52,7 +58,11 @@ func (c *conn) Write(b []byte) (int, error) {
 		return 0, net.ErrClosed
 	}
 	n, err := netpoll.Write(c.fd, b)
+	c.wrote += uint64(max(n, 0))
 	c.mu.Unlock()
+	if statsOn {
+		c.loop.ctr.WireOut.Add(uint64(max(n, 0)))
+	}
 	if err != nil && errors.Is(err, netpoll.ErrWouldBlock) {
 		return n, nil
 	}
@@ -61,6 +71,7 @@ func (c *conn) Write(b []byte) (int, error) {
 
 // WantWrite asks the loop for a writability event.
 func (c *conn) WantWrite() {
+	c.loop.ctr.WriteWaits.Add(1)
 	c.flags.Or(flagWantWrite)
 	c.requestSync()
 }
@@ -68,6 +79,9 @@ func (c *conn) WantWrite() {
 // PauseRead stops or resumes reading the connection.
 func (c *conn) PauseRead(paused bool) {
 	if paused {
+		if c.flags.Load()&flagPaused == 0 {
+			c.loop.ctr.ReadPauses.Add(1)
+		}
 		c.flags.Or(flagPaused)
 	} else {
 		c.flags.And(^flagPaused)
@@ -80,6 +94,17 @@ func (c *conn) SetTimer(d time.Duration) {
 	c.timerD.Store(int64(d))
 	c.flags.Or(flagTimerSet)
 	c.requestSync()
+}
+
+// Remote is seam.Driver.Remote.
+func (c *conn) Remote() netip.AddrPort { return c.remote }
+
+// Counters is seam.Driver.Counters: the loop's.
+func (c *conn) Counters() *counters.Set {
+	if !statsOn {
+		return nil
+	}
+	return &c.loop.ctr
 }
 
 // CloseTransport asks the loop to close the connection. Writes go straight

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/extension"
+	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/handshake"
 	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
@@ -62,7 +63,12 @@ type Dialer struct {
 	poolOnce sync.Once
 	pool     seam.Pool
 	closed   atomic.Bool
+	ctr      counters.Set // the portable (wss://, NetDial) sessions dialled through it
 }
+
+// unobserved counts the portable dials made without a Dialer: no Stats
+// reports them.
+var unobserved counters.Set
 
 // NewDialer starts a Dialer's event loops.
 func NewDialer(cfg ReactorConfig) (*Dialer, error) {
@@ -88,14 +94,6 @@ func (d *Dialer) Close() error {
 		d.pool.Close()
 	}
 	return nil
-}
-
-// Conns returns the number of open connections on the Dialer's loops.
-func (d *Dialer) Conns() int {
-	if d.reactor == nil {
-		return 0
-	}
-	return int(d.reactor.conns.Load())
 }
 
 // workers returns the Dialer's pool, started on first use.
@@ -184,9 +182,13 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*session.Sessi
 		pool = d.workers()
 	}
 	dl := &dialing{
+		ctr: &unobserved,
 		key: key, offered: opts.Protocols, factories: opts.Extensions,
 		newSession: newRoute(&opts.Session, opts.Handler, nil, nil, pool),
 		path:       u.Path, rawQuery: u.RawQuery, done: make(chan dialResult, 1),
+	}
+	if d != nil {
+		dl.ctr = &d.ctr
 	}
 	if portable || d.reactor == nil {
 		return dialPortable(ctx, u, host, opts, req, dl)
@@ -196,6 +198,7 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*session.Sessi
 
 // dialing is the state of a client connection until its handshake ends.
 type dialing struct {
+	ctr        *counters.Set // where a portable dial counts
 	key        [handshake.KeyLen]byte
 	offered    []string
 	factories  []extension.Factory
@@ -253,6 +256,9 @@ func dialPortable(ctx context.Context, u *url.URL, addr string, opts *DialOption
 		nc, err = opts.NetDial(ctx, "tcp", addr)
 	} else {
 		nd := net.Dialer{}
+		if opts.Dialer != nil {
+			nd.KeepAlive = opts.Dialer.cfg.KeepAlive // the same meaning as net's
+		}
 		if opts.LocalAddr != nil {
 			nd.LocalAddr = opts.LocalAddr
 		}
@@ -301,13 +307,14 @@ func handshakePortable(ctx context.Context, nc net.Conn, req []byte, d *dialing)
 		return nil, ctx.Err() // ctx ended as the head arrived; nc is closed
 	}
 	_ = nc.SetDeadline(time.Time{})
-	p := newPortable(nc)
+	p := newPortable(nc, d.ctr)
 	s, ep, n, err := d.finish(head, p, nc.RemoteAddr())
 	if err != nil {
 		_ = nc.Close()
 		return nil, err
 	}
 	p.bind(ep, s.Timeout())
+	d.ctr.Upgraded.Add(1)
 	p.start(head[n:])
 	return s, nil
 }

@@ -140,8 +140,8 @@ func TestDialHandler(t *testing.T) {
 			})
 		}
 	}
-	waitFor(t, ioTimeout, "Dialer.Conns() == 0", func() bool { return d.Conns() == 0 })
-	waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+	waitFor(t, ioTimeout, "Dialer.Stats().Conns == 0", func() bool { return d.Stats().Conns == 0 })
+	waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 	if t.Failed() {
 		return
 	}

@@ -168,7 +168,7 @@ func TestDialNetDialPipe(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatal("ServeConn did not return after the session ended")
 			}
-			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 		})
 	}
 	t.Run("NetDial_error", func(t *testing.T) {

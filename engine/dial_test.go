@@ -518,10 +518,15 @@ func dialSession(t *testing.T, url string, opts *engine.DialOptions) *session.Se
 }
 
 // requests returns a server whose sessions report their Request and end.
+// The Request is read after the function asks for Incoming, once the
+// session keeps only what KeepHeaders names.
 func requests(cfg engine.Config) (*engine.Server, <-chan session.Request) {
 	ch := make(chan session.Request, 4)
 	srv := engine.New(cfg)
-	srv.HandleSession("/", func(s *session.Session) { ch <- s.Request() })
+	srv.HandleSession("/", func(s *session.Session) {
+		s.Incoming()
+		ch <- s.Request()
+	})
 	return srv, ch
 }
 

@@ -32,6 +32,7 @@ func dialReactor(ctx context.Context, rc *reactor, addr string, opts *DialOption
 	if err != nil && !errors.Is(err, netpoll.ErrInProgress) {
 		return nil, err
 	}
+	_ = netpoll.SetKeepAlive(fd, rc.cfg.keepAlive())
 	d.req = req
 	l := rc.pick()
 	c := &conn{fd: fd, loop: l, dial: d}
@@ -130,9 +131,10 @@ func (l *loop) dialDone(c *conn) {
 	}
 	l.wheel.Stop(&c.timer)
 	c.dial = nil
-	c.ep = ep
+	c.ep, c.stall = ep, s.Timeout()
+	l.ctr.Upgraded.Add(1)
 	d.done <- dialResult{s: s}
-	ep.Start()
+	ep.Start(nil)
 	if rest := c.head.B[n:]; len(rest) > 0 && c.open() {
 		_ = ep.Feed(rest)
 	}

@@ -25,8 +25,8 @@ func TestDialer(t *testing.T) {
 	for range 3 {
 		cs = append(cs, dialSession(t, "ws://"+addr+"/", &engine.DialOptions{Dialer: d}))
 	}
-	if got := d.Conns(); got != 3 {
-		t.Errorf("Dialer.Conns() = %d, want 3", got)
+	if got := d.Stats().Conns; got != 3 {
+		t.Errorf("Dialer.Stats().Conns = %d, want 3", got)
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -38,8 +38,8 @@ func TestDialer(t *testing.T) {
 			t.Fatalf("session %d still open after Dialer.Close", i)
 		}
 	}
-	if got := d.Conns(); got != 0 {
-		t.Errorf("Dialer.Conns() = %d after Close", got)
+	if got := d.Stats().Conns; got != 0 {
+		t.Errorf("Dialer.Stats().Conns = %d after Close", got)
 	}
 	if err := d.Close(); err != nil {
 		t.Errorf("second Dialer.Close = %v", err)

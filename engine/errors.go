@@ -2,9 +2,11 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/session"
 )
 
 // ErrServerClosed is returned by ListenAndServe and Serve after Shutdown or
@@ -39,6 +41,9 @@ var (
 	errBadScheme        = errors.New("engine: URL scheme must be ws or wss")
 	errHandshakeTimeout = errors.New("engine: handshake timeout")
 	errNotHijackable    = errors.New("engine: response writer cannot be hijacked")
+	// errWriteStalled ends a session whose peer read nothing for its
+	// Timeout while frames waited for it; it wraps session.ErrTimeout.
+	errWriteStalled = fmt.Errorf("engine: the peer read nothing while frames waited: %w", session.ErrTimeout)
 )
 
 // closeGoingAway is the close reason of a server shutting down (§7.4.1).

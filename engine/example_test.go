@@ -165,7 +165,7 @@ func ExampleServer_Shutdown() {
 	}
 	<-c.Done()
 	fmt.Println(c.CloseReason())
-	fmt.Println("open:", srv.Conns())
+	fmt.Println("open:", srv.Stats().Conns)
 	// Output:
 	// 1001 going away: server shutting down
 	// open: 0
@@ -306,7 +306,7 @@ func ExampleNewDialer() {
 		fmt.Println(f.Text())
 		f.Release()
 	}
-	fmt.Println("open:", d.Conns())
+	fmt.Println("open:", d.Stats().Conns)
 	// Output:
 	// CLIENT 0
 	// CLIENT 1
@@ -348,4 +348,74 @@ func ExampleNewDialer_busyPoll() {
 	// TICK 0
 	// TICK 1
 	// TICK 2
+}
+
+// Handle serves a route with settings of its own: here a subprotocol that
+// clients must offer (Ktor's webSocket("/chat", protocol = "chat.v1")) and a
+// smaller message limit than the rest of the server. A client that offers
+// none of the route's protocols is answered 400 and not upgraded.
+func ExampleServer_Handle() {
+	srv := engine.New(engine.Config{})
+	srv.Handle("/chat", engine.Route{
+		Protocols: []string{"chat.v1"},
+		Session:   &session.Config{MaxMessageSize: 64 << 10},
+		Run: func(s *session.Session) {
+			_ = s.SendText(context.Background(), "speaking "+s.Request().Protocol)
+		},
+	})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	url := "ws://" + srv.Addr().String() + "/chat"
+	_, err := engine.Dial(ctx, url, nil) // offers no subprotocol
+	var refused *engine.HandshakeError
+	if errors.As(err, &refused) {
+		fmt.Println("without:", refused.StatusCode)
+	}
+	c, err := engine.Dial(ctx, url, &engine.DialOptions{Protocols: []string{"chat.v1"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	f := <-c.Incoming()
+	fmt.Println("with:", f.Text())
+	f.Release()
+	<-c.Done()
+	// Output:
+	// without: 400
+	// with: speaking chat.v1
+}
+
+// A handler reads any request header while it opens the session (in OnOpen,
+// or in a channel-style function): a token, a cookie, the User-Agent, with
+// nothing listed in advance. Idle sessions keep none of them afterwards.
+func ExampleServer_HandleSession_headers() {
+	srv := engine.New(engine.Config{})
+	srv.HandleSession("/", func(s *session.Session) {
+		h := s.Request().Header
+		_ = s.SendText(context.Background(), h.Get("Authorization")+" from "+h.Get("User-Agent"))
+	})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	h := http.Header{}
+	h.Set("Authorization", "Bearer s3cret")
+	h.Set("User-Agent", "example/1.0")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := engine.Dial(ctx, "ws://"+srv.Addr().String()+"/", &engine.DialOptions{Header: h})
+	if err != nil {
+		log.Fatal(err)
+	}
+	f := <-c.Incoming()
+	fmt.Println(f.Text())
+	f.Release()
+	<-c.Done()
+	// Output:
+	// Bearer s3cret from example/1.0
 }

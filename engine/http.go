@@ -2,11 +2,13 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"net/http"
 	"net/netip"
 
 	"github.com/surgews/surge/extension"
+	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/handshake"
 	"github.com/surgews/surge/session"
 )
@@ -32,6 +34,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = handshake.ErrNotFound
 	}
 	if rej, ok := errors.AsType[*handshake.RejectError](err); ok {
+		s.portableCtr.Rejected[counters.StatusBucket(rej.Status)].Add(1)
 		handshake.WriteReject(w, rej)
 		return
 	} else if err != nil {
@@ -59,13 +62,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Path: res.Request.Path, RawQuery: res.Request.RawQuery, Remote: remote,
 		Header: res.Request.Header, Protocol: res.Protocol, Extensions: exts,
 	}
+	s.portableCtr.Upgraded.Add(1)
 	pre := buffered(brw)
-	if s.adopt(nc, mk, req, pre) {
+	head := requestHead(r)
+	if s.adopt(nc, mk, req, head, pre) {
 		return
 	}
 	s.portableConns.Add(1)
 	defer s.portableConns.Add(-1)
-	s.runPortable(nc, mk, req, pre)
+	s.runPortable(nc, mk, req, head, pre)
+}
+
+// requestHead rebuilds the head of a request net/http has parsed, for
+// Request().Header while the handler opens (net/http keeps Host apart).
+func requestHead(r *http.Request) []byte {
+	var b bytes.Buffer
+	b.WriteString(r.Method + " " + r.RequestURI + " HTTP/1.1\r\nHost: " + r.Host + "\r\n")
+	_ = r.Header.Write(&b)
+	b.WriteString("\r\n")
+	return b.Bytes()
 }
 
 // buffered returns what the hijacked reader already read past the request.

@@ -81,7 +81,7 @@ func TestServeHTTPEcho(t *testing.T) {
 			}
 			echoRoundTrips(t, ctx, c, 50)
 			closeClient(t, ctx, c)
-			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 		})
 	}
 }
@@ -301,7 +301,7 @@ func TestServeHTTPNoGoroutinePerSession(t *testing.T) {
 			echoRoundTrips(t, ctx, c, 1)
 		}
 	}
-	waitFor(t, ioTimeout, "all sessions", func() bool { return srv.Conns() == n && d.Conns() == n })
+	waitFor(t, ioTimeout, "all sessions", func() bool { return srv.Stats().Conns == n && d.Stats().Conns == n })
 	var g1 int
 	deadline := time.Now().Add(ioTimeout)
 	for g1 = settle(); g1-g0 > 10 && time.Now().Before(deadline); g1 = settle() {
@@ -333,5 +333,5 @@ func TestServeHTTPTLS(t *testing.T) {
 	}
 	echoRoundTrips(t, ctx, c, 20)
 	closeClient(t, ctx, c)
-	waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+	waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 }

@@ -12,8 +12,11 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/handshake"
 	"github.com/surgews/surge/internal/netpoll"
 	"github.com/surgews/surge/internal/seam"
@@ -41,14 +44,16 @@ const (
 	taskStopAccept                   // close the loop's listener
 	taskGoingAway                    // close every session with 1001
 	taskStop                         // close everything and end the loop
+	taskRun                          // run a seam.Runner (topic fan-out, push_unix.go)
 )
 
 // task is a request from another goroutine to the loop.
 type task struct {
 	kind taskKind
 	c    *conn
-	fd   int
+	fd   int    // taskAdopt's fd; taskAdoptSession: the request head's length at the start of pre
 	pre  []byte // bytes already read from an adopted fd
+	run  seam.Runner
 }
 
 // loop is one event loop: a poller, the connections it owns, a shared read
@@ -67,8 +72,14 @@ type loop struct {
 	handle  func(fd int, ev netpoll.Event)
 	fresh   bool // the wheel was advanced since the last wake-up
 	fire    func(t *timewheel.Timer)
-	busy    time.Time // when the loop last had events, under BusyPoll
-	reads   uint32    // reads so far, for yieldReads
+	busy    time.Time       // when the loop last had events, under BusyPoll
+	reads   uint32          // reads so far, for yieldReads
+	apause  acceptPause     // back-off of the listener after accept failures
+	atimer  timewheel.Timer // ends an accept pause
+	stimer  timewheel.Timer // the next sweepStalled, while a connection waits to write
+	ctr     counters.Set    // what the loop and its sessions do, for Stats
+	mark    time.Time       // start of the loop's current stretch of work, for ctr's busy time
+	parked  time.Time       // when a blocking Wait began; zero once an event came
 
 	mu       sync.Mutex
 	stopped  bool // the loop has ended: posted tasks are refused
@@ -132,11 +143,14 @@ func (l *loop) refuse(t task) {
 		_ = netpoll.Close(t.c.fd)
 		t.c.flags.Or(flagClosed)
 		t.c.ep.Closed(ErrServerClosed)
+	case taskRun:
+		t.run.Run() // it releases what it holds; its sessions are closed
 	}
 }
 
 func (l *loop) run() {
 	defer l.reactor.wg.Done()
+	l.mark = time.Now()
 	for {
 		next := l.wheel.Advance(time.Now(), l.fire)
 		// Poll first: under load events are pending, and netpoll's
@@ -174,7 +188,12 @@ func (l *loop) run() {
 			if pending {
 				next = 0
 			}
+			l.parked = time.Now()
+			l.ctr.BusyNanos.Add(uint64(l.parked.Sub(l.mark)))
 			n, err = l.poll.Wait(next, l.handle)
+			if !l.parked.IsZero() { // woken without an event: a task or a timer
+				l.unpark()
+			}
 		}
 		if n > 0 && l.reactor.cfg.BusyPoll > 0 {
 			l.busy = time.Now() // the busy-poll window runs from here
@@ -196,6 +215,11 @@ func (l *loop) run() {
 // reports whether the loop has ended.
 func (l *loop) after(err error) bool {
 	l.sleeping.Store(false)
+	if statsOn {
+		now := time.Now()
+		l.ctr.BusyNanos.Add(uint64(now.Sub(l.mark)))
+		l.mark = now
+	}
 	l.advance()
 	if err != nil || l.runTasks() {
 		l.shutdown()
@@ -227,7 +251,7 @@ func (l *loop) runTasks() bool {
 		case taskDial:
 			l.startDial(t.c)
 		case taskAdoptSession:
-			l.adoptUpgraded(t.c, t.pre)
+			l.adoptUpgraded(t.c, t.pre[:t.fd], t.pre[t.fd:])
 		case taskStopAccept:
 			l.stopAccept()
 		case taskGoingAway:
@@ -243,6 +267,8 @@ func (l *loop) runTasks() bool {
 			}
 		case taskStop:
 			stop = true
+		case taskRun:
+			t.run.Run()
 		}
 		*t = task{}
 	}
@@ -253,6 +279,7 @@ func (l *loop) runTasks() bool {
 }
 
 func (l *loop) stopAccept() {
+	l.wheel.Stop(&l.atimer)
 	if l.lfd >= 0 {
 		_ = l.poll.Delete(l.lfd)
 		_ = netpoll.Close(l.lfd)
@@ -292,7 +319,17 @@ func (l *loop) advance() {
 }
 
 // event handles one readiness event.
+// unpark ends the loop's time parked in the poller: busy time runs again.
+func (l *loop) unpark() {
+	l.mark = time.Now()
+	l.ctr.WaitNanos.Add(uint64(l.mark.Sub(l.parked)))
+	l.parked = time.Time{}
+}
+
 func (l *loop) event(fd int, ev netpoll.Event) {
+	if !l.parked.IsZero() {
+		l.unpark()
+	}
 	l.advance()
 	if fd == l.lfd {
 		l.accept()
@@ -332,16 +369,24 @@ func (l *loop) accept() {
 	for i := 0; i < acceptBatch; i++ {
 		fd, raddr, err := netpoll.Accept(l.lfd)
 		if err != nil {
-			return // ErrWouldBlock, or an error the next event retries
+			if !errors.Is(err, netpoll.ErrWouldBlock) {
+				// EMFILE and the like: the connection stays queued and
+				// the listener readable, so retrying at once would spin.
+				l.pauseAccept(err)
+			}
+			return
 		}
+		l.apause.reset()
+		l.ctr.Accepted.Add(1)
 		srv := l.reactor.srv
 		if srv.closed.Load() {
 			_ = netpoll.Close(fd)
 			continue
 		}
-		if m := srv.cfg.MaxConns; m > 0 && l.reactor.conns.Load()+srv.portableConns.Load() >= int64(m) {
+		if m := l.reactor.maxConns; m > 0 && l.reactor.conns.Load()+srv.portableConns.Load() >= m {
 			_, _ = netpoll.Write(fd, resp503)
 			_ = netpoll.Close(fd)
+			l.ctr.Rejected[counters.StatusBucket(503)].Add(1)
 			continue
 		}
 		// Spread connections of a shared listener over the loops.
@@ -352,6 +397,25 @@ func (l *loop) accept() {
 			}
 		}
 		l.add(fd, addrPort(raddr), nil)
+	}
+}
+
+// pauseAccept stops watching the listener for the next back-off period.
+func (l *loop) pauseAccept(err error) {
+	wait := l.apause.next()
+	_ = l.poll.Delete(l.lfd)
+	l.wheel.Schedule(&l.atimer, wait)
+	l.reactor.srv.logAcceptPause(err, wait)
+}
+
+// resumeAccept watches the listener again after a pause; a connection still
+// queued is reported at once and retried.
+func (l *loop) resumeAccept() {
+	if l.lfd < 0 {
+		return
+	}
+	if err := l.poll.Add(l.lfd, netpoll.EventRead); err != nil {
+		l.pauseAccept(err)
 	}
 }
 
@@ -369,6 +433,7 @@ func (l *loop) adopt(fd int, pre []byte) {
 // add registers a new connection, waiting for its upgrade request.
 func (l *loop) add(fd int, remote netip.AddrPort, pre []byte) {
 	_ = netpoll.SetNoDelay(fd, true)
+	_ = netpoll.SetKeepAlive(fd, l.reactor.cfg.keepAlive())
 	c := &conn{fd: fd, loop: l, remote: remote}
 	if err := l.poll.Add(fd, netpoll.EventRead); err != nil {
 		_ = netpoll.Close(fd)
@@ -396,8 +461,13 @@ func (l *loop) read(c *conn) {
 	n, err := netpoll.Read(c.fd, l.buf)
 	if n > 0 {
 		if c.ep == nil {
-			l.upgradeConn(c, l.buf[:n])
+			if c.flags.Load()&flagLinger == 0 {
+				l.upgradeConn(c, l.buf[:n])
+			}
 		} else {
+			if statsOn {
+				l.ctr.WireIn.Add(uint64(n))
+			}
 			_ = c.ep.Feed(l.buf[:n])
 		}
 	}
@@ -423,9 +493,11 @@ func (l *loop) upgradeConn(c *conn, p []byte) {
 		}
 		return
 	}
+	written := true
 	if len(out) > 0 {
 		if w, werr := netpoll.Write(c.fd, out); werr != nil || w < len(out) {
 			err = errors.Join(err, io.ErrShortWrite)
+			written = false
 		}
 	}
 	mk := l.reactor.srv.match(res.Request.Path)
@@ -433,6 +505,13 @@ func (l *loop) upgradeConn(c *conn, p []byte) {
 		err = ErrServerClosed // the route went away: cannot happen, routes are only added
 	}
 	if err != nil {
+		if rej, ok := errors.AsType[*handshake.RejectError](err); ok {
+			l.ctr.Rejected[counters.StatusBucket(rej.Status)].Add(1)
+		}
+		if written && len(out) > 0 {
+			l.linger(c)
+			return
+		}
 		l.closeConn(c, err)
 		return
 	}
@@ -446,8 +525,11 @@ func (l *loop) upgradeConn(c *conn, p []byte) {
 	}
 	l.exts = nil
 	l.wheel.Stop(&c.timer)
-	_, c.ep = mk(seam.Server, c, req)
-	c.ep.Start()
+	s, ep := mk(seam.Server, c, req)
+	c.ep, c.stall = ep, s.Timeout()
+	l.ctr.Upgraded.Add(1)
+	l.ctr.WireIn.Add(uint64(len(data) - res.HeadLen))
+	c.ep.Start(data[:res.HeadLen])
 	if rest := data[res.HeadLen:]; len(rest) > 0 && c.open() {
 		_ = c.ep.Feed(rest)
 	}
@@ -455,6 +537,22 @@ func (l *loop) upgradeConn(c *conn, p []byte) {
 		bufpool.Put(c.head)
 		c.head = nil
 	}
+}
+
+// linger ends a connection whose handshake was refused as RFC 9112 §9.6
+// asks: the answer is written, so shut down writing (FIN after it) and read
+// and drop what the peer still sends, the rest of an oversized head for
+// example, until it closes or lingerTime passes. Closing at once with
+// unread bytes would send an RST, and the peer's kernel might drop our
+// answer before the client read it.
+func (l *loop) linger(c *conn) {
+	c.flags.Or(flagLinger)
+	_ = unix.Shutdown(c.fd, unix.SHUT_WR)
+	if c.head != nil {
+		bufpool.Put(c.head)
+		c.head = nil
+	}
+	l.wheel.Schedule(&c.timer, lingerTime)
 }
 
 // writable hands a writability event to the session.
@@ -484,6 +582,9 @@ func (l *loop) sync(c *conn) {
 	}
 	if want != c.interest {
 		if err := l.poll.Modify(c.fd, want); err == nil {
+			if want&^c.interest&netpoll.EventWrite != 0 {
+				l.watchStall(c)
+			}
 			c.interest = want
 		}
 	}
@@ -499,6 +600,14 @@ func (l *loop) sync(c *conn) {
 
 // timer handles an expired connection timer.
 func (l *loop) timer(t *timewheel.Timer) {
+	if t == &l.atimer {
+		l.resumeAccept()
+		return
+	}
+	if t == &l.stimer {
+		l.sweepStalled()
+		return
+	}
 	c := (*conn)(unsafe.Pointer(t)) // the timer is conn's first field
 	if !c.open() {
 		return

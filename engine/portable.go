@@ -9,6 +9,7 @@ import (
 
 	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/handshake"
 	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
@@ -47,10 +48,11 @@ type portable struct {
 	closing bool          // CloseTransport was called, or the transport failed
 	timer   *time.Timer   // the session's one timer
 	written chan struct{} // closed when the writer has closed nc
+	ctr     *counters.Set // the server's or dialer's counters of portable connections
 }
 
-func newPortable(nc net.Conn) *portable {
-	p := &portable{nc: nc, written: make(chan struct{})}
+func newPortable(nc net.Conn, ctr *counters.Set) *portable {
+	p := &portable{nc: nc, written: make(chan struct{}), ctr: ctr}
 	p.cond.L = &p.mu
 	return p
 }
@@ -65,15 +67,15 @@ func (p *portable) bind(ep seam.Endpoint, writeTimeout time.Duration) {
 // start opens the session and runs the writer and the reader on goroutines
 // of their own; pre are bytes read past the handshake.
 func (p *portable) start(pre []byte) {
-	p.ep.Start()
+	p.ep.Start(nil)
 	go p.writeLoop()
 	go p.readLoop(pre)
 }
 
 // run is start with the reader on the calling goroutine: it returns when the
 // session has ended.
-func (p *portable) run(pre []byte) {
-	p.ep.Start()
+func (p *portable) run(head, pre []byte) {
+	p.ep.Start(head)
 	go p.writeLoop()
 	p.readLoop(pre)
 }
@@ -104,6 +106,7 @@ func (p *portable) Write(b []byte) (int, error) {
 
 // WantWrite asks the writer to call Writable once the pending bytes are out.
 func (p *portable) WantWrite() {
+	p.ctr.WriteWaits.Add(1)
 	p.mu.Lock()
 	p.want = true
 	p.mu.Unlock()
@@ -113,6 +116,9 @@ func (p *portable) WantWrite() {
 // PauseRead stops or resumes the reader.
 func (p *portable) PauseRead(paused bool) {
 	p.mu.Lock()
+	if paused && !p.paused {
+		p.ctr.ReadPauses.Add(1)
+	}
 	p.paused = paused
 	p.mu.Unlock()
 	p.cond.Broadcast()
@@ -139,6 +145,17 @@ func (p *portable) SetTimer(d time.Duration) {
 // close frame, typically), within the write timeout, and close the
 // connection; without, it closes the connection now, which also ends a
 // write blocked on a peer that does not read.
+// Remote is seam.Driver.Remote.
+func (p *portable) Remote() netip.AddrPort { return addrPort(p.nc.RemoteAddr()) }
+
+// Counters is seam.Driver.Counters.
+func (p *portable) Counters() *counters.Set {
+	if !statsOn {
+		return nil
+	}
+	return p.ctr
+}
+
 func (p *portable) CloseTransport(flush bool) {
 	p.mu.Lock()
 	p.closing = true
@@ -163,7 +180,8 @@ func (p *portable) writeLoop() {
 			if p.writeTimeout > 0 {
 				_ = p.nc.SetWriteDeadline(time.Now().Add(p.writeTimeout))
 			}
-			_, err := p.nc.Write(buf.B)
+			n, err := p.nc.Write(buf.B)
+			p.ctr.WireOut.Add(uint64(n))
 			bufpool.Put(buf)
 			p.mu.Lock()
 			if err != nil {
@@ -193,6 +211,7 @@ func (p *portable) writeLoop() {
 // session.
 func (p *portable) readLoop(pre []byte) {
 	if len(pre) > 0 {
+		p.ctr.WireIn.Add(uint64(len(pre)))
 		_ = p.ep.Feed(pre)
 	}
 	buf := make([]byte, portableReadBuffer)
@@ -206,6 +225,7 @@ func (p *portable) readLoop(pre []byte) {
 		var n int
 		n, err = p.nc.Read(buf)
 		if n > 0 {
+			p.ctr.WireIn.Add(uint64(n))
 			_ = p.ep.Feed(buf[:n])
 		}
 		if err != nil {
@@ -231,6 +251,7 @@ func (p *portable) readLoop(pre []byte) {
 func (s *Server) ServeConn(nc net.Conn) {
 	s.portableConns.Add(1)
 	defer s.portableConns.Add(-1)
+	s.portableCtr.Accepted.Add(1)
 	_ = nc.SetReadDeadline(time.Now().Add(s.cfg.handshakeTimeout()))
 	var head []byte
 	buf := make([]byte, 4096)
@@ -246,14 +267,24 @@ func (s *Server) ServeConn(nc net.Conn) {
 					out = handshake.AppendReject(out[:0], handshake.ErrServerClosed)
 					uerr = handshake.ErrServerClosed
 				}
+				written := false
 				if len(out) > 0 {
-					if _, werr := nc.Write(out); werr != nil && uerr == nil {
+					_, werr := nc.Write(out)
+					if werr != nil && uerr == nil {
 						uerr = werr
 					}
+					written = werr == nil
 				}
 				mk := s.match(res.Request.Path)
 				if uerr != nil || mk == nil {
-					_ = nc.Close()
+					if rej, ok := errors.AsType[*handshake.RejectError](uerr); ok {
+						s.portableCtr.Rejected[counters.StatusBucket(rej.Status)].Add(1)
+					}
+					if written {
+						closeLingering(nc)
+					} else {
+						_ = nc.Close()
+					}
 					return
 				}
 				_ = nc.SetReadDeadline(time.Time{})
@@ -261,7 +292,8 @@ func (s *Server) ServeConn(nc net.Conn) {
 					Path: res.Request.Path, RawQuery: res.Request.RawQuery, Remote: addrPort(nc.RemoteAddr()),
 					Header: res.Request.Header, Protocol: res.Protocol, Extensions: exts,
 				}
-				s.runPortable(nc, mk, req, head[res.HeadLen:])
+				s.portableCtr.Upgraded.Add(1)
+				s.runPortable(nc, mk, req, head[:res.HeadLen], head[res.HeadLen:])
 				return
 			}
 		}
@@ -274,8 +306,8 @@ func (s *Server) ServeConn(nc net.Conn) {
 
 // runPortable runs an upgraded server session over nc on the calling
 // goroutine.
-func (s *Server) runPortable(nc net.Conn, mk newSessionFunc, req session.Request, pre []byte) {
-	p := newPortable(nc)
+func (s *Server) runPortable(nc net.Conn, mk newSessionFunc, req session.Request, head, pre []byte) {
+	p := newPortable(nc, &s.portableCtr)
 	sess, ep := mk(seam.Server, p, req)
 	p.bind(ep, sess.Timeout())
 	s.trackPortable(sess, true)
@@ -284,7 +316,7 @@ func (s *Server) runPortable(nc net.Conn, mk newSessionFunc, req session.Request
 		// Shutdown has already closed the sessions it knew of.
 		_ = sess.Close(closeGoingAway)
 	}
-	p.run(pre)
+	p.run(head, pre)
 }
 
 // servePortable accepts from ln and serves each connection on a goroutine.
@@ -298,6 +330,7 @@ func (s *Server) servePortable(ln net.Listener) error {
 		<-s.done
 		_ = ln.Close()
 	}()
+	var pause acceptPause
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
@@ -305,12 +338,15 @@ func (s *Server) servePortable(ln net.Listener) error {
 				return ErrServerClosed
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
+			if errors.As(err, &ne) && ne.Timeout() || resourceShortage(err) {
+				wait := pause.next()
+				s.logAcceptPause(err, wait)
+				time.Sleep(wait)
 				continue
 			}
 			return err
 		}
+		pause.reset()
 		if s.closed.Load() {
 			_ = nc.Close()
 			continue

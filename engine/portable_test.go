@@ -120,7 +120,7 @@ func TestServeTLS(t *testing.T) {
 		if r := c.CloseReason(); r.Code != frame.CloseGoingAway {
 			t.Fatalf("client close reason %v, want 1001", r)
 		}
-		if n := srv.Conns(); n != 0 {
+		if n := srv.Stats().Conns; n != 0 {
 			t.Fatalf("Conns() = %d after Shutdown", n)
 		}
 	})
@@ -162,7 +162,7 @@ func TestServeUnixSocket(t *testing.T) {
 	if r, errs := rec.waitClosed(t); r.Code != frame.CloseNormal || len(errs) != 0 {
 		t.Fatalf("server session ended with %v %v", r, errs)
 	}
-	waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+	waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 }
 
 func TestServeConnPipe(t *testing.T) {
@@ -200,7 +200,7 @@ func TestServeConnPipe(t *testing.T) {
 			case <-time.After(ioTimeout):
 				t.Fatal("ServeConn did not return after the session ended")
 			}
-			if n := srv.Conns(); n != 0 {
+			if n := srv.Stats().Conns; n != 0 {
 				t.Fatalf("Conns() = %d", n)
 			}
 		})

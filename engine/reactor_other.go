@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/session"
 )
 
@@ -15,6 +16,9 @@ import (
 // driver, a goroutine per connection, and there is no reactor: a Server's
 // and a Dialer's reactor stay nil, so these methods never run.
 type reactor struct{ conns atomic.Int64 }
+
+// counterSets returns nothing: there are no loops.
+func (*reactor) counterSets() []*counters.Set { return nil }
 
 func (*reactor) stopAccept() {}
 func (*reactor) goingAway()  {}
@@ -43,7 +47,7 @@ func (s *Server) serveReactor(net.Listener) error { return errNoLoops }
 
 func reactorListener(net.Listener) bool { return false }
 
-func (s *Server) adopt(net.Conn, newSessionFunc, session.Request, []byte) bool { return false }
+func (s *Server) adopt(net.Conn, newSessionFunc, session.Request, []byte, []byte) bool { return false }
 
 func startDialerReactor(ReactorConfig) (*reactor, error) { return nil, nil }
 

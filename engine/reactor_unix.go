@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/netpoll"
 )
 
@@ -19,14 +20,15 @@ import (
 // posting of tasks to them. A Server's reactor accepts and upgrades; a
 // Dialer's only runs the connections it dials.
 type reactor struct {
-	cfg    ReactorConfig
-	srv    *Server // the server whose connections the loops upgrade; nil for a Dialer
-	loops  []*loop
-	next   atomic.Uint32 // round robin over the loops
-	conns  atomic.Int64  // open connections of every loop
-	closed atomic.Bool   // stopAccept or stop ran: dials are refused
-	shared bool          // one listener fd for all loops: accepted fds are spread
-	wg     sync.WaitGroup
+	cfg      ReactorConfig
+	srv      *Server // the server whose connections the loops upgrade; nil for a Dialer
+	loops    []*loop
+	next     atomic.Uint32 // round robin over the loops
+	conns    atomic.Int64  // open connections of every loop
+	closed   atomic.Bool   // stopAccept or stop ran: dials are refused
+	shared   bool          // one listener fd for all loops: accepted fds are spread
+	maxConns int64         // the server's connection limit, resolved once; 0 is none
+	wg       sync.WaitGroup
 }
 
 // startReactor starts cfg's loops. lfds are listener fds: one per loop
@@ -35,6 +37,9 @@ type reactor struct {
 // reactor takes the fds over, closing them on failure.
 func startReactor(cfg ReactorConfig, srv *Server, lfds []int) (*reactor, error) {
 	r := &reactor{cfg: cfg, srv: srv, shared: len(lfds) == 1}
+	if srv != nil {
+		r.maxConns = int64(srv.cfg.maxConns())
+	}
 	n := cfg.loops()
 	for i := 0; i < n; i++ {
 		lfd := -1
@@ -132,4 +137,13 @@ func getpeername(fd int) (netip.AddrPort, error) {
 		return addrPort(a), nil
 	}
 	return netip.AddrPort{}, nil
+}
+
+// counterSets returns the loops' counters.
+func (r *reactor) counterSets() []*counters.Set {
+	sets := make([]*counters.Set, 0, len(r.loops)+1)
+	for _, l := range r.loops {
+		sets = append(sets, &l.ctr)
+	}
+	return sets
 }

@@ -203,7 +203,7 @@ func TestRoutesAddedWhileServing(t *testing.T) {
 				return
 			}
 			early.Terminate()
-			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 		})
 	}
 }

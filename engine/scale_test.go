@@ -217,7 +217,7 @@ func measureIdle(t *testing.T, mode string, n int, helper bool) idleStats {
 	}
 	waitFor(t, ioTimeout, "warm-up sessions", func() bool { return opened.Load() == 16 })
 	closeFDs(warm)
-	waitFor(t, ioTimeout, "warm-up sessions to end", func() bool { return srv.Conns() == 0 })
+	waitFor(t, ioTimeout, "warm-up sessions to end", func() bool { return srv.Stats().Conns == 0 })
 	time.Sleep(50 * time.Millisecond)
 
 	g0 := runtime.NumGoroutine()
@@ -237,11 +237,11 @@ func measureIdle(t *testing.T, mode string, n int, helper bool) idleStats {
 	defer func() {
 		start := time.Now()
 		stop()
-		waitFor(t, 30*time.Second, "idle sessions to end", func() bool { return srv.Conns() == 0 })
+		waitFor(t, 30*time.Second, "idle sessions to end", func() bool { return srv.Stats().Conns == 0 })
 		t.Logf("%d sessions ended in %v", n, time.Since(start).Round(time.Millisecond))
 	}()
 	waitFor(t, 30*time.Second, fmt.Sprintf("%d sessions", n), func() bool {
-		return srv.Conns() == n && opened.Load() == int64(n+16)
+		return srv.Stats().Conns == n && opened.Load() == int64(n+16)
 	})
 	t.Logf("%d sessions opened in %v", n, time.Since(start).Round(time.Millisecond))
 	time.Sleep(100 * time.Millisecond) // let channel-style goroutines park

@@ -10,19 +10,21 @@ import (
 
 	"github.com/gobwas/httphead"
 	"github.com/surgews/surge/extension"
+	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/handshake"
 	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/session"
+	"github.com/surgews/surge/stats"
 )
 
 // Server serves WebSocket sessions on event loops. Routes may be added at any
 // time, before or while it serves; every method is safe for concurrent use.
 type Server struct {
 	cfg     Config
-	routes  atomic.Pointer[map[string]newSessionFunc] // replaced whole, never changed
-	rmu     sync.Mutex                                // serializes route changes
-	upgrade handshake.Config                          // the opening handshake's policy
-	pool    seam.Pool                                 // runs event handlers under DispatchPool
+	routes  atomic.Pointer[map[string]routeEntry] // replaced whole, never changed
+	rmu     sync.Mutex                            // serializes route changes
+	upgrade handshake.Config                      // the opening handshake's policy
+	pool    seam.Pool                             // runs event handlers under DispatchPool; guarded by rmu
 
 	mu      sync.Mutex
 	reactor *reactor // the event loops, once started
@@ -34,20 +36,19 @@ type Server struct {
 	pmu           sync.Mutex
 	portable      map[*session.Session]struct{} // sessions of the portable driver
 	portableConns atomic.Int64                  // connections of the portable driver
+	portableCtr   counters.Set                  // what the portable driver's sessions do
 }
 
 // New returns a server with cfg; zero fields take the documented defaults.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, done: make(chan struct{})}
-	s.routes.Store(&map[string]newSessionFunc{})
-	if cfg.Session.Dispatch == session.DispatchPool {
-		s.pool = seam.NewPool(cfg.Reactor.Workers)
-	}
+	s.routes.Store(&map[string]routeEntry{})
 	s.upgrade = handshake.Config{
 		MaxHeaderBytes: cfg.maxHeaderBytes(),
 		Protocols:      cfg.Subprotocols,
 		KeepHeaders:    cfg.KeepHeaders,
 		Route:          func(path string) bool { return s.match(path) != nil },
+		RouteProtocols: func(path string) []string { return s.lookup(path).protocols },
 	}
 	if cfg.CheckOrigin != nil {
 		check := cfg.CheckOrigin
@@ -63,7 +64,7 @@ func New(cfg Config) *Server {
 // also matches every path no other route matches. A later call for the same
 // path replaces the route for new sessions.
 func (s *Server) HandleEvents(path string, h session.Handler) {
-	s.addRoute(path, newRoute(&s.cfg.Session, h, nil, s, s.pool))
+	s.Handle(path, Route{Events: h})
 }
 
 // HandleSession serves channel-style sessions at path: fn runs on a goroutine
@@ -71,7 +72,69 @@ func (s *Server) HandleEvents(path string, h session.Handler) {
 // the session is closed normally (Ktor's webSocket(path) { ... } block). The
 // path "/" also matches every path no other route matches.
 func (s *Server) HandleSession(path string, fn func(*session.Session)) {
-	s.addRoute(path, newRoute(&s.cfg.Session, nil, fn, s, nil))
+	s.Handle(path, Route{Run: fn})
+}
+
+// Route is one WebSocket endpoint: its handler, in one of the two styles, and
+// what it does differently from the rest of the server. The zero fields mean
+// the server's settings.
+type Route struct {
+	// Events is an event-style handler, as HandleEvents takes.
+	Events session.Handler
+	// Run is a channel-style session function, as HandleSession takes.
+	Run func(*session.Session)
+	// Protocols are the route's subprotocols, preferred first (Ktor's
+	// webSocket(path, protocol)). When set, they replace Config.Subprotocols
+	// for this path and one of them is required: a client that offers none
+	// is answered 400 Bad Request and not upgraded (RFC 6455 §4.2.2 lets the
+	// server refuse; an upgrade without the subprotocol would leave the two
+	// ends speaking different languages).
+	Protocols []string
+	// Session, when set, replaces Config.Session for this route's sessions:
+	// a Codec, limits, a dispatch mode of its own. Handle copies it.
+	Session *session.Config
+}
+
+// Handle serves r at path. Exactly one of r.Events and r.Run must be set;
+// Handle panics otherwise, as http.ServeMux does for a nil handler, since it
+// is a programming error found at start-up. Routes may be added or replaced at
+// any time, also while the server runs; a replaced route keeps serving the
+// sessions it already has. The path "/" also matches every path no other
+// route matches.
+func (s *Server) Handle(path string, r Route) {
+	if (r.Events == nil) == (r.Run == nil) {
+		panic("engine: Handle(" + path + "): set exactly one of Route.Events and Route.Run")
+	}
+	cfg := &s.cfg.Session
+	if r.Session != nil {
+		cfg = r.Session // newRoute copies it
+	}
+	var pool seam.Pool
+	if r.Events != nil && cfg.Dispatch == session.DispatchPool {
+		pool = s.workerPool()
+	}
+	var protocols []string
+	if len(r.Protocols) > 0 {
+		protocols = append([]string(nil), r.Protocols...)
+	}
+	s.addRoute(path, routeEntry{mk: newRoute(cfg, r.Events, r.Run, s, pool), protocols: protocols})
+}
+
+// workerPool returns the server's worker pool, made by the first route that
+// needs one (the server's own sessions may run inline).
+func (s *Server) workerPool() seam.Pool {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if s.pool == nil {
+		s.pool = seam.NewPool(s.cfg.Reactor.Workers)
+	}
+	return s.pool
+}
+
+// routeEntry is one path of the route table.
+type routeEntry struct {
+	mk        newSessionFunc
+	protocols []string // the route's own subprotocols, required; nil if none
 }
 
 // upgradePolicy returns the server's handshake policy for one upgrade path
@@ -102,22 +165,26 @@ func (s *Server) canStartLocked() error {
 
 // addRoute publishes a copy of the route table with path set, so that
 // lookups never take a lock.
-func (s *Server) addRoute(path string, mk newSessionFunc) {
+func (s *Server) addRoute(path string, e routeEntry) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	old := *s.routes.Load()
-	routes := make(map[string]newSessionFunc, len(old)+1)
+	routes := make(map[string]routeEntry, len(old)+1)
 	for p, r := range old {
 		routes[p] = r
 	}
-	routes[path] = mk
+	routes[path] = e
 	s.routes.Store(&routes)
 }
 
 // match finds the route for path: exact, else the "/" catch-all; nil if none.
-func (s *Server) match(path string) newSessionFunc {
+func (s *Server) match(path string) newSessionFunc { return s.lookup(path).mk }
+
+// lookup finds the route entry for path, as match does; the zero entry if
+// none.
+func (s *Server) lookup(path string) routeEntry {
 	routes := *s.routes.Load()
-	if r := routes[path]; r != nil {
+	if r, ok := routes[path]; ok {
 		return r
 	}
 	return routes["/"]
@@ -130,16 +197,24 @@ func (s *Server) Addr() net.Addr {
 	return s.addr
 }
 
-// Conns returns the number of open connections, handshaking ones included.
-func (s *Server) Conns() int {
+// Stats returns what the server has done so far and its open connections
+// (handshaking ones included): handshakes, messages, bytes, frames, close
+// codes, why sessions ended, and the time of each event loop. Counting is
+// always on and costs a few nanoseconds per message; Stats itself allocates,
+// so call it for monitoring, not per message. Package metrics exposes it
+// to Prometheus.
+func (s *Server) Stats() stats.Snapshot {
 	n := s.portableConns.Load()
 	s.mu.Lock()
 	rc := s.reactor
 	s.mu.Unlock()
+	var sets []*counters.Set
 	if rc != nil {
 		n += rc.conns.Load()
+		sets = rc.counterSets()
 	}
-	return int(n)
+	loops := len(sets)
+	return snapshot(int(n), append(sets, &s.portableCtr), loops)
 }
 
 // ListenAndServe listens on the TCP address addr with one SO_REUSEPORT
@@ -194,7 +269,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	})
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
-	for s.Conns() > 0 {
+	for s.Stats().Conns > 0 {
 		select {
 		case <-ctx.Done():
 			s.stop()
@@ -239,9 +314,11 @@ func (s *Server) stop() {
 		rc.stop()
 	}
 	s.eachPortable((*session.Session).Terminate)
+	s.rmu.Lock()
 	if s.pool != nil {
 		s.pool.Close()
 	}
+	s.rmu.Unlock()
 	s.mu.Lock()
 	select {
 	case <-s.done:

@@ -46,7 +46,7 @@ func TestSplitWrites(t *testing.T) {
 	c.expectFrame(frame.OpText, []byte("héllo"))
 	c.expectFrame(frame.OpPong, []byte("mid"))
 	c.expectFrame(frame.OpBinary, long)
-	if n := srv.Conns(); n != 1 {
+	if n := srv.Stats().Conns; n != 1 {
 		t.Fatalf("Conns() = %d, want 1", n)
 	}
 }
@@ -135,7 +135,7 @@ func TestBadHandshake(t *testing.T) {
 				t.Fatalf("body %q, want a reason containing %q", body, tc.inBody)
 			}
 			c.expectEOF(ioTimeout)
-			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 			if rec.count() != 0 {
 				t.Fatal("a session was opened for a refused handshake")
 			}
@@ -193,7 +193,7 @@ func TestSlowloris(t *testing.T) {
 			if took < timeout-tick || took > 10*timeout {
 				t.Fatalf("dropped after %v, want about %v", took, timeout)
 			}
-			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 			if rec.count() != 0 {
 				t.Fatal("a session was opened")
 			}
@@ -246,7 +246,7 @@ func TestPeerVanishesMidFrame(t *testing.T) {
 					if len(errs) != 1 {
 						t.Fatalf("OnError called %d times (%v), want once", len(errs), errs)
 					}
-					waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+					waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 					waitFor(t, ioTimeout, "the server fd closed", func() bool { return openFDs(t) <= before })
 				})
 			}
@@ -297,7 +297,7 @@ func TestProtocolErrorsOnTheWire(t *testing.T) {
 			if code, ok := frame.CloseCodeOf(errs[0]); !ok || code != tc.code {
 				t.Fatalf("OnError got %v, want a *frame.CloseReason with code %d", errs[0], tc.code)
 			}
-			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 		})
 	}
 }
@@ -335,7 +335,7 @@ func TestCloseEcho(t *testing.T) {
 			if r.Code != tc.code || len(errs) != 0 {
 				t.Fatalf("server session ended with %v errors %v, want %d and no error", r, errs, tc.code)
 			}
-			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Conns() == 0 })
+			waitFor(t, ioTimeout, "Conns() == 0", func() bool { return srv.Stats().Conns == 0 })
 		})
 	}
 }
@@ -348,7 +348,7 @@ func TestMaxConns(t *testing.T) {
 	srv, rec, addr := newEchoServer(t, engine.Config{MaxConns: limit})
 	upgraded := upgradeRaw(t, addr, "/echo")
 	handshaking := dialRaw(t, "tcp", addr) // counts before its request
-	waitFor(t, ioTimeout, "Conns() == limit", func() bool { return srv.Conns() == limit })
+	waitFor(t, ioTimeout, "Conns() == limit", func() bool { return srv.Stats().Conns == limit })
 
 	over := dialRaw(t, "tcp", addr)
 	resp, _ := over.response()
@@ -356,7 +356,7 @@ func TestMaxConns(t *testing.T) {
 		t.Fatalf("connection over MaxConns answered %d, want 503", resp.StatusCode)
 	}
 	over.expectEOF(ioTimeout)
-	if n := srv.Conns(); n != limit {
+	if n := srv.Stats().Conns; n != limit {
 		t.Fatalf("Conns() = %d after a refusal, want %d", n, limit)
 	}
 
@@ -373,7 +373,7 @@ func TestMaxConns(t *testing.T) {
 	upgraded.expectClose()
 	upgraded.expectEOF(ioTimeout)
 	rec.waitClosed(t)
-	waitFor(t, ioTimeout, "Conns() == limit-1", func() bool { return srv.Conns() == limit-1 })
+	waitFor(t, ioTimeout, "Conns() == limit-1", func() bool { return srv.Stats().Conns == limit-1 })
 	next := upgradeRaw(t, addr, "/echo")
 	next.write(clientFrame(true, frame.OpText, []byte("next")))
 	next.expectFrame(frame.OpText, []byte("next"))

@@ -80,7 +80,7 @@ func (s *Server) ensureReactor() (*reactor, error) {
 // adopt moves a hijacked, already upgraded connection into an event loop. It
 // reports false when the connection has no fd the loops can use; the caller
 // then serves it with the portable driver.
-func (s *Server) adopt(nc net.Conn, mk newSessionFunc, req session.Request, pre []byte) bool {
+func (s *Server) adopt(nc net.Conn, mk newSessionFunc, req session.Request, head, pre []byte) bool {
 	switch nc.(type) {
 	case *net.TCPConn, *net.UnixConn:
 	default:
@@ -96,13 +96,14 @@ func (s *Server) adopt(nc net.Conn, mk newSessionFunc, req session.Request, pre 
 	}
 	l := rc.pick()
 	c := &conn{fd: fd, loop: l, remote: req.Remote}
-	_, c.ep = mk(seam.Server, c, req)
-	l.post(task{kind: taskAdoptSession, c: c, pre: pre})
+	sess, ep := mk(seam.Server, c, req)
+	c.ep, c.stall = ep, sess.Timeout()
+	l.post(task{kind: taskAdoptSession, c: c, fd: len(head), pre: append(head, pre...)})
 	return true
 }
 
 // adoptUpgraded registers a connection whose session is made.
-func (l *loop) adoptUpgraded(c *conn, pre []byte) {
+func (l *loop) adoptUpgraded(c *conn, head, pre []byte) {
 	if err := l.poll.Add(c.fd, netpoll.EventRead); err != nil {
 		_ = netpoll.Close(c.fd)
 		c.flags.Or(flagClosed)
@@ -111,7 +112,7 @@ func (l *loop) adoptUpgraded(c *conn, pre []byte) {
 	}
 	c.interest = netpoll.EventRead
 	l.register(c)
-	c.ep.Start()
+	c.ep.Start(head)
 	if len(pre) > 0 && c.open() {
 		_ = c.ep.Feed(pre)
 	}

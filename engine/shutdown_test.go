@@ -123,7 +123,7 @@ func TestGracefulShutdown(t *testing.T) {
 			if err := srv.Shutdown(ctx); err != nil {
 				t.Fatalf("Shutdown: %v", err)
 			}
-			if n := srv.Conns(); n != 0 {
+			if n := srv.Stats().Conns; n != 0 {
 				t.Fatalf("Conns() = %d after Shutdown", n)
 			}
 			for i, c := range cs {
@@ -165,7 +165,7 @@ func TestShutdownDeadline(t *testing.T) {
 		t.Fatalf("close code %d, want 1001", code)
 	}
 	c.expectEOF(ioTimeout)
-	if n := srv.Conns(); n != 0 {
+	if n := srv.Stats().Conns; n != 0 {
 		t.Fatalf("Conns() = %d after Shutdown", n)
 	}
 }
@@ -220,7 +220,7 @@ func TestClose(t *testing.T) {
 			t.Errorf("server session errors %v, want ErrServerClosed", errs)
 		}
 	}
-	if n := srv.Conns(); n != 0 {
+	if n := srv.Stats().Conns; n != 0 {
 		t.Fatalf("Conns() = %d after Close", n)
 	}
 	if _, err := engine.Dial(ctx, "ws://"+addr+"/echo", &engine.DialOptions{Dialer: d}); err == nil {
@@ -278,7 +278,7 @@ func TestHandlerPanic(t *testing.T) {
 				bystander.write(clientFrame(true, frame.OpText, msg))
 				bystander.expectFrame(frame.OpText, msg)
 			}
-			waitFor(t, ioTimeout, "Conns() == 1", func() bool { return srv.Conns() == 1 })
+			waitFor(t, ioTimeout, "Conns() == 1", func() bool { return srv.Stats().Conns == 1 })
 		})
 	}
 }

@@ -15,10 +15,10 @@ import (
 // application method removed by accident is a break; either fails here.
 func TestSessionMethodSet(t *testing.T) {
 	want := []string{
-		"Close", "CloseReason", "Done", "Err", "Flush", "Incoming", "Masking",
-		"MaxFrameSize", "Outgoing", "PingInterval", "Request", "Send", "Server",
-		"SetMasking", "SetMaxFrameSize", "SetPingInterval", "SetTimeout",
-		"SetValue", "Terminate", "Timeout", "Value",
+		"Close", "CloseReason", "Decode", "Done", "Err", "Flush", "Incoming", "Masking",
+		"MaxFrameSize", "Outgoing", "PingInterval", "RTT", "Receive", "Request", "Send",
+		"SendText", "SendValue", "Server", "SetMasking", "SetMaxFrameSize",
+		"SetPingInterval", "SetTimeout", "SetValue", "Terminate", "Timeout", "Value",
 	}
 	typ := reflect.TypeFor[*session.Session]()
 	var got []string

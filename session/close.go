@@ -164,6 +164,7 @@ func (s *Session) Terminate() {
 
 // control handles a complete control frame (RFC 6455 §5.5).
 func (s *Session) control(op frame.Opcode, p []byte) error {
+	s.countControlIn(op, p)
 	switch op {
 	case frame.OpPing:
 		if s.skipping() {
@@ -182,15 +183,20 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 			}
 		}
 		s.mu.Unlock()
+		s.onControl(op, p)
 	case frame.OpPong:
 		s.mu.Lock()
 		if s.state&stAwaitPong != 0 {
 			s.state &^= stAwaitPong
+			s.pongLocked(p)
 			if d := s.pingIntervalLocked(); d > 0 && s.state&stCloseSent == 0 {
 				s.drv.SetTimer(d)
 			}
 		}
 		s.mu.Unlock()
+		if !s.skipping() {
+			s.onControl(op, p)
+		}
 	case frame.OpClose:
 		code, reason, err := frame.ParseClose(p)
 		s.mu.Lock()
@@ -216,6 +222,9 @@ func (s *Session) control(op frame.Opcode, p []byte) error {
 			echo := code
 			if code == frame.CloseNoStatus {
 				reason = nil
+			}
+			if s.deferEchoLocked(echo, reason) {
+				return nil
 			}
 			s.queueCloseLocked(echo, string(reason))
 		}
@@ -305,6 +314,54 @@ func (s *Session) deferFail(err error) bool {
 	return true
 }
 
+// deferEchoLocked queues the answer to the peer's close behind the messages
+// the application has not handled yet, as deferFail does for a failure, so
+// that its answers to messages that came before the close (in the same
+// write, say) go out before our close frame. Inline handlers have already
+// run; a channel-style session waits only when this Feed delivered a
+// message, since its application's progress can only be guessed at (see
+// awaitHandler).
+func (s *Session) deferEchoLocked(code frame.CloseCode, reason []byte) bool {
+	channel := false
+	switch s.route.mode {
+	case modeInline:
+		return false
+	case modePool:
+		if !s.scheduled {
+			return false // the pool has nothing of this session left to run
+		}
+	case modeChannel:
+		if s.recv&recvDelivered == 0 {
+			return false
+		}
+		channel = true
+	}
+	if s.waiting == nil {
+		s.waiting = eventQueues.Get().(*eventQueue)
+	}
+	q := s.waiting
+	q.q = append(q.q, event{kind: evEcho, err: &frame.CloseReason{Code: code, Reason: string(reason)}})
+	if channel && !q.pumping {
+		q.pumping = true
+		go s.pump()
+	}
+	return true
+}
+
+// echoNow answers the peer's close once the application has handled the
+// messages received before it.
+func (s *Session) echoNow(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state&(stFinished|stTransport) != 0 {
+		return
+	}
+	if r, ok := err.(*frame.CloseReason); ok && s.state&stCloseSent == 0 {
+		s.queueCloseLocked(r.Code, r.Reason)
+	}
+	s.afterCloseLocked()
+}
+
 // releaseRx gives back the receive side's buffers.
 func (s *Session) releaseRx() {
 	if s.msg != nil {
@@ -339,13 +396,16 @@ func (s *Session) timer() {
 		}
 		s.closeTransportLocked(exchanged)
 	case s.state&stAwaitPong != 0:
-		s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal, Reason: "ping timeout"}, ErrTimeout)
+		// CloseReason is the close frame sent, as its doc says: the
+		// peer that missed the pong may still read it.
+		s.setReasonLocked(CloseReason{Code: frame.CloseGoingAway, Reason: "ping timeout"}, ErrTimeout)
 		s.queueCloseLocked(frame.CloseGoingAway, "ping timeout")
 		s.closeTransportLocked(false)
 	default:
 		s.idleExtsLocked()
 		if d := s.pingIntervalLocked(); d > 0 {
-			if err := s.writeLocked(true, frame.OpPing, 0, nil); err == nil {
+			var stamp [8]byte
+			if err := s.writeLocked(true, frame.OpPing, 0, pingStamp(&stamp)); err == nil {
 				s.state |= stAwaitPong
 				s.drv.SetTimer(s.timeoutLocked())
 			}
@@ -375,6 +435,9 @@ func (s *Session) idleExtsLocked() {
 // no close frame was exchanged), waiters wake, Done closes, and the handler gets
 // OnError (for an abnormal end) and OnClose, or Incoming is closed.
 func (s *Session) closed(err error) {
+	if unexpectedIOError(err) {
+		s.route.cfg.logger().Warn("surge: connection failed", "path", s.path, "remote", s.drv.Remote(), "err", err)
+	}
 	s.releaseRx()
 	s.recv |= recvSkip
 	s.mu.Lock()
@@ -402,6 +465,10 @@ func (s *Session) closed(err error) {
 		bufpool.Put(s.out)
 		s.out, s.outOff = nil, 0
 	}
+	if x.head != nil {
+		// The handler never opened (it panicked, or the pool closed).
+		x.dropHeadLocked()
+	}
 	s.notifyLocked()
 	if x.done != nil {
 		close(x.done)
@@ -409,8 +476,10 @@ func (s *Session) closed(err error) {
 		x.done = closedChan
 	}
 	s.drv.SetTimer(0)
+	s.countEndLocked(x)
 	reportErr := x.err
 	s.mu.Unlock()
+	s.endPush()
 	if reportErr != nil {
 		s.dispatch(event{kind: evError, err: reportErr})
 	}
@@ -437,7 +506,9 @@ func (s *Session) doneLocked() chan struct{} {
 
 // CloseReason returns why the session ended, or is ending: the close frame
 // sent or received first, 1006 (CloseAbnormal) when the connection was lost
-// without one. It is the zero CloseReason while the session is open.
+// without one, or Terminate dropped it. A peer that misses a pong gets a
+// 1001 "ping timeout" close frame, and that is the CloseReason (with Err
+// ErrTimeout). It is the zero CloseReason while the session is open.
 func (s *Session) CloseReason() CloseReason {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -448,8 +519,10 @@ func (s *Session) CloseReason() CloseReason {
 }
 
 // Err returns the error that ended the session: a *frame.CloseReason for a
-// peer's violation, ErrTimeout, ErrHandlerPanic, a transport error; nil while
-// open and after a clean closing handshake.
+// peer's violation, ErrTimeout, ErrHandlerPanic, a transport error; nil after
+// a clean closing handshake. While the session is open it is nil, unless a
+// frame put in Outgoing could not be sent (see Outgoing): the first such
+// error stays, so no frame vanishes without a trace.
 func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -306,8 +306,8 @@ func TestCloseReasonValidation(t *testing.T) {
 func TestCloseNeverBlocksOnOutgoing(t *testing.T) {
 	d := newMemDriver()
 	d.setBlocked(true)
-	cfg := session.Config{Dispatch: session.DispatchPool, Backlog: 10}
-	s, ep := newSession(t, cfg, session.NopHandler{}, seam.Server, d, nil)
+	cfg := session.Config{Backlog: 10}
+	s, ep := startSession(newRoute(&cfg, nil, nil, nil, nil), seam.Server, d, nil) // a session whose Send waits
 	out := s.Outgoing()
 	for i := 0; i < 20; i++ {
 		select {

@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,17 +19,23 @@ const (
 	evError
 	evClose
 	evFail // a failure queued behind the messages before it
+	evEcho // the answer to the peer's close, queued behind the messages before it
 )
 
 // event is one thing for the application: a message, or a handler event.
 type event struct {
-	kind eventKind
-	f    Frame
-	err  error
+	kind  eventKind
+	fresh bool // evOpen: lazy state was made for the request head alone
+	f     Frame
+	err   error
 }
 
 // deliver hands a complete received message to the application.
-func (s *Session) deliver(f Frame) { s.dispatch(event{kind: evMessage, f: f}) }
+func (s *Session) deliver(f Frame) {
+	s.countIn(&f)
+	s.recv |= recvDelivered
+	s.dispatch(event{kind: evMessage, f: f})
+}
 
 // dispatch delivers an event, in order with the messages before it, the way
 // the route's mode says: on this goroutine, or queued for the pool or for
@@ -59,6 +66,7 @@ func (s *Session) run(ev event) {
 	switch ev.kind {
 	case evOpen:
 		h.OnOpen(s)
+		s.dropHead(ev.fresh)
 	case evMessage:
 		// The handler sees a borrowed view: surge keeps the buffer and
 		// releases it when OnMessage returns.
@@ -72,11 +80,16 @@ func (s *Session) run(ev event) {
 		h.OnClose(s, s.CloseReason())
 	case evFail:
 		s.failNow(ev.err)
+	case evEcho:
+		s.echoNow(ev.err)
 	}
 }
 
 func (s *Session) panicked(r any) {
 	err := fmt.Errorf("%w: %v", ErrHandlerPanic, r)
+	// Called in the recovering defer: the stack still shows the panic.
+	s.route.cfg.logger().Error("surge: handler panicked; session closed with 1011",
+		"path", s.path, "remote", s.drv.Remote(), "panic", r, "stack", string(debug.Stack()))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state&stFinished != 0 {
@@ -217,6 +230,9 @@ func (s *Session) pump() {
 		case evFail:
 			s.awaitHandler(in)
 			s.failNow(ev.err)
+		case evEcho:
+			s.awaitHandler(in)
+			s.echoNow(ev.err)
 		default:
 			in <- ev.f
 		}
@@ -321,6 +337,11 @@ func (s *Session) Incoming() <-chan Frame {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if x := s.lazy; x.head != nil {
+		// The function has opened the session and starts receiving: an
+		// idle channel-style session keeps no request head.
+		x.dropHeadLocked()
+	}
 	return s.lazy.in
 }
 
@@ -338,6 +359,7 @@ func (s *Session) runChannel(fn func(*Session)) {
 		}()
 		fn(s)
 	}()
+	s.dropHead(false)
 	_ = s.Close(CloseReason{Code: frame.CloseNormal})
 	if in := s.Incoming(); in != nil {
 		for f := range in {

@@ -255,7 +255,7 @@ func TestEventOrder(t *testing.T) {
 			if err := ep.Feed(wire); err != nil {
 				t.Fatal(err)
 			}
-			wantTransportClosed(t, d, true, "after the handshake")
+			waitTransportClosed(t, d, true, "after the handshake")
 			ep.Closed(nil)
 			waitClosed(t, rec.closed, "OnClose")
 			kinds := rec.kinds()

@@ -28,5 +28,10 @@
 // [Session.Flush], terminate → [Session.Terminate], call → [Session.Request],
 // application → [Session.Server], extensions → Request().Extensions, and
 // pingInterval, timeoutMillis, masking, maxFrameSize → the getters and setters
-// of the same names, whose defaults come from the [Config].
+// of the same names, whose defaults come from the [Config]; send(String) →
+// [Session.SendText]; sendSerialized and receiveDeserialized →
+// [Session.SendValue], [Session.Receive] and [Session.Decode] with the
+// [Config.Codec] (Ktor's contentConverter); frames with fin=false →
+// [Config.Fragments]; the raw session's pings and pongs → [Config.OnControl];
+// webSocket(path, protocol) → engine.Route's Protocols.
 package session

@@ -10,7 +10,7 @@ import (
 // wrapper, so a driver holds no second object per connection.
 type endpoint Session
 
-func (e *endpoint) Start()              { (*Session)(e).start() }
+func (e *endpoint) Start(head []byte)   { (*Session)(e).start(head) }
 func (e *endpoint) Feed(p []byte) error { return (*Session)(e).feed(p) }
 func (e *endpoint) Writable()           { (*Session)(e).writable() }
 func (e *endpoint) Timer()              { (*Session)(e).timer() }

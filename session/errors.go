@@ -39,6 +39,11 @@ var (
 	errControlFragmented = invalid("control frame without Fin")
 	errReservedBits      = invalid("RSV bits that no negotiated extension owns, or on a continuation")
 	errFragmentOrder     = invalid("continuation without a fragmented message, or a new message inside one")
+	errCodecNotUTF8      = invalid("a text Codec produced bytes that are not UTF-8")
+	errCodecFrameType    = invalid("message of another frame type than the Codec's, or a fragment")
 )
+
+// errReceiveEvents is returned by Receive on an event-style session.
+var errReceiveEvents = errors.New("session: Receive needs a channel-style session (Incoming); event handlers call Decode in OnMessage")
 
 func invalid(cause string) error { return fmt.Errorf("%w: %s", ErrInvalidFrame, cause) }

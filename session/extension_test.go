@@ -146,3 +146,23 @@ func TestExtensionSend(t *testing.T) {
 		t.Fatalf("Request().Extensions = %v", exts)
 	}
 }
+
+// TestFragmentsWithExtension: under Config.Fragments, a message an
+// extension encoded is still delivered whole (it can only be decoded
+// whole); a plain fragmented message beside it is delivered frame by frame.
+func TestFragmentsWithExtension(t *testing.T) {
+	rec := newRecorder()
+	req := &session.Request{Path: "/x", Extensions: []extension.Extension{reverseExt{minLen: 4}}}
+	_, ep := newSession(t, session.Config{Fragments: true}, rec, seam.Server, newMemDriver(), req)
+	in := encodeFrom(seam.Server,
+		wf{op: frame.OpBinary, fin: false, rsv: frame.Rsv1, payload: []byte("321")},
+		frag(frame.OpContinuation, true, "654"),
+		frag(frame.OpText, false, "ab"),
+		frag(frame.OpContinuation, true, "cd"))
+	if err := ep.Feed(in); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rec.messages(), []string{"b:456123", "t:ab", "continuation:cd"}; !slices.Equal(got, want) {
+		t.Fatalf("delivered %q, want %q", got, want)
+	}
+}

@@ -8,9 +8,11 @@ import (
 )
 
 // Frame is one WebSocket message or control frame as the application sees it
-// (Ktor's Frame). Received data frames are always complete messages: surge
-// joins fragments, so Fin is true and Op is OpText or OpBinary; control
-// frames are answered by surge and never received.
+// (Ktor's Frame). Received data frames are complete messages: surge joins
+// fragments, so Fin is true and Op is OpText or OpBinary, unless
+// Config.Fragments asks for frames as they arrive. Control frames are
+// answered by surge and never received as messages (Config.OnControl shows
+// pings and pongs).
 //
 // Ownership (the one rule): a Frame owns its payload until it is released.
 // A received frame is valid until you call Release, pass it to Send, or (for

@@ -12,7 +12,8 @@ package session
 type Handler interface {
 	// OnOpen runs once, before any other event of the session.
 	OnOpen(s *Session)
-	// OnMessage runs for each complete received text or binary message.
+	// OnMessage runs for each complete received text or binary message (for
+	// each data frame under Config.Fragments).
 	OnMessage(s *Session, f Frame)
 	// OnError runs when the session ends because of an error (a protocol
 	// violation by the peer, a timeout, a failed write), just before OnClose.

@@ -2,11 +2,13 @@ package session_test
 
 import (
 	"bytes"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/mask"
 	"github.com/surgews/surge/session"
@@ -36,10 +38,31 @@ func startSession(mk sessionMaker, role seam.Role, d seam.Driver, req *session.R
 	if req != nil {
 		r = *req
 	}
+	if r.Remote.IsValid() {
+		// Drivers own the peer's address (seam.Driver.Remote).
+		d = remoteDriver{d, r.Remote}
+	}
 	s, ep := mk(role, d, r)
-	ep.Start()
+	var head []byte
+	if role == seam.Server {
+		head = []byte(testHead)
+	}
+	ep.Start(head)
 	return s, ep
 }
+
+// remoteDriver reports a peer address for a driver that has none.
+type remoteDriver struct {
+	seam.Driver
+	remote netip.AddrPort
+}
+
+func (d remoteDriver) Remote() netip.AddrPort { return d.remote }
+
+// testHead is the request head a test server session starts with.
+const testHead = "GET /test?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: surge-test/1\r\n" +
+	"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+	"Sec-WebSocket-Version: 13\r\nCookie: a=1\r\nCookie: b=2\r\nAuthorization: Bearer t0k3n\r\n\r\n"
 
 // memDriver is an in-memory seam.Driver: it records what the session writes
 // and asks for, and can refuse bytes the way a non-blocking socket does, so
@@ -66,6 +89,7 @@ type memDriver struct {
 	wantCh     chan struct{} // gets a token per WantWrite, when non-nil
 	transport  chan struct{} // closed at the first CloseTransport
 	transportO sync.Once
+	ctr        *counters.Set // what Counters returns; nil unless a test sets it
 }
 
 func newMemDriver() *memDriver {
@@ -114,6 +138,12 @@ func (d *memDriver) SetTimer(t time.Duration) {
 	d.timers = append(d.timers, t)
 	d.mu.Unlock()
 }
+
+// Counters returns the counters a test gave the driver, nil by default.
+func (d *memDriver) Counters() *counters.Set { return d.ctr }
+
+// Remote returns no address; startSession wraps a driver to report one.
+func (d *memDriver) Remote() netip.AddrPort { return netip.AddrPort{} }
 
 func (d *memDriver) CloseTransport(flush bool) {
 	d.mu.Lock()
@@ -222,6 +252,7 @@ type discardDriver struct {
 	mu     sync.Mutex
 	n      int64
 	frames int64
+	ctr    *counters.Set // what Counters returns; nil unless a test sets it
 }
 
 func (d *discardDriver) Write(b []byte) (int, error) {
@@ -231,10 +262,12 @@ func (d *discardDriver) Write(b []byte) (int, error) {
 	d.mu.Unlock()
 	return len(b), nil
 }
-func (d *discardDriver) WantWrite()             {}
-func (d *discardDriver) PauseRead(bool)         {}
-func (d *discardDriver) SetTimer(time.Duration) {}
-func (d *discardDriver) CloseTransport(bool)    {}
+func (d *discardDriver) WantWrite()              {}
+func (d *discardDriver) PauseRead(bool)          {}
+func (d *discardDriver) SetTimer(time.Duration)  {}
+func (d *discardDriver) CloseTransport(bool)     {}
+func (d *discardDriver) Counters() *counters.Set { return d.ctr }
+func (d *discardDriver) Remote() netip.AddrPort  { return netip.AddrPort{} }
 
 func (d *discardDriver) count() (bytes, frames int64) {
 	d.mu.Lock()
@@ -251,6 +284,8 @@ func (nopDriver) WantWrite()                  {}
 func (nopDriver) PauseRead(bool)              {}
 func (nopDriver) SetTimer(time.Duration)      {}
 func (nopDriver) CloseTransport(bool)         {}
+func (nopDriver) Counters() *counters.Set     { return nil }
+func (nopDriver) Remote() netip.AddrPort      { return netip.AddrPort{} }
 
 // wireFrame is one frame read back from the written byte stream, unmasked.
 type wireFrame struct {

@@ -30,6 +30,7 @@ const maxSkip = 64 << 10
 func (s *Session) feed(p []byte) error {
 	s.atomicFlags.Or(flagCork)
 	defer s.uncork()
+	s.recv &^= recvDelivered
 	var first error
 	for len(p) > 0 && s.recv&recvLost == 0 {
 		if s.recv&recvInFrame == 0 {
@@ -51,6 +52,14 @@ func (s *Session) feed(p []byte) error {
 				// is not worth waiting for.
 				if s.remain > maxSkip {
 					s.recv |= recvLost
+				}
+				if s.hdr.Op == frame.OpClose {
+					// A close frame that breaks the rules is still the
+					// peer's last (§5.5.1): drop TCP once our close is
+					// out instead of waiting CloseTimeout for another.
+					s.mu.Lock()
+					s.state |= stCloseRecv
+					s.mu.Unlock()
 				}
 				first = keepFirst(first, s.fail(err))
 				continue
@@ -113,6 +122,9 @@ func (s *Session) readHeader(p []byte) (used int, ok bool, err error) {
 
 // beginFrame checks the header just read and prepares to read its payload.
 func (s *Session) beginFrame() error {
+	if c := s.drv.Counters(); c != nil {
+		c.FramesIn.Add(1)
+	}
 	h := &s.hdr
 	s.recv |= recvInFrame
 	s.remain, s.maskPos = h.Length, 0
@@ -156,13 +168,32 @@ func (s *Session) beginFrame() error {
 			s.recv |= recvDecode
 		}
 	}
-	if s.msgLen+h.Length > s.route.cfg.maxMessage() {
+	if s.msgLen+h.Length > s.msgLimit() && (s.recv&recvDecode != 0 || !s.route.cfg.Fragments) {
+		// Fragments delivers frames as they come, holding no message,
+		// unless an extension must decode it whole.
 		return frame.ErrMessageTooBig
 	}
 	if h.Length == 0 {
 		return s.endFrame(nil)
 	}
 	return nil
+}
+
+// msgLimit is the received message limit: MaxMessageSize, else the default
+// or the frame limit, whichever is larger (so that Ktor's unlimited frame
+// size, math.MaxInt64, is unlimited).
+func (s *Session) msgLimit() int64 {
+	if n := s.route.cfg.MaxMessageSize; n > 0 {
+		return n
+	}
+	return max(defaultMaxMessageSize, s.validator.MaxFrameSize)
+}
+
+// onControl calls Config.OnControl with a received ping or pong.
+func (s *Session) onControl(op frame.Opcode, p []byte) {
+	if hook := s.route.cfg.OnControl; hook != nil {
+		hook(s, Frame{Fin: true, Op: op, Payload: p})
+	}
 }
 
 // maxFrame returns the frame limit, refreshing the feeder's copy after
@@ -284,7 +315,21 @@ func (s *Session) endFrame(ctl []byte) error {
 		}
 		return err
 	}
-	if !fin || s.skipping() {
+	if s.skipping() {
+		return nil
+	}
+	if !fin {
+		if s.route.cfg.Fragments && s.recv&recvDecode == 0 {
+			s.deliver(s.fragment(false))
+		}
+		return nil
+	}
+	if s.recv&recvStreamed != 0 {
+		// The last frame of a message delivered frame by frame.
+		if s.msgOp == frame.OpText && !s.utf.Final() {
+			return frame.ErrInvalidUTF8
+		}
+		s.deliver(s.fragment(true))
 		return nil
 	}
 	msgOp := s.msgOp
@@ -312,13 +357,34 @@ func (s *Session) endFrame(ctl []byte) error {
 	return nil
 }
 
+// fragment takes the frame just received out of s.msg, for Fragments: the
+// first frame of a message carries its opcode, the rest are continuations.
+func (s *Session) fragment(fin bool) Frame {
+	b := s.msg
+	s.msg = nil
+	if b == nil {
+		b = bufpool.Get(0)
+	}
+	f := pooledFrame(s.msgOp, b)
+	if s.recv&recvStreamed != 0 {
+		f.Op = frame.OpContinuation
+	}
+	f.Fin = fin
+	if fin {
+		s.recv &^= recvStreamed
+	} else {
+		s.recv |= recvStreamed
+	}
+	return f
+}
+
 // decode runs the negotiated extensions over a received message.
 func (s *Session) decode(b *bufpool.Buf) (*bufpool.Buf, error) {
 	s.mu.Lock()
 	exts := s.lazy.exts
 	s.mu.Unlock()
 	rsv := s.msgRsv
-	limit := s.route.cfg.maxMessage()
+	limit := s.msgLimit()
 	for i := len(exts) - 1; i >= 0; i-- {
 		e := exts[i]
 		if rsv&e.Rsv() == 0 {

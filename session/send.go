@@ -3,8 +3,11 @@ package session
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
+	"runtime"
 
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/bufpool"
@@ -86,6 +89,9 @@ func (s *Session) sendOwned(ctx context.Context, f *Frame, queued bool) error {
 	for f.Op.IsData() && s.state&(stCloseSent|stFinished) == 0 && s.backlogLocked() >= s.route.cfg.backlog() {
 		switch s.route.cfg.Backpressure {
 		case BackpressureDrop:
+			if c := s.drv.Counters(); c != nil {
+				c.Drops.Add(1)
+			}
 			s.mu.Unlock()
 			return ErrBacklogFull
 		case BackpressureClose:
@@ -93,13 +99,15 @@ func (s *Session) sendOwned(ctx context.Context, f *Frame, queued bool) error {
 			s.mu.Unlock()
 			return ErrBacklogFull
 		}
-		if s.atomicFlags.Load()&flagInline != 0 || s.servedInline() {
+		if s.atomicFlags.Load()&flagInline != 0 || s.servedByEvents() {
 			// An event loop must never wait: it is what drains backlogs.
-			// The sender may be this session's inline handler or another
-			// session's (a broadcast), so sessions served inline do not
-			// wait at all: the frame is queued past the limit, reading from
-			// the peer stops, and a peer that lets the backlog reach twice
-			// the limit is dropped with 1008.
+			// Nor may a worker of the shared pool: two peers that stop
+			// reading would hold every worker, and every other session of
+			// the pool would stall. The sender may be this session's
+			// handler or another session's (a broadcast), so event-style
+			// sessions do not wait at all: the frame is queued past the
+			// limit, reading from the peer stops, and a peer that lets the
+			// backlog reach twice the limit is dropped with 1008.
 			if s.backlogLocked() >= 2*s.route.cfg.backlog() {
 				s.closeLocked(CloseReason{Code: frame.ClosePolicyViolation, Reason: "outgoing backlog full"}, ErrBacklogFull)
 				s.mu.Unlock()
@@ -130,6 +138,11 @@ func (s *Session) sendOwned(ctx context.Context, f *Frame, queued bool) error {
 	// Control frames (Fin, checked above) leave it as it is.
 	if !f.Fin {
 		s.state |= stSendFragment
+		if f.Op == frame.OpBinary {
+			s.state |= stSendBinary
+		} else if f.Op == frame.OpText {
+			s.state &^= stSendBinary
+		}
 	} else if f.Op == frame.OpContinuation {
 		s.state &^= stSendFragment
 	}
@@ -141,8 +154,9 @@ func (s *Session) sendOwned(ctx context.Context, f *Frame, queued bool) error {
 	return err
 }
 
-// servedInline reports whether the session's events run on its event loop.
-func (s *Session) servedInline() bool { return s.route.mode == modeInline }
+// servedByEvents reports whether the session's events run on its event
+// loop or on the shared worker pool, which must never wait for one peer.
+func (s *Session) servedByEvents() bool { return s.route.mode != modeChannel }
 
 // inOrderLocked reports whether f may be sent now: control frames may come
 // between fragments, continuations only inside a fragmented message, and a
@@ -153,6 +167,9 @@ func (s *Session) inOrderLocked(f *Frame) bool {
 
 // sendLocked encodes f through the extensions and writes it.
 func (s *Session) sendLocked(f *Frame) error {
+	if f.Op.IsData() {
+		s.countOutLocked(f)
+	}
 	rsv := f.rsv()
 	if s.lazy == nil || len(s.lazy.exts) == 0 || rsv != 0 || !f.Fin || f.Op == frame.OpContinuation || f.Op.IsControl() {
 		return s.writeLocked(f.Fin, f.Op, rsv, f.Payload)
@@ -196,36 +213,16 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 	if s.state&(stFinished|stTransport) != 0 {
 		return net.ErrClosed
 	}
+	s.countFrameOutLocked(op, p)
 	h := frame.Header{Fin: fin, Rsv: rsv, Op: op, Length: int64(len(p))}
 	if s.maskingLocked() {
 		h.Masked = true
 		binary.LittleEndian.PutUint32(h.Key[:], rand.Uint32())
 	}
 	n := h.Size() + len(p)
-	if s.out == nil && s.atomicFlags.Load()&flagCork != 0 {
-		// Inside Feed: batch with whatever else this read produces. Mark
-		// the batch before checking the cork again, the mirror of uncork,
-		// so that one of the two always sees the other.
-		s.atomicFlags.Or(flagCorkQueued)
-		if s.atomicFlags.Load()&flagCork != 0 {
-			s.out, s.outOff = bufpool.Get(n), 0
-		}
-	}
-	if s.out != nil {
-		if s.outOff > len(s.out.B)/2 {
-			// Reclaim the written front before growing.
-			k := copy(s.out.B, s.out.B[s.outOff:])
-			if s.state&stPongQueued != 0 {
-				s.lazy.pongEnd -= s.outOff
-			}
-			s.out.B, s.outOff = s.out.B[:k], 0
-		}
-		s.out = bufpool.Grow(s.out, n)
+	if s.queueLocked(n) {
 		s.out.B = appendFrame(s.out.B, &h, p)
-		if s.state&stWantWrite == 0 && len(s.out.B)-s.outOff >= corkLimit {
-			// A large batch goes out now rather than at the end of Feed.
-			s.flushLocked()
-		}
+		s.queuedLocked()
 		return nil
 	}
 	b := bufpool.Get(n)
@@ -244,6 +241,42 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 	s.out, s.outOff = b, w
 	s.wantWriteLocked()
 	return nil
+}
+
+// queueLocked reports whether n more bytes must go to the end of the backlog
+// rather than to the driver (there is a backlog, or a Feed is batching its
+// writes), and makes room for them there if so.
+func (s *Session) queueLocked(n int) bool {
+	if s.out == nil && s.atomicFlags.Load()&flagCork != 0 {
+		// Inside Feed: batch with whatever else this read produces. Mark
+		// the batch before checking the cork again, the mirror of uncork,
+		// so that one of the two always sees the other.
+		s.atomicFlags.Or(flagCorkQueued)
+		if s.atomicFlags.Load()&flagCork != 0 {
+			s.out, s.outOff = bufpool.Get(n), 0
+		}
+	}
+	if s.out == nil {
+		return false
+	}
+	if s.outOff > len(s.out.B)/2 {
+		// Reclaim the written front before growing.
+		k := copy(s.out.B, s.out.B[s.outOff:])
+		if s.state&stPongQueued != 0 {
+			s.lazy.pongEnd -= s.outOff
+		}
+		s.out.B, s.outOff = s.out.B[:k], 0
+	}
+	s.out = bufpool.Grow(s.out, n)
+	return true
+}
+
+// queuedLocked follows bytes appended to the backlog after queueLocked: a
+// large batch goes out now rather than at the end of Feed.
+func (s *Session) queuedLocked() {
+	if s.state&stWantWrite == 0 && len(s.out.B)-s.outOff >= corkLimit {
+		s.flushLocked()
+	}
 }
 
 // wantWriteLocked asks the driver for writability, once.
@@ -391,22 +424,37 @@ func (s *Session) Flush(ctx context.Context) error {
 // Outgoing returns a channel whose frames are sent in order, as by Send (Ktor's
 // outgoing). It is created, with the goroutine that drains it, on the first
 // call. Close sends what is already in the channel before the close frame. Do
-// not close the channel; stop sending once the session is done. A frame put
-// in the channel is sent later, so give it pooled frames (CopyText, CopyBinary,
-// Clone, received frames), not ones that borrow a slice you will reuse
-// (BorrowBinary, BorrowText).
+// not close the channel. A frame put in the channel is sent later, so give it
+// pooled frames (CopyText, CopyBinary, Clone, received frames), not ones that
+// borrow a slice you will reuse (BorrowBinary, BorrowText).
+//
+// A frame Send would refuse (an invalid frame: a ping over 125 bytes, a
+// continuation with no message open, ...) has no caller to return the error
+// to, so it closes the session with 1011 and Err reports it; a frame dropped
+// under BackpressureDrop makes Err report ErrBacklogFull (wrapped) while the
+// session goes on. Once the session has ended, frames put in the channel are
+// released, not sent, and never block the sender, for as long as the session
+// is reachable (a handler that still runs holds it); watch Done to stop
+// producing.
 func (s *Session) Outgoing() chan<- Frame {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	x := s.lazyState()
 	if x.outCh == nil {
 		x.outCh = make(chan Frame, s.route.cfg.incomingBuffer())
-		go s.drainOutgoing(x.outCh, s.doneLocked())
+		// The drainer must outlive the session (a sender must not block on
+		// a session that ended) but not the Session itself: it stops when
+		// the Session is garbage, and holds no reference to it meanwhile.
+		stop := make(chan struct{})
+		runtime.AddCleanup(s, func(c chan struct{}) { close(c) }, stop)
+		go s.drainOutgoing(x.outCh, s.doneLocked(), stop)
 	}
 	return x.outCh
 }
 
-func (s *Session) drainOutgoing(ch chan Frame, done chan struct{}) {
+// drainOutgoing sends what the application puts in Outgoing until the
+// session ends, then releases it until the session is collected.
+func (s *Session) drainOutgoing(ch chan Frame, done, stop chan struct{}) {
 	for {
 		select {
 		case f := <-ch:
@@ -415,8 +463,26 @@ func (s *Session) drainOutgoing(ch chan Frame, done chan struct{}) {
 			s.mu.Lock()
 			queued := s.state&stClosePending != 0
 			s.mu.Unlock()
-			_ = s.send(context.Background(), f, queued)
+			if err := s.send(context.Background(), f, queued); err != nil {
+				s.outgoingFailed(err)
+			}
+			continue
 		case <-done:
+		}
+		break
+	}
+	// s is not used past this point, so it does not keep the Session alive.
+	releaseOutgoing(ch, stop)
+}
+
+// releaseOutgoing empties Outgoing's channel of a session that has ended
+// until stop closes, then once more.
+func releaseOutgoing(ch chan Frame, stop chan struct{}) {
+	for {
+		select {
+		case f := <-ch:
+			f.Release()
+		case <-stop:
 			for {
 				select {
 				case f := <-ch:
@@ -425,6 +491,24 @@ func (s *Session) drainOutgoing(ch chan Frame, done chan struct{}) {
 					return
 				}
 			}
+		}
+	}
+}
+
+// outgoingFailed reports a frame from Outgoing that was not sent.
+func (s *Session) outgoingFailed(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case errors.Is(err, net.ErrClosed) || s.state&stFinished != 0:
+		// The session is closing or over: the frame is released, as
+		// every later one.
+	case errors.Is(err, ErrInvalidFrame):
+		s.closeLocked(CloseReason{Code: frame.CloseInternalError, Reason: "invalid frame in Outgoing"}, fmt.Errorf("session: frame from Outgoing: %w", err))
+	default:
+		x := s.lazyState()
+		if x.err == nil {
+			x.err = fmt.Errorf("session: frame from Outgoing not sent: %w", err)
 		}
 	}
 }

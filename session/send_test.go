@@ -191,12 +191,12 @@ func TestSendRefusesOverBacklog(t *testing.T) {
 		name string
 		cfg  session.Config
 	}{
-		{name: "wait", cfg: session.Config{Backlog: 1024, Dispatch: session.DispatchPool}},
+		{name: "wait", cfg: session.Config{Backlog: 1024}},
 		{name: "drop", cfg: session.Config{Backlog: 1024, Backpressure: session.BackpressureDrop}},
 		{name: "close", cfg: session.Config{Backlog: 1024, Backpressure: session.BackpressureClose}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _, d, _ := newEventSession(t, tt.cfg, seam.Server)
+			s, _, d := newWaitingSession(t, tt.cfg)
 			fillBacklog(t, s, d, 2000)
 			before := session.Backlog(s)
 			refused := make(chan error, 1)
@@ -485,7 +485,7 @@ func fillBacklog(t *testing.T, s *session.Session, d *memDriver, n int) {
 // TestBackpressureWait: Send blocks while the backlog is over its limit and
 // returns once Writable drains it; a cancelled context stops the wait.
 func TestBackpressureWait(t *testing.T) {
-	s, ep, d, _ := newEventSession(t, session.Config{Backlog: 1024, Dispatch: session.DispatchPool}, seam.Server)
+	s, ep, d := newWaitingSession(t, session.Config{Backlog: 1024})
 	fillBacklog(t, s, d, 2000)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -536,7 +536,7 @@ func TestBackpressureWait(t *testing.T) {
 // TestBackpressureWaitClosed: a Send waiting on the backlog returns
 // net.ErrClosed when the session ends.
 func TestBackpressureWaitClosed(t *testing.T) {
-	s, ep, d, _ := newEventSession(t, session.Config{Backlog: 10, Dispatch: session.DispatchPool}, seam.Server)
+	s, ep, d := newWaitingSession(t, session.Config{Backlog: 10})
 	fillBacklog(t, s, d, 100)
 	sent := make(chan error, 1)
 	go func() { sent <- s.Send(context.Background(), session.BorrowBinary([]byte("x"))) }()
@@ -626,38 +626,46 @@ func TestInlineHandlerOverBacklog(t *testing.T) {
 	}
 }
 
-// TestInlineSessionSendNeverWaits: a session served inline never makes Send
-// wait, whoever calls it (another session's inline handler broadcasting, for
-// instance, which must not stall its event loop). Over the limit the frame is
-// queued and reading pauses; at twice the limit the peer is dropped with 1008.
-func TestInlineSessionSendNeverWaits(t *testing.T) {
-	s, _, d, _ := newEventSession(t, session.Config{Backlog: 1024}, seam.Server)
-	d.setBlocked(true)
-	p := make([]byte, 100)
-	var err error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; i < 100 && err == nil; i++ {
-			err = s.Send(context.Background(), session.BorrowBinary(p))
-		}
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Send waited on the backlog of a session served inline")
-	}
-	if !errors.Is(err, session.ErrBacklogFull) {
-		t.Fatalf("Send over twice the backlog = %v, want ErrBacklogFull", err)
-	}
-	if b := session.Backlog(s); b > 2*1024+2*(4+100)+frame.MaxHeaderSize+frame.MaxControlPayload {
-		t.Fatalf("backlog grew to %d bytes, want about twice the limit", b)
-	}
-	if pl := d.pauseLog(); len(pl) == 0 || !pl[0] {
-		t.Fatalf("reading was not paused over the limit: %v", pl)
-	}
-	if r := s.CloseReason(); r.Code != frame.ClosePolicyViolation {
-		t.Fatalf("close reason %v, want 1008", r)
+// TestEventSessionSendNeverWaits: an event-style session, served inline or
+// on the worker pool, never makes Send wait, whoever calls it (another
+// session's handler broadcasting, for instance, which must not stall its
+// event loop or a shared worker). Over the limit the frame is queued and
+// reading pauses; at twice the limit the peer is dropped with 1008.
+func TestEventSessionSendNeverWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		dispatch session.Dispatch
+	}{{"inline", session.DispatchInline}, {"pool", session.DispatchPool}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _, d, _ := newEventSession(t, session.Config{Backlog: 1024, Dispatch: tc.dispatch}, seam.Server)
+			d.setBlocked(true)
+			p := make([]byte, 100)
+			var err error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := 0; i < 100 && err == nil; i++ {
+					err = s.Send(context.Background(), session.BorrowBinary(p))
+				}
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("Send waited on the backlog of an event-style session")
+			}
+			if !errors.Is(err, session.ErrBacklogFull) {
+				t.Fatalf("Send over twice the backlog = %v, want ErrBacklogFull", err)
+			}
+			if b := session.Backlog(s); b > 2*1024+2*(4+100)+frame.MaxHeaderSize+frame.MaxControlPayload {
+				t.Fatalf("backlog grew to %d bytes, want about twice the limit", b)
+			}
+			if pl := d.pauseLog(); len(pl) == 0 || !pl[0] {
+				t.Fatalf("reading was not paused over the limit: %v", pl)
+			}
+			if r := s.CloseReason(); r.Code != frame.ClosePolicyViolation {
+				t.Fatalf("close reason %v, want 1008", r)
+			}
+		})
 	}
 }
 
@@ -825,8 +833,8 @@ func TestConcurrentSenders(t *testing.T) {
 		t.Run(roleName(role), func(t *testing.T) {
 			d := newMemDriver()
 			d.chunk = 1500
-			cfg := session.Config{Backlog: 4096, Dispatch: session.DispatchPool}
-			s, ep := newSession(t, cfg, session.NopHandler{}, role, d, nil)
+			cfg := session.Config{Backlog: 4096}
+			s, ep := startSession(newRoute(&cfg, nil, nil, nil, nil), role, d, nil) // a session whose Send waits
 			stop := make(chan struct{})
 			defer close(stop)
 			d.pumpWritable(ep, stop)

@@ -10,6 +10,7 @@ import (
 	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/push"
 	"github.com/surgews/surge/internal/seam"
 )
 
@@ -22,9 +23,13 @@ type Request struct {
 	RawQuery string
 	// Remote is the peer's address.
 	Remote netip.AddrPort
-	// Header holds only the request headers the server was configured to
-	// keep (engine.Config.KeepHeaders); nil otherwise, so an idle session
-	// pays nothing for headers.
+	// Header holds the request headers. Every header is there while the
+	// handler opens the session: in OnOpen (event style), and in a
+	// channel-style function until it first asks for Incoming (or calls
+	// Receive) or returns, so Host, User-Agent, Cookie or Authorization
+	// need no configuration. After that only the headers the server keeps
+	// (engine.Config.KeepHeaders) are there, nil if none, so an idle
+	// session holds no headers. Read it, do not change it.
 	Header http.Header
 	// Protocol is the negotiated subprotocol, "" if none.
 	Protocol string
@@ -50,6 +55,7 @@ const (
 	stFailPending              // a failure waits behind messages the application has not handled
 	stExtBusy                  // extensions encoded a message since the last timer tick
 	stSendFragment             // a fragmented message we send is open
+	stSendBinary               // the fragmented message we send (or sent last) is binary
 )
 
 // Session.atomicFlags: read without mu.
@@ -62,11 +68,13 @@ const (
 
 // Session.recv: the receive side's flags, touched only by the feeding goroutine.
 const (
-	recvInFrame  = 1 << iota // a header was parsed; its payload is being read
-	recvDecode               // the open message carries extension bits: decode at its end
-	recvSkip                 // failed or closed by the peer: data is skipped
-	recvLost                 // the stream cannot be framed: everything is dropped
-	recvBadFrame             // the current frame is the one that failed: skip all of it
+	recvInFrame   = 1 << iota // a header was parsed; its payload is being read
+	recvDecode                // the open message carries extension bits: decode at its end
+	recvSkip                  // failed or closed by the peer: data is skipped
+	recvLost                  // the stream cannot be framed: everything is dropped
+	recvBadFrame              // the current frame is the one that failed: skip all of it
+	recvStreamed              // Fragments: frames of the open message were delivered
+	recvDelivered             // this Feed delivered a message
 )
 
 // Session is one WebSocket connection, either end (Ktor's
@@ -110,10 +118,11 @@ type Session struct {
 	out         *bufpool.Buf  // backlog; nil when empty
 	written     uint64        // bytes handed to the kernel so far, for Flush
 
-	lazy    *lazyState  // rarely used state, allocated on first use
-	waiting *eventQueue // events waiting for the application; nil when none
+	lazy    *lazyState   // rarely used state, allocated on first use
+	member  *push.Member // topic subscriptions (prepared.go); nil when none
+	waiting *eventQueue  // events waiting for the application; nil when none
 	path    string
-	remote  netip.AddrPort
+	rtt     uint32 // round trip of the last ping's pong, in µs; guarded by mu
 }
 
 // route is what the sessions of one route (a server path, or one dial)
@@ -161,7 +170,7 @@ func newRoute(cfg *Config, h Handler, run func(*Session), server any, pool seam.
 func (rt *route) newSession(role seam.Role, d seam.Driver, req *Request) *Session {
 	s := &Session{route: rt, drv: d, role: role}
 	if req != nil {
-		s.path, s.remote = req.Path, req.Remote
+		s.path = req.Path // the driver holds the peer's address
 		if req.RawQuery != "" || req.Header != nil || req.Protocol != "" || len(req.Extensions) > 0 {
 			x := s.lazyState()
 			x.rawQuery, x.header, x.protocol, x.exts = req.RawQuery, req.Header, req.Protocol, req.Extensions
@@ -213,6 +222,8 @@ type lazyState struct {
 	masking      int8 // 0 unset, 1 on, -1 off
 	setPing      bool
 	setTimeout   bool
+
+	head *headState // the request head, while the handler opens
 }
 
 // lazyState returns s.lazy, allocating it. Callers hold mu or own s
@@ -225,18 +236,23 @@ func (s *Session) lazyState() *lazyState {
 }
 
 // start opens the session: the open event, the channel-style route's
-// function, the ping timer.
-func (s *Session) start() {
+// function, the ping timer. head is the upgrade request's head, valid during
+// the call (nil for a client).
+func (s *Session) start(head []byte) {
 	s.mu.Lock()
+	fresh := false
+	if head != nil {
+		fresh = s.holdHeadLocked(head)
+	}
 	if d := s.pingIntervalLocked(); d > 0 && s.state&(stCloseSent|stClosePending|stFinished) == 0 {
 		s.drv.SetTimer(d)
 	}
 	s.mu.Unlock()
 	switch rt := s.route; rt.mode {
 	case modeInline:
-		s.callInline(event{kind: evOpen})
+		s.callInline(event{kind: evOpen, fresh: fresh})
 	case modePool:
-		s.enqueue(event{kind: evOpen})
+		s.enqueue(event{kind: evOpen, fresh: fresh})
 	case modeChannel:
 		if rt.run != nil {
 			go s.runChannel(rt.run)
@@ -247,10 +263,13 @@ func (s *Session) start() {
 // Request returns the data of the upgrade request s came from, with the
 // negotiated subprotocol and extensions.
 func (s *Session) Request() Request {
-	r := Request{Path: s.path, Remote: s.remote}
+	r := Request{Path: s.path, Remote: s.drv.Remote()}
 	s.mu.Lock()
 	if x := s.lazy; x != nil {
 		r.RawQuery, r.Header, r.Protocol, r.Extensions = x.rawQuery, x.header, x.protocol, x.exts
+		if x.head != nil {
+			r.Header = x.head.header()
+		}
 	}
 	s.mu.Unlock()
 	return r

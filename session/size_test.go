@@ -33,13 +33,14 @@ func idleBytesPerSession(n int, traffic bool) float64 {
 	wire := encodeFrom(seam.Server, frag(frame.OpText, false, "hello, "), wf{op: frame.OpPing, fin: true, payload: []byte("p")},
 		frag(frame.OpContinuation, true, "world"))
 	buf := make([]byte, len(wire))
+	head := []byte(testHead)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	for i := range keep {
 		s, ep := mk(seam.Server, nopDriver{}, req)
-		ep.Start()
+		ep.Start(head) // held while OnOpen runs, then dropped
 		if traffic {
 			copy(buf, wire)
 			if err := ep.Feed(buf); err != nil {

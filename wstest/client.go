@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,21 +61,13 @@ func (c Client) options() *engine.DialOptions {
 // with the client session's received messages (in) and a channel whose
 // frames are sent in order (out). When fn returns, the frames it gave to out
 // are sent, the session is closed with 1000 and the closing handshake is
-// awaited. fn may call t.Fatalf (directly or through ReadText); the session
-// is closed all the same. srv is closed when the test ends.
+// awaited. A frame given to out that cannot be sent (the server closed
+// first) fails the test, as Ktor's outgoing.send throws. fn may call
+// t.Fatalf (directly or through ReadText); the session is closed all the
+// same. srv is closed when the test ends.
 func Conversation(t testing.TB, srv *engine.Server, path string, fn func(in <-chan session.Frame, out chan<- session.Frame)) {
 	t.Helper()
 	Client{}.Conversation(t, srv, path, fn)
-}
-
-// Dial starts srv if needed, as Conversation does, and returns a
-// channel-style client session to path (unless Options.Session has a
-// Handler), for tests that want the session itself: its CloseReason, Send
-// with a context, Close with a reason. The session is terminated and srv
-// closed when the test ends. Dial fails the test if the handshake fails.
-func Dial(t testing.TB, srv *engine.Server, path string) *session.Session {
-	t.Helper()
-	return Client{}.Dial(t, srv, path)
 }
 
 // Conversation is the package function Conversation with c's settings.
@@ -94,12 +87,19 @@ func (c Client) Conversation(t testing.TB, srv *engine.Server, path string, fn f
 	})
 	out := make(chan session.Frame)
 	sent := make(chan struct{})
-	go forward(ctx, s, out, sent)
+	var lost lostFrames
+	go forward(ctx, s, out, sent, &lost)
 	// The teardown is deferred so that it also runs when fn stops the
 	// goroutine with t.Fatalf (runtime.Goexit).
 	defer func() {
 		close(out)
 		<-sent
+		if n, first := lost.get(); n > 0 {
+			// Ktor's outgoing.send throws on a closed session; a frame
+			// that silently went nowhere would let the test pass.
+			t.Errorf("wstest: conversation with %s: %d frame(s) written to out were not sent (first: %v); the server's close: %v",
+				path, n, first, s.CloseReason())
+		}
 		_ = s.Close(session.CloseReason{Code: frame.CloseNormal})
 		closed := waitDone(s, timeout)
 		watchdog.Stop()
@@ -113,17 +113,46 @@ func (c Client) Conversation(t testing.TB, srv *engine.Server, path string, fn f
 	fn(s.Incoming(), out)
 }
 
-// forward sends what the conversation puts in out, in order. A frame that
-// cannot be sent any more (the server closed) is dropped by Send, which
-// releases it: the conversation's reads tell the test what happened.
-func forward(ctx context.Context, s *session.Session, out <-chan session.Frame, done chan<- struct{}) {
+// forward sends what the conversation puts in out, in order, and counts
+// the frames that could not be sent (the server had closed, say), which
+// the conversation reports as a failure.
+func forward(ctx context.Context, s *session.Session, out <-chan session.Frame, done chan<- struct{}, lost *lostFrames) {
 	defer close(done)
 	for f := range out {
-		_ = s.Send(ctx, f)
+		if err := s.Send(ctx, f); err != nil {
+			lost.add(err)
+		}
 	}
 }
 
-// Dial is the package function Dial with c's settings.
+// lostFrames counts the frames of a conversation that were not sent.
+type lostFrames struct {
+	mu    sync.Mutex
+	n     int
+	first error
+}
+
+func (l *lostFrames) add(err error) {
+	l.mu.Lock()
+	if l.n == 0 {
+		l.first = err
+	}
+	l.n++
+	l.mu.Unlock()
+}
+
+func (l *lostFrames) get() (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n, l.first
+}
+
+// Dial starts srv if needed, as Conversation does, and returns a
+// channel-style client session to path (unless Options.Session has a
+// Handler), for tests that want the session itself: its CloseReason, Send
+// with a context, Close with a reason. The session is terminated and srv
+// closed when the test ends. Dial fails the test if the handshake fails.
+// The zero Client dials with the defaults: wstest.Client{}.Dial(t, srv, path).
 func (c Client) Dial(t testing.TB, srv *engine.Server, path string) *session.Session {
 	t.Helper()
 	// Registered first so that it runs last, after the sessions are gone.

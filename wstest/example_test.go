@@ -74,7 +74,7 @@ func ExampleClient_Conversation() {
 	// binary [1 2 3]
 }
 
-func ExampleDial() {
+func ExampleClient_Dial_zero() {
 	t := &exampleT{}
 	defer t.done()
 
@@ -86,7 +86,7 @@ func ExampleDial() {
 		_ = s.Close(session.CloseReason{Code: 4001, Reason: "one is enough"})
 	})
 
-	c := wstest.Dial(t, srv, "/once")
+	c := wstest.Client{}.Dial(t, srv, "/once")
 	c.Outgoing() <- session.CopyText("first")
 	fmt.Println("client closed with:", wstest.WaitClosed(t, c).Reason)
 	// Output:

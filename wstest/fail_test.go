@@ -210,6 +210,27 @@ func TestHelpersFail(t *testing.T) {
 			only:  "portable",
 		},
 		{
+			// The server says goodbye; the conversation goes on writing
+			// after it. Every frame is lost, and that must fail the test
+			// (Ktor's outgoing.send would throw).
+			name: "write_after_server_closed",
+			body: func(ft *fakeT, cl wstest.Client) {
+				srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
+				srv.HandleSession("/", func(s *session.Session) {
+					_ = s.Close(session.CloseReason{Code: frame.CloseNormal, Reason: "bye"})
+				})
+				cl.Conversation(ft, srv, "/", func(in <-chan session.Frame, out chan<- session.Frame) {
+					for f := range in { // until the server's close has ended the session
+						f.Release()
+					}
+					out <- session.CopyText("anyone there?")
+					out <- session.CopyText("hello?")
+				})
+			},
+			want:  []string{"wstest: conversation with /", "2 frame(s) written to out were not sent", "1000 normal closure: bye"},
+			alone: true,
+		},
+		{
 			name: "send_after_wait_closed",
 			body: func(ft *fakeT, cl wstest.Client) {
 				// The only failure must be the final Fatalf: WaitClosed

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"github.com/surgews/surge/internal/counters"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -37,7 +39,7 @@ func hotConn(tb testing.TB, size int) (*conn, *session.Session, *discardDriver) 
 	// The connection is the session's event handler, inline, as on a
 	// Dialer's loop (connectAll dials with Handler: c).
 	s, ep := newRoute(&c.cfg, c, nil, nil, nil)(seam.Client, drv, session.Request{})
-	ep.Start()
+	ep.Start(nil)
 	c.sess = s
 	return c, s, drv
 }
@@ -109,3 +111,7 @@ func BenchmarkEchoLoopback(b *testing.B) {
 	}
 	b.ReportMetric(res.Throughput.MessagesPerSec, "msgs/s")
 }
+
+func (*discardDriver) Counters() *counters.Set { return nil }
+
+func (*discardDriver) Remote() netip.AddrPort { return netip.AddrPort{} }

@@ -1,6 +1,7 @@
 // Package bufpool holds surge's pooled byte buffers: power-of-two size classes
-// backed by sync.Pool, so that getting and putting a buffer allocates nothing
-// once the pool is warm.
+// backed by sync.Pool (and, from 256 KiB, by free lists that a timer trims,
+// see trim.go), so that getting and putting a buffer allocates nothing once
+// the pool is warm.
 //
 // A buffer obtained with Get belongs to the caller until it is given back with
 // Put, exactly once: a second Put would hand the same buffer to two later
@@ -13,6 +14,8 @@ package bufpool
 import (
 	"math/bits"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 const (
@@ -38,15 +41,23 @@ func Get(n int) *Buf {
 	if n > 1<<minShift {
 		c = bits.Len(uint(n-1)) - minShift
 	}
-	if c >= classes {
-		return &Buf{B: make([]byte, 0, n)}
-	}
-	if v := pools[c].Get(); v != nil {
-		b := v.(*Buf)
+	var b *Buf
+	switch {
+	case c >= classes:
+		b = &Buf{B: make([]byte, 0, n)}
+	case c >= largeFrom:
+		b = getLarge(c)
 		b.B = b.B[:0]
-		return b
+	default:
+		if v := pools[c].Get(); v != nil {
+			b = v.(*Buf)
+			b.B = b.B[:0]
+		} else {
+			b = &Buf{B: make([]byte, 0, 1<<(c+minShift))}
+		}
 	}
-	return &Buf{B: make([]byte, 0, 1<<(c+minShift))}
+	inUse[shard(b)].n.Add(1)
+	return b
 }
 
 // Put gives b back to the pool; the caller must not use it afterwards. A
@@ -57,6 +68,7 @@ func Put(b *Buf) {
 	if b == nil {
 		return
 	}
+	inUse[shard(b)].n.Add(-1)
 	b.gen++
 	n := cap(b.B)
 	if n < 1<<minShift {
@@ -67,6 +79,10 @@ func Put(b *Buf) {
 		return
 	}
 	b.B = b.B[:0]
+	if c >= largeFrom {
+		putLarge(b, c)
+		return
+	}
 	pools[c].Put(b)
 }
 
@@ -84,4 +100,25 @@ func Grow(b *Buf, n int) *Buf {
 	nb.B = append(nb.B, b.B...)
 	Put(b)
 	return nb
+}
+
+// inUse counts the buffers handed out by Get and not yet Put, for the
+// statistics. It is sharded by buffer address, so that the goroutines of
+// different cores seldom add to the same cache line (a Get and the Put of
+// the same buffer meet in one shard).
+var inUse [16]struct {
+	n atomic.Int64
+	_ [56]byte
+}
+
+func shard(b *Buf) uintptr { return uintptr(unsafe.Pointer(b)) >> 5 & 15 }
+
+// InUse returns the number of buffers taken with Get and not given back
+// with Put.
+func InUse() int64 {
+	var n int64
+	for i := range inUse {
+		n += inUse[i].n.Load()
+	}
+	return n
 }

@@ -49,6 +49,13 @@ type Config struct {
 	// path, without the query); false answers 404. Nil accepts every path.
 	Route func(path string) bool
 
+	// RouteProtocols returns the subprotocols of the endpoint at path, most
+	// preferred first, or nil when it has none of its own (then Protocols
+	// applies). An endpoint with protocols of its own requires one: a client
+	// that offers none of them is answered [ErrNoProtocol] (400) rather than
+	// upgraded into a conversation the endpoint does not speak.
+	RouteProtocols func(path string) []string
+
 	// Negotiate receives the parsed Sec-WebSocket-Extensions offers, in the
 	// client's order (RFC 6455 §9.1), and returns those the server accepts,
 	// with the parameters to send back. offers and its byte slices are owned

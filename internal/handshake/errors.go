@@ -83,6 +83,9 @@ var (
 	ErrBadExtensions = &RejectError{Status: http.StatusBadRequest, Reason: "bad Sec-WebSocket-Extensions header"}
 	// ErrTooManyHeaders: a WebSocket header is repeated more than [MaxRepeatedHeaders] times.
 	ErrTooManyHeaders = &RejectError{Status: http.StatusBadRequest, Reason: "too many repeated WebSocket headers"}
+	// ErrNoProtocol: the endpoint requires a subprotocol
+	// ([Config.RouteProtocols]) and the client offered none of its.
+	ErrNoProtocol = &RejectError{Status: http.StatusBadRequest, Reason: "no subprotocol this endpoint speaks was offered (Sec-WebSocket-Protocol)"}
 	// ErrNotFound: [Config.Route] refused the path.
 	ErrNotFound = &RejectError{Status: http.StatusNotFound, Reason: "no WebSocket endpoint at this path"}
 	// ErrForbiddenOrigin: [Config.CheckOrigin] refused the request (§4.2.1 item 8, §10.2).

@@ -30,7 +30,7 @@ import (
 // Sec-WebSocket-Key (400), Sec-WebSocket-Version (400 if missing, 426 with
 // "Sec-WebSocket-Version: 13" if not 13), protocol and extension list syntax
 // (400), [Config.Route] (404), [Config.CheckOrigin] (403),
-// [Config.Negotiate].
+// [Config.RouteProtocols] (400), [Config.Negotiate].
 //
 // Upgrade does not retain b, out or cfg. The common request (no subprotocol
 // offered, Negotiate nil, no KeepHeaders) costs one allocation: the string
@@ -118,7 +118,19 @@ func (p *request) accept(cfg *Config, out []byte, keep func() http.Header) (res 
 		*r = Request{}
 		return res, appendReject(out, ErrForbiddenOrigin), ErrForbiddenOrigin
 	}
-	res.Protocol = selectProtocol(cfg.Protocols, r.Protocols)
+	protocols := cfg.Protocols
+	if cfg.RouteProtocols != nil {
+		if own := cfg.RouteProtocols(r.Path); own != nil {
+			protocols = own
+			if res.Protocol = selectProtocol(own, r.Protocols); res.Protocol == "" {
+				*r = Request{}
+				return res, appendReject(out, ErrNoProtocol), ErrNoProtocol
+			}
+		}
+	}
+	if res.Protocol == "" {
+		res.Protocol = selectProtocol(protocols, r.Protocols)
+	}
 	if cfg.Negotiate != nil && len(r.Extensions) > 0 {
 		accepted, nerr := cfg.Negotiate(r.Extensions)
 		if rej := checkNegotiated(r.Extensions, accepted, nerr); rej != nil {

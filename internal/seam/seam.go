@@ -18,7 +18,12 @@
 // to the type its comment gives.
 package seam
 
-import "time"
+import (
+	"net/netip"
+	"time"
+
+	"github.com/surgews/surge/internal/counters"
+)
 
 // Driver moves bytes for one session. The session never blocks on a driver
 // and holds its own lock while calling Write, WantWrite, PauseRead and
@@ -47,6 +52,13 @@ type Driver interface {
 	// may already have, if the peer went first). It may be called more
 	// than once.
 	CloseTransport(flush bool)
+	// Counters returns the counters the session adds its messages, frames
+	// and end to (its event loop's), or nil for none.
+	Counters() *counters.Set
+	// Remote returns the peer's address, the zero AddrPort if unknown. The
+	// session asks its driver rather than keep a copy: an idle session
+	// then holds one address, not two.
+	Remote() netip.AddrPort
 }
 
 // Endpoint is the driver's side of one session. Start, Feed and Closed are
@@ -55,8 +67,10 @@ type Driver interface {
 type Endpoint interface {
 	// Start opens the session: it delivers the open event, starts a
 	// channel-style route's function and arms the ping timer. It comes
-	// before the first Feed.
-	Start()
+	// before the first Feed. head is the upgrade request's head (request
+	// line and header fields), which the session may read during the call
+	// and copies if it needs it later; nil for a client.
+	Start(head []byte)
 	// Feed processes bytes received from the peer, in order. p may be the
 	// driver's shared read buffer: the session keeps none of it after Feed
 	// returns. A non-nil error means the session failed the connection (a
