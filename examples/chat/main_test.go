@@ -71,7 +71,7 @@ func TestRun(t *testing.T) {
 	defer stop()
 	addrs := make(chan net.Addr, 1)
 	ran := make(chan error, 1)
-	go func() { ran <- run(ctx, "127.0.0.1:0", func(a net.Addr) { addrs <- a }) }()
+	go func() { ran <- run(ctx, "127.0.0.1:0", "", "", func(a, _ net.Addr) { addrs <- a }) }()
 	var addr string
 	select {
 	case a := <-addrs:
@@ -244,5 +244,50 @@ func TestSlowPeer(t *testing.T) {
 	}
 	if got := r.count("lobby"); got != 2 {
 		t.Errorf("lobby has %d members: the slow peer should be dropped frames, not closed", got)
+	}
+}
+
+// TestMetrics runs the chat with -metrics: a broadcast in a room shows in
+// the server's counters at /metrics (one message in, one out per member).
+func TestMetrics(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	type addrs struct{ chat, m net.Addr }
+	ready := make(chan addrs, 1)
+	ran := make(chan error, 1)
+	go func() {
+		ran <- run(ctx, "127.0.0.1:0", "", "127.0.0.1:0", func(a, m net.Addr) { ready <- addrs{a, m} })
+	}()
+	var a addrs
+	select {
+	case a = <-ready:
+	case err := <-ran:
+		t.Fatal(err)
+	case <-time.After(wait):
+		t.Fatal("the server did not start")
+	}
+	x := join(t, a.chat.String(), "metrics", "x is here")
+	y := join(t, a.chat.String(), "metrics", "y is here")
+	expect(t, x, "y is here")
+	say(t, x, session.CopyText("counted"))
+	expect(t, y, "counted")
+	res, err := http.Get("http://" + a.m.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		"surge_connections 2",
+		`surge_upgrades_total 2`,
+		`surge_messages_received_total{type="text"}`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
 	}
 }
