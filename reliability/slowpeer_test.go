@@ -1,0 +1,91 @@
+//go:build unix
+
+package reliability_test
+
+import (
+	"net"
+	"sort"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/surgews/surge/frame"
+)
+
+// nonReaderDialer makes connections with a small receive buffer, so that a
+// peer that never reads fills the server's backlog soon.
+func nonReaderDialer() *net.Dialer {
+	return &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+}
+
+// nonReaders opens n upgraded connections that each send msgs messages of
+// size bytes to be echoed and never read; it returns once every peer has
+// written what it could (a write blocked for long, because the server
+// stopped reading, ends that peer's writing).
+func nonReaders(t *testing.T, addr string, n, msgs, size int) []*peer {
+	t.Helper()
+	ps := make([]*peer, n)
+	for i := range ps {
+		ps[i] = upgradePeer(t, addr, "/", nonReaderDialer())
+	}
+	shrinkServerSendBuffers(t, ps)
+	msg := clientFrame(frame.OpBinary, make([]byte, size))
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < msgs; i++ {
+				_ = p.nc.SetWriteDeadline(time.Now().Add(time.Second))
+				if _, err := p.nc.Write(msg); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return ps
+}
+
+// canaryRounds is how many echo round trips the canary makes beside an
+// attack; canaryBar is the bar each must stay under (issue 16), with
+// canaryOutliers of them allowed up to canaryCeiling, since the test
+// machine is shared and runs the race detector.
+const (
+	canaryRounds   = 20
+	canaryBar      = 100 * time.Millisecond
+	canaryOutliers = 2
+	canaryCeiling  = time.Second
+)
+
+// canaryLatency runs canaryRounds round trips and checks them against the
+// bar; it returns them sorted.
+func canaryLatency(t *testing.T, c *canary) []time.Duration {
+	t.Helper()
+	rtts := make([]time.Duration, canaryRounds)
+	for i := range rtts {
+		rtts[i] = c.roundTrip("canary")
+	}
+	sort.Slice(rtts, func(i, j int) bool { return rtts[i] < rtts[j] })
+	over := 0
+	for _, d := range rtts {
+		if d >= canaryBar {
+			over++
+		}
+	}
+	if over > canaryOutliers || rtts[len(rtts)-1] > canaryCeiling {
+		t.Errorf("canary round trips %v: %d over %v (at most %d allowed, none over %v)",
+			rtts, over, canaryBar, canaryOutliers, canaryCeiling)
+	}
+	return rtts
+}
