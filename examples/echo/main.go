@@ -11,7 +11,8 @@
 // conformance suites' sections 12 and 13; any valid message up to
 // MaxMessageSize comes back, however compressible. SIGINT or SIGTERM shuts the
 // server down gracefully: every session gets a close frame with 1001 and up to
-// five seconds to answer it.
+// five seconds to answer it. -metrics ADDR serves the server's Prometheus
+// metrics at http://ADDR/metrics (docs/operations.md).
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -29,6 +31,7 @@ import (
 	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/extension"
+	"github.com/surgews/surge/metrics"
 	"github.com/surgews/surge/session"
 )
 
@@ -43,12 +46,16 @@ func main() {
 	dispatch := flag.String("dispatch", "inline", "where the handler runs: inline, pool or goroutine")
 	loops := flag.Int("loops", 0, "event loops (0 means GOMAXPROCS)")
 	compress := flag.Bool("deflate", false, "negotiate permessage-deflate with clients that offer it")
+	metricsAddr := flag.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics (off when empty)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, *addr, *dispatch, *loops, *compress, func(a net.Addr) {
+	err := run(ctx, *addr, *dispatch, *loops, *compress, *metricsAddr, func(a, m net.Addr) {
 		fmt.Printf("echo: listening on ws://%s/ (dispatch %s)\n", a, *dispatch)
+		if m != nil {
+			fmt.Printf("echo: metrics on http://%s/metrics\n", m)
+		}
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -97,18 +104,32 @@ func newServer(dispatch string, loops int, compress bool) (*engine.Server, error
 	return srv, nil
 }
 
-// run serves on addr until ctx ends, then shuts down gracefully. ready is
-// called with the bound address once the server listens (addr may have port
-// 0).
-func run(ctx context.Context, addr, dispatch string, loops int, compress bool, ready func(net.Addr)) error {
+// run serves on addr until ctx ends, then shuts down gracefully; with a
+// metricsAddr it serves the server's Prometheus metrics there at /metrics.
+// ready is called with the bound addresses once the server listens (addr
+// and metricsAddr may have port 0; the metrics address is nil without one).
+func run(ctx context.Context, addr, dispatch string, loops int, compress bool, metricsAddr string, ready func(ws, metrics net.Addr)) error {
 	srv, err := newServer(dispatch, loops, compress)
 	if err != nil {
 		return err
 	}
+	var maddr net.Addr
+	if metricsAddr != "" {
+		ln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", metrics.Handler(srv.Stats))
+		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = hs.Serve(ln) }()
+		defer hs.Close()
+		maddr = ln.Addr()
+	}
 	if err := srv.Start(addr); err != nil {
 		return err
 	}
-	ready(srv.Addr())
+	ready(srv.Addr(), maddr)
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

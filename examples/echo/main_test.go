@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +31,7 @@ func TestRun(t *testing.T) {
 			defer stop()
 			addrs := make(chan net.Addr, 1)
 			ran := make(chan error, 1)
-			go func() { ran <- run(ctx, "127.0.0.1:0", dispatch, 1, compress, func(a net.Addr) { addrs <- a }) }()
+			go func() { ran <- run(ctx, "127.0.0.1:0", dispatch, 1, compress, "", func(a, _ net.Addr) { addrs <- a }) }()
 			var addr net.Addr
 			select {
 			case addr = <-addrs:
@@ -109,7 +112,7 @@ func TestRunErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			err := run(ctx, tc.addr, tc.dispatch, 1, false, func(net.Addr) { t.Error("ready called") })
+			err := run(ctx, tc.addr, tc.dispatch, 1, false, "", func(_, _ net.Addr) { t.Error("ready called") })
 			if err == nil {
 				t.Fatal("run succeeded")
 			}
@@ -117,5 +120,72 @@ func TestRunErrors(t *testing.T) {
 				t.Errorf("error %v is not %v", err, tc.is)
 			}
 		})
+	}
+}
+
+// TestMetrics runs the server with -metrics, echoes messages and scrapes
+// /metrics: the server's counts are the client's, and the connection gauge
+// is back to 0 once the client has gone.
+func TestMetrics(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	type addrs struct{ ws, m net.Addr }
+	ready := make(chan addrs, 1)
+	ran := make(chan error, 1)
+	go func() {
+		ran <- run(ctx, "127.0.0.1:0", "inline", 1, false, "127.0.0.1:0", func(a, m net.Addr) { ready <- addrs{a, m} })
+	}()
+	var a addrs
+	select {
+	case a = <-ready:
+	case err := <-ran:
+		t.Fatalf("run: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server did not start")
+	}
+	const n = 25
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := engine.Dial(dctx, "ws://"+a.ws.String()+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		_ = c.SendText(dctx, "count me")
+		f := <-c.Incoming()
+		f.Release()
+	}
+	_ = c.Close(session.CloseReason{Code: frame.CloseNormal})
+	<-c.Done()
+	scrape := func() string {
+		res, err := http.Get("http://" + a.m.String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(scrape(), "\nsurge_connections 0\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("surge_connections did not return to 0:\n%s", scrape())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	body := scrape()
+	for _, want := range []string{
+		fmt.Sprintf(`surge_messages_received_total{type="text"} %d`, n),
+		fmt.Sprintf(`surge_messages_sent_total{type="text"} %d`, n),
+		`surge_sessions_ended_total{reason="normal"} 1`,
+		"go_goroutines ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
 	}
 }
