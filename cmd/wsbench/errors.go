@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"syscall"
 
 	"github.com/surgews/surge/engine"
@@ -47,6 +49,62 @@ const (
 	kindNotAlive    = "not_alive"
 	kindUnanswered  = "unanswered"
 )
+
+// errNotStarted is returned by a worker or agent whose controller called
+// the run off before it started.
+var errNotStarted = errors.New("run called off before it started")
+
+// errThresholds is returned when a run finished but a threshold failed;
+// main exits with 4.
+var errThresholds = errors.New("thresholds failed")
+
+// Agent refusals, sent to the controller as an error line.
+var (
+	errAgentToken = errors.New("agent: wrong token")
+	errAgentBusy  = errors.New("agent: busy with another run")
+)
+
+// errTemplate is wrapped by every template compile error.
+var errTemplate = errors.New("template")
+
+// errThreshold is wrapped by every threshold parse error.
+var errThreshold = errors.New("bad threshold")
+
+// Outcomes of a script that stop it early.
+var (
+	errScriptStop   = errors.New("run ended")        // the run stopped it: not an error
+	errScriptAbort  = errors.New("step failed")      // an expect failed or a send did: counted already
+	errScriptClosed = errors.New("closed by script") // a close step ran
+)
+
+// Error kinds of scenario runs.
+const (
+	kindExpectTimeout  = "expect_timeout"
+	kindExpectClosed   = "expect_closed"
+	kindArrivalDropped = "arrival_dropped"
+
+	kindFanoutWrongRoom = "fanout_wrong_room" // a message from another room's publisher
+	kindFanoutBadStamp  = "fanout_bad_stamp"  // a stamp naming no publisher of the run
+)
+
+// scenarioError is a scenario file error at a line.
+type scenarioError struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *scenarioError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc += ":" + strconv.Itoa(e.Line)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
 
 // dialKind classifies a failed engine.Dial.
 func dialKind(err error) string {

@@ -35,15 +35,8 @@ func writeHTMLFile(path string, r *Result, o *options) error {
 
 // writeHTML renders the self-contained report.
 func writeHTML(w io.Writer, r *Result, o *options) error {
-	var charts []svgChart
-	addChart := func(title string, render func(io.Writer) error) error {
-		var b bytes.Buffer
-		if err := render(&b); err != nil {
-			return fmt.Errorf("chart %q: %w", title, err)
-		}
-		charts = append(charts, svgChart{Title: title, SVG: template.HTML(b.String())})
-		return nil
-	}
+	var charts chartSet
+	addChart := charts.add
 	var ts, p50, p99, pmax, rate, conns []float64
 	for _, s := range r.Timeline {
 		ts = append(ts, s.T)
@@ -104,6 +97,19 @@ func writeHTML(w io.Writer, r *Result, o *options) error {
 	return reportTemplate.Execute(w, map[string]any{
 		"R": r, "Summary": table.String(), "Charts": charts,
 	})
+}
+
+// chartSet is the rendered charts of a report, in order.
+type chartSet []svgChart
+
+// add renders one chart and appends it.
+func (cs *chartSet) add(title string, render func(io.Writer) error) error {
+	var b bytes.Buffer
+	if err := render(&b); err != nil {
+		return fmt.Errorf("chart %q: %w", title, err)
+	}
+	*cs = append(*cs, svgChart{Title: title, SVG: template.HTML(b.String())})
+	return nil
 }
 
 type series struct {

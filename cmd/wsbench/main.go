@@ -26,6 +26,8 @@ Usage:
   wsbench demo [flags]        load-test an in-process surge echo server (5 s)
   wsbench echo URL [flags]    echo load with verified payloads, throughput and latency
   wsbench idle URL [flags]    open and hold connections, then prove each is alive
+  wsbench run FILE [flags]    run a scenario file (script, stages, fan-out, thresholds)
+  wsbench agent [flags]       serve runs for a controller (wsbench run/echo --agents)
   wsbench help [command]      show the flags of a command
 
 Every command takes the same flags; "wsbench help echo" lists them.
@@ -34,6 +36,7 @@ Examples:
   wsbench echo ws://127.0.0.1:8080/ --conns 1000 --size 1024 --duration 10s
   wsbench echo ws://127.0.0.1:8080/ --conns 100 --rate 50 --html report.html
   wsbench idle ws://127.0.0.1:8080/ --conns 19000 --server-pid 1234 --json
+  wsbench run chat.yaml --threshold 'join.p99<50ms' --threshold 'errors==0'
 `
 
 func main() {
@@ -49,6 +52,8 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, errRunErrors):
 		return exitErrors
+	case errors.Is(err, errThresholds):
+		return exitThresholds
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(stderr, "wsbench:", err)
 		return exitUsage
@@ -68,7 +73,20 @@ func mainArgs(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return command(ctx, cmd, args[1:], stdout, stderr)
 	case "worker":
 		return workerMain(ctx, args[1:])
+	case "run":
+		return runCommand(ctx, args[1:], stdout, stderr)
+	case "agent":
+		return agentCommand(ctx, args[1:], stderr)
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && (args[1] == "run" || args[1] == "agent") {
+			fs := newRunFlagSet(&runOptions{}, stdout)
+			if args[1] == "agent" {
+				fs = newAgentFlagSet(&agentOptions{}, stdout)
+			}
+			fmt.Fprintf(stdout, "Usage: wsbench %s%s [flags]\n\nFlags (-flag and --flag are the same):\n", args[1], map[bool]string{true: " FILE", false: ""}[args[1] == "run"])
+			fs.PrintDefaults()
+			return nil
+		}
 		if len(args) > 1 && (args[1] == "demo" || args[1] == "echo" || args[1] == "idle") {
 			o := defaultOptions(args[1])
 			fs := newFlagSet(args[1], &o, false, stdout)
@@ -111,6 +129,9 @@ func command(ctx context.Context, mode string, args []string, stdout, stderr io.
 	if err := o.validate(); err != nil {
 		return err
 	}
+	if o.token == "" {
+		o.token = os.Getenv("WSBENCH_TOKEN")
+	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -131,11 +152,19 @@ func command(ctx context.Context, mode string, args []string, stdout, stderr io.
 	if res == nil {
 		return err
 	}
+	pass := true
+	if len(o.thresholds) > 0 {
+		pass = evaluateThresholds(o.thresholds, res)
+		res.ThresholdsPass = &pass
+	}
 	if rerr := report(res, &o, stdout); rerr != nil {
 		return rerr
 	}
 	if err != nil {
 		return err
+	}
+	if !pass {
+		return errThresholds
 	}
 	if res.ErrorTotal > 0 || res.Connections.Failed > 0 {
 		return errRunErrors
@@ -145,17 +174,26 @@ func command(ctx context.Context, mode string, args []string, stdout, stderr io.
 
 // report prints the table or JSON and writes the HTML file if asked.
 func report(res *Result, o *options, stdout io.Writer) error {
-	if o.htmlFile != "" {
-		if err := writeHTMLFile(o.htmlFile, res, o); err != nil {
+	return emitReport(stdout, res, o.jsonOut, o.htmlFile,
+		func(path string) error { return writeHTMLFile(path, res, o) },
+		func(w io.Writer) { writeTable(w, res, o) })
+}
+
+// emitReport writes the HTML report to htmlFile if set (with html), then
+// the JSON (jsonOut) or the table (with table) to stdout: one order of
+// outputs for every mode.
+func emitReport(stdout io.Writer, res *Result, jsonOut bool, htmlFile string, html func(string) error, table func(io.Writer)) error {
+	if htmlFile != "" {
+		if err := html(htmlFile); err != nil {
 			return err
 		}
 	}
-	if o.jsonOut {
+	if jsonOut {
 		return writeJSON(stdout, res)
 	}
-	writeTable(stdout, res, o)
-	if o.htmlFile != "" {
-		fmt.Fprintf(stdout, "\n  HTML report: %s\n", o.htmlFile)
+	table(stdout)
+	if htmlFile != "" {
+		fmt.Fprintf(stdout, "\n  HTML report: %s\n", htmlFile)
 	}
 	return nil
 }

@@ -15,31 +15,38 @@ type options struct {
 	mode string // demo, echo or idle
 	url  string
 
-	conns       int
-	cpuProfile  string // write a CPU profile of wsbench itself here
-	size        int
-	duration    time.Duration
-	durationSet bool // --duration given explicitly (matters with --messages)
-	rate        float64
-	depth       int
-	messages    int64
-	connectRate float64
-	text        bool
-	procs       int
-	sources     int
-	serverPID   int
-	warmup      time.Duration
-	loops       int
-	busyPoll    busyPoll
-	timeout     time.Duration
-	jsonOut     bool
-	htmlFile    string
-	quiet       bool
+	conns         int
+	cpuProfile    string // write a CPU profile of wsbench itself here
+	size          int
+	duration      time.Duration
+	durationSet   bool // --duration given explicitly (matters with --messages)
+	rate          float64
+	depth         int
+	messages      int64
+	connectRate   float64
+	text          bool
+	procs         int
+	sources       int
+	serverPID     int
+	serverMetrics string // the server's Prometheus endpoint, scraped before and after
+	warmup        time.Duration
+	loops         int
+	busyPoll      busyPoll
+	timeout       time.Duration
+	jsonOut       bool
+	htmlFile      string
+	quiet         bool
+	thresholds    []threshold
+	agents        string // controller: split the run over these agents
+	token         string // the agents' shared secret
 
 	// Set only in worker processes (see procs.go).
 	workerOffset int
 	workerTotal  int
 }
+
+// maxLoops bounds --loops: each loop is a goroutine with a poller.
+const maxLoops = 1024
 
 // defaultOptions returns the defaults of mode; demo runs short by default so
 // the README's first command finishes in seconds.
@@ -78,6 +85,7 @@ func newFlagSet(mode string, o *options, worker bool, out io.Writer) *flag.FlagS
 	fs.IntVar(&o.procs, "procs", o.procs, "worker processes to spread connections over (0 = 1, more when --conns exceeds the open-files limit)")
 	fs.IntVar(&o.sources, "sources", o.sources, "number of source addresses 127.0.0.1..127.0.0.N for loopback targets (0 = one per 10000 connections)")
 	fs.IntVar(&o.serverPID, "server-pid", o.serverPID, "sample this process's CPU and RSS during the run (Linux /proc)")
+	fs.StringVar(&o.serverMetrics, "server-metrics", o.serverMetrics, "scrape this Prometheus endpoint of the server (surge's metrics package) before and after the run and print its counts next to wsbench's")
 	fs.DurationVar(&o.warmup, "warmup", o.warmup, "traffic before measuring starts; not counted in throughput or latency")
 	fs.IntVar(&o.loops, "loops", o.loops, "client event loops (0 = GOMAXPROCS)")
 	fs.Var(&o.busyPoll, "busy-poll", "how long client loops keep polling after their last event before they park (auto: in open loop with wsbench pinned to as many CPUs as its loops, 1-20ms spanning two sends of a sender; else 0)")
@@ -86,6 +94,11 @@ func newFlagSet(mode string, o *options, worker bool, out io.Writer) *flag.FlagS
 	fs.StringVar(&o.htmlFile, "html", o.htmlFile, "write a self-contained HTML report with charts to this file")
 	fs.BoolVar(&o.quiet, "quiet", o.quiet, "no progress line")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", o.cpuProfile, "write a CPU profile of wsbench itself to this file (go tool pprof)")
+	if !worker {
+		fs.Var(thresholdFlag{&o.thresholds}, "threshold", "pass/fail condition, repeatable: 'p99<5ms', 'errors==0', 'rate>=10000' (exit status 4 if one fails)")
+		fs.StringVar(&o.agents, "agents", o.agents, "run on these agents (host:port,...) instead of local processes; the connections are split between them")
+		fs.StringVar(&o.token, "token", o.token, "shared secret of the agents (default $WSBENCH_TOKEN)")
+	}
 	if worker {
 		fs.IntVar(&o.workerOffset, "worker-offset", 0, "first connection index of this worker")
 		fs.IntVar(&o.workerTotal, "worker-total", 0, "connections of the whole run")
@@ -137,6 +150,9 @@ func (o *options) validate() error {
 	}
 	if o.procs < 0 || o.sources < 0 || o.loops < 0 {
 		errs = append(errs, "--procs, --sources and --loops must not be negative")
+	}
+	if o.loops > maxLoops {
+		errs = append(errs, fmt.Sprintf("--loops must be at most %d", maxLoops))
 	}
 	if o.sources > 254 {
 		errs = append(errs, "--sources must be at most 254")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -82,16 +83,17 @@ func workerArgs(o *options, i, n int, sources int) []string {
 
 // workerMsg is one line of a worker's stdout.
 type workerMsg struct {
-	Type string `json:"type"`
-	Name string `json:"name,omitempty"` // phase
+	Type  string `json:"type"`
+	Name  string `json:"name,omitempty"`  // phase
+	Error string `json:"error,omitempty"` // type "error": an agent refused or failed the run
 	tick
 }
 
 type workerEvent struct {
 	w   int
 	msg workerMsg
-	res *workerResult
-	err error // the worker's stdout ended (err may be nil)
+	res []byte // a result line
+	err error  // the worker's stdout ended (err may be nil)
 	eof bool
 }
 
@@ -106,9 +108,7 @@ func runProcs(ctx context.Context, o *options, n int, col *collector, server *sa
 	if err != nil {
 		return nil, err
 	}
-	events := make(chan workerEvent, 64)
-	stdins := make([]io.WriteCloser, n)
-	cmds := make([]*exec.Cmd, n)
+	links := make([]workerLink, 0, n)
 	for i := 0; i < n; i++ {
 		cmd := exec.Command(exe, workerArgs(o, i, n, sources)...)
 		cmd.Stderr = os.Stderr
@@ -121,16 +121,56 @@ func runProcs(ctx context.Context, o *options, n int, col *collector, server *sa
 			return nil, err
 		}
 		if err := cmd.Start(); err != nil {
+			for _, l := range links {
+				_ = l.in.Close()
+				_ = l.wait()
+			}
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
-		cmds[i], stdins[i] = cmd, in
-		go readWorker(i, out, events)
+		links = append(links, workerLink{name: fmt.Sprintf("worker %d", i), in: in, out: out, wait: cmd.Wait})
+	}
+	return decodeResults[workerResult](driveWorkers(ctx, links, col, server))
+}
+
+// workerLink is the two pipes of one worker process or agent connection:
+// JSON lines come out, "go" and "stop" go in.
+type workerLink struct {
+	name string
+	in   io.WriteCloser
+	out  io.Reader
+	wait func() error // after in is closed and out ended
+}
+
+// decodeResults decodes the result lines of workers.
+func decodeResults[T any](raw [][]byte, err error) ([]*T, error) {
+	if len(raw) == 0 {
+		return nil, err
+	}
+	out := make([]*T, 0, len(raw))
+	for _, b := range raw {
+		v := new(T)
+		if derr := json.Unmarshal(b, v); derr != nil {
+			return nil, fmt.Errorf("worker result: %w", derr)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// driveWorkers starts traffic on every link together once all have
+// connected, merges their per-second ticks into col, and returns their
+// result lines.
+func driveWorkers(ctx context.Context, links []workerLink, col *collector, server *sampler) ([][]byte, error) {
+	n := len(links)
+	events := make(chan workerEvent, 64)
+	for i, l := range links {
+		go readWorker(i, l.out, events)
 	}
 	var once sync.Once
 	stopAll := func() {
 		once.Do(func() {
-			for _, in := range stdins {
-				_, _ = io.WriteString(in, "stop\n")
+			for _, l := range links {
+				_, _ = io.WriteString(l.in, "stop\n")
 			}
 		})
 	}
@@ -138,7 +178,7 @@ func runProcs(ctx context.Context, o *options, n int, col *collector, server *sa
 	live := n
 	ready := 0
 	measuring := 0
-	results := make([]*workerResult, 0, n)
+	results := make([][]byte, 0, n)
 	type agg struct {
 		t    tick
 		h    *hdr.Histogram
@@ -175,19 +215,28 @@ func runProcs(ctx context.Context, o *options, n int, col *collector, server *sa
 		case ev.eof:
 			live--
 			if ev.err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("worker %d: %w", ev.w, ev.err)
+				firstErr = fmt.Errorf("%s: %w", links[ev.w].name, ev.err)
+			}
+			if ready < n && live < n {
+				// A link that ended before connecting must not hold the
+				// others at the barrier forever.
+				stopAll()
 			}
 			flush(false)
 		case ev.res != nil:
 			results = append(results, ev.res)
+		case ev.msg.Type == "error":
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %s", links[ev.w].name, ev.msg.Error)
+			}
 		case ev.msg.Type == "phase":
 			switch ev.msg.Name {
 			case "connected":
 				ready++
 				if ready == n {
 					server.take("connected")
-					for _, in := range stdins {
-						_, _ = io.WriteString(in, "go\n")
+					for _, l := range links {
+						_, _ = io.WriteString(l.in, "go\n")
 					}
 				}
 			case "measure_start":
@@ -219,10 +268,10 @@ func runProcs(ctx context.Context, o *options, n int, col *collector, server *sa
 		}
 	}
 	flush(true)
-	for i, c := range cmds {
-		_ = stdins[i].Close()
-		if err := c.Wait(); err != nil && firstErr == nil && len(results) < n {
-			firstErr = fmt.Errorf("worker %d: %w", i, err)
+	for _, l := range links {
+		_ = l.in.Close()
+		if err := l.wait(); err != nil && firstErr == nil && len(results) < n {
+			firstErr = fmt.Errorf("%s: %w", l.name, err)
 		}
 	}
 	if len(results) == 0 {
@@ -231,7 +280,7 @@ func runProcs(ctx context.Context, o *options, n int, col *collector, server *sa
 		}
 		return nil, firstErr
 	}
-	return results, nil
+	return results, firstErr
 }
 
 // readWorker forwards the JSON lines of one worker's stdout as events.
@@ -246,10 +295,7 @@ func readWorker(w int, r io.Reader, events chan<- workerEvent) {
 			continue // not ours: ignore stray output
 		}
 		if kind.Type == "result" {
-			res := new(workerResult)
-			if err := json.Unmarshal(sc.Bytes(), res); err == nil {
-				events <- workerEvent{w: w, res: res}
-			}
+			events <- workerEvent{w: w, res: bytes.Clone(sc.Bytes())}
 			continue
 		}
 		var m workerMsg
@@ -265,6 +311,13 @@ func readWorker(w int, r io.Reader, events chan<- workerEvent) {
 // share, reports JSON lines on stdout, starts traffic on "go" and stops on
 // "stop" or end of input.
 func workerMain(ctx context.Context, args []string) error {
+	return workerServe(ctx, args, os.Stdin, os.Stdout)
+}
+
+// workerServe runs the share of an echo or idle run that args describe,
+// reading "go" and "stop" from in and writing JSON lines to out: the worker
+// process's stdin and stdout, or an agent's connection.
+func workerServe(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
 	if len(args) < 1 {
 		return fmt.Errorf("%w: worker needs a mode", errUsage)
 	}
@@ -285,47 +338,7 @@ func workerMain(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	goCh := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(os.Stdin)
-		started := false
-		for sc.Scan() {
-			if sc.Text() == "go" && !started {
-				started = true
-				goCh <- true
-				continue
-			}
-			if sc.Text() == "stop" {
-				break
-			}
-		}
-		if !started {
-			goCh <- false
-		}
-		cancel()
-	}()
-	var mu sync.Mutex
-	enc := json.NewEncoder(os.Stdout)
-	write := func(v any) {
-		mu.Lock()
-		_ = enc.Encode(v)
-		mu.Unlock()
-	}
-	hk := hooks{
-		tick: func(t tick) {
-			t.Hist = encodeHist(t.h)
-			write(t)
-		},
-		phase: func(name string) { write(workerMsg{Type: "phase", Name: name}) },
-		waitGo: func(ctx context.Context) bool {
-			select {
-			case ok := <-goCh:
-				return ok
-			case <-ctx.Done():
-				return false
-			}
-		},
-	}
+	write, hk := lineHooks(out, listenGo(in, cancel))
 	res, err := runProcess(ctx, &o, o.conns, o.workerOffset, hk)
 	if res != nil {
 		res.Latency = encodeHist(res.latency)
@@ -339,4 +352,26 @@ func workerMain(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// lineHooks are the hooks of a process that reports to a controller as
+// JSON lines on out (a worker's stdout, an agent's connection) and starts
+// traffic when goCh says so; write prints one more line.
+func lineHooks(out io.Writer, goCh <-chan bool) (write func(any), hk hooks) {
+	var mu sync.Mutex
+	enc := json.NewEncoder(out)
+	write = func(v any) {
+		mu.Lock()
+		_ = enc.Encode(v)
+		mu.Unlock()
+	}
+	hk = hooks{
+		tick: func(t tick) {
+			t.Hist = encodeHist(t.h)
+			write(t)
+		},
+		phase:  func(name string) { write(workerMsg{Type: "phase", Name: name}) },
+		waitGo: waitFor(goCh),
+	}
+	return write, hk
 }

@@ -55,6 +55,11 @@ func writeTable(w io.Writer, r *Result, o *options) {
 	for _, row := range rows {
 		fmt.Fprintf(w, "  %-12s %s\n", row[0], row[1])
 	}
+	if r.ServerMetrics != nil {
+		fmt.Fprintln(w)
+		formatServerMetrics(w, r.ServerMetrics, r.Messages, r.CloseCodes)
+	}
+	writeThresholds(w, r)
 }
 
 func latencyLine(p Percentiles) string {

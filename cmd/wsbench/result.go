@@ -13,6 +13,7 @@ const SchemaVersion = "wsbench/v1"
 type Result struct {
 	Schema      string  `json:"schema"`
 	Mode        string  `json:"mode"`
+	Scenario    string  `json:"scenario,omitempty"` // scenario name (run)
 	URL         string  `json:"url"`
 	Started     string  `json:"started"`
 	Config      Config  `json:"config"`
@@ -34,13 +35,29 @@ type Result struct {
 	ErrorTotal int64            `json:"error_total"`
 	CloseCodes map[string]int64 `json:"close_codes"`
 
-	Server   *ProcStats `json:"server,omitempty"`
-	Client   ProcStats  `json:"client"`
-	Timeline []Sample   `json:"timeline"`
+	Server *ProcStats `json:"server,omitempty"`
+	// ServerMetrics is what the server counted during the run
+	// (--server-metrics).
+	ServerMetrics *ServerMetrics `json:"server_metrics,omitempty"`
+	Client        ProcStats      `json:"client"`
+	Timeline      []Sample       `json:"timeline"`
 
-	latency   *hdr.Histogram
-	lateness  *hdr.Histogram
-	handshake *hdr.Histogram
+	// Scenario runs (scenario_result.go): named metrics, the per-stage
+	// breakdown and the fan-out counters.
+	Metrics map[string]Metric `json:"metrics,omitempty"`
+	Stages  []StageResult     `json:"stages,omitempty"`
+	Fanout  *FanoutStats      `json:"fanout,omitempty"`
+	// Thresholds holds the verdict of every --threshold (and file
+	// threshold); ThresholdsPass is false if any failed.
+	Thresholds     []ThresholdResult `json:"thresholds,omitempty"`
+	ThresholdsPass *bool             `json:"thresholds_pass,omitempty"`
+	// Agents is the number of agents a controller split the run over.
+	Agents int `json:"agents,omitempty"`
+
+	metricHists map[string]*hdr.Histogram
+	latency     *hdr.Histogram
+	lateness    *hdr.Histogram
+	handshake   *hdr.Histogram
 }
 
 // Config echoes the options of the run.
@@ -80,6 +97,9 @@ type Messages struct {
 	VerifyErrors int64 `json:"verify_errors"`
 	Received     int64 `json:"received"`
 	Bytes        int64 `json:"bytes"`
+	// Discarded (scenarios) counts received messages dropped unread from a
+	// connection's full queue.
+	Discarded int64 `json:"discarded,omitempty"`
 }
 
 // Throughput is the measured window's echo rate.

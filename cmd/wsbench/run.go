@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -12,11 +13,25 @@ import (
 // spread over worker processes, and returns what was measured. With a
 // cancelled ctx it returns the partial result marked Interrupted.
 func run(ctx context.Context, o *options) (*Result, error) {
-	procs, err := procsFor(o)
-	if err != nil {
+	var procs int
+	var err error
+	if o.agents != "" {
+		addrs, err := agentAddrs(o.agents)
+		if err != nil {
+			return nil, err
+		}
+		procs = min(len(addrs), o.conns)
+		o.agents = strings.Join(addrs[:procs], ",")
+	} else if procs, err = procsFor(o); err != nil {
 		return nil, err
 	}
 	o.resolveBusyPoll(procs)
+	var metricsBefore metricFamilies
+	if o.serverMetrics != "" {
+		if metricsBefore, err = scrapeMetrics(ctx, o.serverMetrics); err != nil {
+			return nil, errors.Join(errUsage, err)
+		}
+	}
 	start := time.Now()
 	server := newSampler(o.serverPID, start)
 	if o.serverPID != 0 {
@@ -34,7 +49,9 @@ func run(ctx context.Context, o *options) (*Result, error) {
 
 	var parts []*workerResult
 	var runErr error
-	if procs > 1 {
+	if o.agents != "" {
+		parts, runErr = runAgents(ctx, o, col, server)
+	} else if procs > 1 {
 		parts, runErr = runProcs(ctx, o, procs, col, server)
 	} else {
 		hk := hooks{
@@ -56,8 +73,23 @@ func run(ctx context.Context, o *options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.agents != "" {
+		res.Agents = len(parts)
+	}
 	if ctx.Err() != nil {
 		res.Interrupted = true
+	}
+	if o.serverMetrics != "" {
+		// The server closes its side a little after ours: wait (bounded)
+		// for its connection gauge to come back before the last scrape.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeout)
+		after, err := waitConnsDrained(wctx, o.serverMetrics, metricsBefore.value("surge_connections", nil))
+		cancel()
+		if err != nil {
+			runErr = errors.Join(runErr, err)
+		} else {
+			res.ServerMetrics = serverMetricsDelta(o.serverMetrics, metricsBefore, after)
+		}
 	}
 	if errors.Is(runErr, errNoConnections) && res.Connections.Opened > 0 {
 		runErr = nil // some workers connected
