@@ -39,30 +39,7 @@ func TestRouteProtocols(t *testing.T) {
 		{name: "other_route_optional", path: "/other", offer: []string{"chat.v2"}, want: ""},
 	}
 	for _, via := range []string{"loop", "http", "serveconn"} {
-		srv := newSrv()
-		var addr string
-		switch via {
-		case "loop":
-			addr = startServer(t, srv)
-		case "http":
-			addr = strings.TrimPrefix(newHTTPServer(t, srv).URL, "http://")
-		case "serveconn":
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = ln.Close(); _ = srv.Close() })
-			go func() {
-				for {
-					nc, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go srv.ServeConn(nc)
-				}
-			}()
-			addr = ln.Addr().String()
-		}
+		addr := serveVia(t, newSrv(), via)
 		for _, tc := range cases {
 			t.Run(via+"/"+tc.name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), dialWait)
@@ -88,6 +65,35 @@ func TestRouteProtocols(t *testing.T) {
 			})
 		}
 	}
+}
+
+// serveVia serves srv on a loopback port through one of its three upgrade
+// paths, "loop" (event loops), "http" (ServeHTTP under net/http) or
+// "serveconn" (ServeConn on connections from a listener of the test's),
+// and returns the address.
+func serveVia(t *testing.T, srv *engine.Server, via string) string {
+	t.Helper()
+	switch via {
+	case "loop":
+		return startServer(t, srv)
+	case "http":
+		return strings.TrimPrefix(newHTTPServer(t, srv).URL, "http://")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close(); _ = srv.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go srv.ServeConn(nc)
+		}
+	}()
+	return ln.Addr().String()
 }
 
 // TestHandleNeedsOneHandler: Handle refuses, loudly, a route with no
@@ -159,26 +165,7 @@ func TestRequestHeadersAnyPath(t *testing.T) {
 				got <- sn
 				go func() { <-sn.after; sn.after <- s.Request().Header }()
 			}))
-			var addr string
-			switch via {
-			case "loop":
-				addr = startServer(t, srv)
-			case "http":
-				addr = strings.TrimPrefix(newHTTPServer(t, srv).URL, "http://")
-			case "serveconn":
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = ln.Close(); _ = srv.Close() })
-				go func() {
-					nc, err := ln.Accept()
-					if err == nil {
-						srv.ServeConn(nc)
-					}
-				}()
-				addr = ln.Addr().String()
-			}
+			addr := serveVia(t, srv, via)
 			h := http.Header{}
 			h.Set("User-Agent", "surge-test/2")
 			h.Add("Cookie", "session=abc")

@@ -180,16 +180,32 @@ func TestThresholdExitStatus(t *testing.T) {
 // startChat builds examples/chat and starts it on a free loopback port.
 func startChat(t *testing.T) string {
 	t.Helper()
+	lines := startExample(t, "chat", "-addr", "127.0.0.1:0")
+	for {
+		select {
+		case l := <-lines:
+			if a, ok := strings.CutPrefix(l, "chat: open http://"); ok {
+				return strings.TrimSuffix(a, "/")
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("examples/chat did not start")
+		}
+	}
+}
+
+// startExample builds examples/NAME, starts it with args, stops it with
+// SIGINT when the test ends, and returns the lines of its standard output.
+func startExample(t *testing.T, name string, args ...string) <-chan string {
+	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go tool to build examples/chat")
+		t.Skip("no go tool to build examples/" + name)
 	}
-	bin := filepath.Join(t.TempDir(), "chat")
-	build := exec.Command(goBin, "build", "-o", bin, "../../examples/chat")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build examples/chat: %v\n%s", err, out)
+	bin := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command(goBin, "build", "-o", bin, "../../examples/"+name).CombinedOutput(); err != nil {
+		t.Fatalf("build examples/%s: %v\n%s", name, err, out)
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -202,23 +218,18 @@ func startChat(t *testing.T) string {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 	})
-	addr := make(chan string, 1)
+	lines := make(chan string, 16)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "chat: open http://"); ok {
-				addr <- strings.TrimSuffix(a, "/")
+			select {
+			case lines <- sc.Text():
+			default: // nobody reads any more
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
-	select {
-	case a := <-addr:
-		return a
-	case <-time.After(30 * time.Second):
-		t.Fatal("examples/chat did not start")
-	}
-	return ""
+	return lines
 }
 
 // TestChatScenario is the bar: the shipped scenario joins

@@ -1,11 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,45 +10,16 @@ import (
 // free loopback ports; it returns the WebSocket URL and the metrics URL.
 func startEchoWithMetrics(t *testing.T) (wsURL, metricsURL string) {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build examples/echo")
-	}
-	bin := filepath.Join(t.TempDir(), "echo")
-	if out, err := exec.Command(goBin, "build", "-o", bin, "../../examples/echo").CombinedOutput(); err != nil {
-		t.Fatalf("build examples/echo: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-metrics", "127.0.0.1:0", "-loops", "1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	})
-	ws, m := make(chan string, 1), make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			line := sc.Text()
-			if a, ok := strings.CutPrefix(line, "echo: listening on "); ok {
-				ws <- strings.Fields(a)[0]
-			}
-			if a, ok := strings.CutPrefix(line, "echo: metrics on "); ok {
-				m <- a
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
+	lines := startExample(t, "echo", "-addr", "127.0.0.1:0", "-metrics", "127.0.0.1:0", "-loops", "1")
 	for wsURL == "" || metricsURL == "" {
 		select {
-		case wsURL = <-ws:
-		case metricsURL = <-m:
+		case l := <-lines:
+			if a, ok := strings.CutPrefix(l, "echo: listening on "); ok {
+				wsURL = strings.Fields(a)[0]
+			}
+			if a, ok := strings.CutPrefix(l, "echo: metrics on "); ok {
+				metricsURL = a
+			}
 		case <-time.After(30 * time.Second):
 			t.Fatal("examples/echo did not start")
 		}
