@@ -162,6 +162,48 @@ func TestFanoutPerLoop(t *testing.T) {
 	}
 }
 
+// TestFanoutAcrossTopics: consecutive publishes to different topics also
+// reach a session subscribed to several of them in one write, in publish
+// order, and each other subscriber gets only its topics' messages, with
+// the excluded sender left out.
+func TestFanoutAcrossTopics(t *testing.T) {
+	loop := &fakeLoop{}
+	var h Hub
+	both := newTestSession(session.Config{}, loop)
+	onlyA := newTestSession(session.Config{}, loop)
+	onlyB := newTestSession(session.Config{}, loop)
+	must(t, h.Subscribe(both.s, "a"))
+	must(t, h.Subscribe(both.s, "b"))
+	must(t, h.Subscribe(onlyA.s, "a"))
+	must(t, h.Subscribe(onlyB.s, "b"))
+	loop.run()
+	must(t, h.Publish("a", frame.OpText, []byte("a1"), nil))
+	must(t, h.Publish("b", frame.OpText, []byte("b1"), nil))
+	must(t, h.Publish("a", frame.OpText, []byte("a2"), onlyA.s))
+	must(t, h.Publish("b", frame.OpText, []byte("b2"), nil))
+	loop.run()
+	for _, c := range []struct {
+		name string
+		ts   testSession
+		want []string
+	}{
+		{"both", both, []string{"a1", "b1", "a2", "b2"}},
+		{"a", onlyA, []string{"a1"}},
+		{"b", onlyB, []string{"b1", "b2"}},
+	} {
+		got, _ := c.ts.d.messages(t)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s got %q, want %q", c.name, got, c.want)
+		}
+		if n := c.ts.d.calls(); n != 1 {
+			t.Errorf("%s: %d writes for its messages of 4 publishes, want 1", c.name, n)
+		}
+	}
+	if st := h.Stats(); st.Delivered != 7 {
+		t.Errorf("stats %+v, want 7 delivered", st)
+	}
+}
+
 // TestSlowSubscriber covers a subscriber that does not read: its
 // Backpressure policy applies to it alone and is counted, and the others
 // get every message.
@@ -249,6 +291,34 @@ func TestPublishAllocs(t *testing.T) {
 	}
 	if st := h.Stats(); st.Delivered == 0 || st.Dropped != 0 {
 		t.Fatalf("stats %+v: nothing delivered, or drops", st)
+	}
+}
+
+// TestPublishAcrossTopicsAllocs: publishes that alternate between topics,
+// gathered per subscriber, allocate nothing either once the shard's tables
+// have grown.
+func TestPublishAcrossTopicsAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	h, loops, subs := allocFixture(t, 100)
+	for _, ts := range subs[:50] {
+		must(t, h.Subscribe(ts.s, "u"))
+	}
+	for _, l := range loops {
+		l.run()
+	}
+	payload := make([]byte, 64)
+	allocs := testing.AllocsPerRun(200, func() {
+		_ = h.Publish("t", frame.OpBinary, payload, nil)
+		_ = h.Publish("u", frame.OpBinary, payload, subs[0].s)
+		_ = h.Publish("t", frame.OpBinary, payload, nil)
+		for _, l := range loops {
+			l.run()
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per three publishes to two topics, want 0", allocs)
 	}
 }
 

@@ -24,8 +24,8 @@ type item struct {
 	exclude *session.Session
 }
 
-// maxBatch bounds the publishes to one topic that a shard coalesces into one
-// write per subscriber.
+// maxBatch bounds the consecutive publishes (to one topic or several) that a
+// shard coalesces into one write per subscriber.
 const maxBatch = 64
 
 // keepQueue is the largest queue capacity (in items) a shard keeps between
@@ -53,6 +53,18 @@ type shard struct {
 	own   []*push.Frame // frames of one batch, for one subscriber
 	res   []push.Result
 	iov   [][]byte
+
+	// A batch of publishes to several topics: each subscriber's frames,
+	// gathered in publish order (pend), found by session (pendOf). Both
+	// are kept between runs, so a steady stream allocates nothing.
+	pend   []pending
+	pendOf map[*session.Session]int32
+}
+
+// pending is one subscriber's frames of a batch to several topics.
+type pending struct {
+	s  *session.Session
+	fs []*push.Frame
 }
 
 // list is a topic's subscribers on one shard.
@@ -62,13 +74,14 @@ type list struct {
 
 func newShard(h *Hub, loop seam.Loop) *shard {
 	return &shard{
-		hub:   h,
-		loop:  loop,
-		lists: make(map[*entry]*list),
-		fs:    make([]*push.Frame, 0, maxBatch),
-		own:   make([]*push.Frame, 0, maxBatch),
-		res:   make([]push.Result, maxBatch),
-		iov:   make([][]byte, maxIOV),
+		hub:    h,
+		loop:   loop,
+		lists:  make(map[*entry]*list),
+		pendOf: make(map[*session.Session]int32),
+		fs:     make([]*push.Frame, 0, maxBatch),
+		own:    make([]*push.Frame, 0, maxBatch),
+		res:    make([]push.Result, maxBatch),
+		iov:    make([][]byte, maxIOV),
 	}
 }
 
@@ -151,16 +164,79 @@ func (sh *shard) apply(q []item) {
 				delete(sh.lists, it.t)
 			}
 		case opPub:
-			j := i + 1
-			for j < len(q) && j-i < maxBatch && q[j].kind == opPub && q[j].t == it.t {
+			// Consecutive publishes go out together: to one topic
+			// through publish, to several through publishMixed, so that
+			// a session subscribed to several topics gets one write.
+			j, same := i+1, true
+			for j < len(q) && j-i < maxBatch && q[j].kind == opPub {
+				same = same && q[j].t == it.t
 				j++
 			}
-			sh.publish(q[i:j])
+			if same {
+				sh.publish(q[i:j])
+			} else {
+				sh.publishMixed(q[i:j])
+			}
 			i = j
 			continue
 		}
 		i++
 	}
+}
+
+// publishMixed writes the frames of consecutive publishes to several
+// topics to each subscriber of any of them on this shard, one write per
+// subscriber with its frames in publish order, and gives up the shard's
+// reference to each frame.
+func (sh *shard) publishMixed(batch []item) {
+	for i := range batch {
+		it := &batch[i]
+		l := sh.lists[it.t]
+		if l == nil {
+			continue
+		}
+		for _, x := range l.subs {
+			if it.exclude == x.s {
+				continue
+			}
+			k, ok := sh.pendOf[x.s]
+			if !ok {
+				k = int32(len(sh.pend))
+				sh.pendOf[x.s] = k
+				if int(k) < cap(sh.pend) {
+					sh.pend = sh.pend[:k+1]
+				} else {
+					sh.pend = append(sh.pend, pending{})
+				}
+				sh.pend[k].s = x.s
+			}
+			sh.pend[k].fs = append(sh.pend[k].fs, it.f)
+		}
+	}
+	var delivered, dropped, closed uint64
+	for k := range sh.pend {
+		p := &sh.pend[k]
+		res := sh.res[:len(p.fs)]
+		deliver(p.s, p.fs, res, sh.iov)
+		for _, r := range res {
+			switch r {
+			case push.Written:
+				delivered++
+			case push.Dropped:
+				dropped++
+			case push.Closed:
+				closed++
+			}
+		}
+		clear(p.fs)
+		p.fs, p.s = p.fs[:0], nil
+	}
+	sh.pend = sh.pend[:0]
+	clear(sh.pendOf)
+	for i := range batch {
+		batch[i].f.Release()
+	}
+	sh.hub.count(delivered, dropped, closed)
 }
 
 // publish writes the frames of consecutive publishes to one topic to each of
@@ -206,7 +282,11 @@ func (sh *shard) publish(batch []item) {
 		f.Release()
 	}
 	clear(fs)
-	h := sh.hub
+	sh.hub.count(delivered, dropped, closed)
+}
+
+// count adds a batch's outcomes to the hub's statistics.
+func (h *Hub) count(delivered, dropped, closed uint64) {
 	if delivered > 0 {
 		h.delivered.Add(delivered)
 	}
