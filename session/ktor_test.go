@@ -510,3 +510,31 @@ func TestSendText(t *testing.T) {
 		t.Fatalf("SendText: %v allocations, want 0", n)
 	}
 }
+
+// TestCodecAllocs: surge's part of SendValue and Decode allocates nothing:
+// JSON encoding of a pointer goes through encoding/json's pooled state
+// into the pooled frame buffer, and a Codec without reflection decodes
+// with no allocation either.
+func TestCodecAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	ctx := context.Background()
+	s, _ := newSession(t, session.Config{}, session.NopHandler{}, seam.Server, &discardDriver{}, nil)
+	v := benchValue
+	if n := testing.AllocsPerRun(200, func() { _ = s.SendValue(ctx, &v) }); n != 0 {
+		t.Errorf("SendValue(JSON, pointer): %v allocations, want 0", n)
+	}
+	pc, _ := newSession(t, session.Config{Codec: pointCodec{}}, session.NopHandler{}, seam.Server, &discardDriver{}, nil)
+	p := point{1, 2}
+	wire := []byte{0, 0, 0, 5, 0, 0, 0, 6}
+	if n := testing.AllocsPerRun(200, func() {
+		_ = pc.SendValue(ctx, &p)
+		_ = pc.Decode(session.BorrowBinary(wire), &p)
+	}); n != 0 {
+		t.Errorf("SendValue+Decode with a Codec without reflection: %v allocations, want 0", n)
+	}
+	if p != (point{5, 6}) {
+		t.Errorf("decoded %+v", p)
+	}
+}
