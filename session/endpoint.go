@@ -1,7 +1,6 @@
 package session
 
 import (
-	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/seam"
 )
 
@@ -17,7 +16,7 @@ func (e *endpoint) Timer()              { (*Session)(e).timer() }
 func (e *endpoint) Closed(err error)    { (*Session)(e).closed(err) }
 
 func (e *endpoint) GoingAway() {
-	_ = (*Session)(e).Close(CloseReason{Code: frame.CloseGoingAway, Reason: "server shutting down"})
+	_ = (*Session)(e).Close(closeGoingAwayShutdown)
 }
 
 // init registers the constructors drivers use (see package seam for why
