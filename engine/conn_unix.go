@@ -38,13 +38,9 @@ type conn struct {
 	dial     *dialing      // a client connection's handshake state, until done
 	timerD   atomic.Int64  // the timer setting asked for, in nanoseconds
 	flags    atomic.Uint32
-	mu       sync.Mutex // serializes writes with closing the fd
-	fd       int
 	interest netpoll.Event // the loop's alone
-	wrote    uint64        // bytes written so far, under mu
-	stallAt  int64         // the loop's alone: when the wait for writability began or last moved, in Unix ns
-	stallMk  uint64        // the loop's alone: wrote at stallAt
-	stall    time.Duration // drop the connection when a write waits this long; the session's Timeout
+	mu       sync.Mutex    // serializes writes with closing the fd
+	fd       int
 	remote   netip.AddrPort
 }
 
@@ -58,7 +54,6 @@ func (c *conn) Write(b []byte) (int, error) {
 		return 0, net.ErrClosed
 	}
 	n, err := netpoll.Write(c.fd, b)
-	c.wrote += uint64(max(n, 0))
 	c.mu.Unlock()
 	if statsOn {
 		c.loop.ctr.WireOut.Add(uint64(max(n, 0)))

@@ -131,7 +131,7 @@ func (l *loop) dialDone(c *conn) {
 	}
 	l.wheel.Stop(&c.timer)
 	c.dial = nil
-	c.ep, c.stall = ep, s.Timeout()
+	c.ep = ep
 	l.ctr.Upgraded.Add(1)
 	d.done <- dialResult{s: s}
 	ep.Start(nil)

@@ -72,14 +72,15 @@ type loop struct {
 	handle  func(fd int, ev netpoll.Event)
 	fresh   bool // the wheel was advanced since the last wake-up
 	fire    func(t *timewheel.Timer)
-	busy    time.Time       // when the loop last had events, under BusyPoll
-	reads   uint32          // reads so far, for yieldReads
-	apause  acceptPause     // back-off of the listener after accept failures
-	atimer  timewheel.Timer // ends an accept pause
-	stimer  timewheel.Timer // the next sweepStalled, while a connection waits to write
-	ctr     counters.Set    // what the loop and its sessions do, for Stats
-	mark    time.Time       // start of the loop's current stretch of work, for ctr's busy time
-	parked  time.Time       // when a blocking Wait began; zero once an event came
+	busy    time.Time           // when the loop last had events, under BusyPoll
+	reads   uint32              // reads so far, for yieldReads
+	apause  acceptPause         // back-off of the listener after accept failures
+	atimer  timewheel.Timer     // ends an accept pause
+	stimer  timewheel.Timer     // the next sweepStalled, while a connection waits to write
+	stalls  map[*conn]stallMark // the connections waiting to write, for sweepStalled
+	ctr     counters.Set        // what the loop and its sessions do, for Stats
+	mark    time.Time           // start of the loop's current stretch of work, for ctr's busy time
+	parked  time.Time           // when a blocking Wait began; zero once an event came
 
 	mu       sync.Mutex
 	stopped  bool // the loop has ended: posted tasks are refused
@@ -525,8 +526,7 @@ func (l *loop) upgradeConn(c *conn, p []byte) {
 	}
 	l.exts = nil
 	l.wheel.Stop(&c.timer)
-	s, ep := mk(seam.Server, c, req)
-	c.ep, c.stall = ep, s.Timeout()
+	_, c.ep = mk(seam.Server, c, req)
 	l.ctr.Upgraded.Add(1)
 	l.ctr.WireIn.Add(uint64(len(data) - res.HeadLen))
 	c.ep.Start(data[:res.HeadLen])

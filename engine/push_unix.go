@@ -32,7 +32,6 @@ func (c *conn) Writev(bufs [][]byte) (int, error) {
 		return 0, net.ErrClosed
 	}
 	n, err := netpoll.Writev(c.fd, bufs)
-	c.wrote += uint64(max(n, 0))
 	c.mu.Unlock()
 	c.loop.ctr.WireOut.Add(uint64(max(n, 0)))
 	if err != nil && errors.Is(err, netpoll.ErrWouldBlock) {

@@ -96,8 +96,7 @@ func (s *Server) adopt(nc net.Conn, mk newSessionFunc, req session.Request, head
 	}
 	l := rc.pick()
 	c := &conn{fd: fd, loop: l, remote: req.Remote}
-	sess, ep := mk(seam.Server, c, req)
-	c.ep, c.stall = ep, sess.Timeout()
+	_, c.ep = mk(seam.Server, c, req)
 	l.post(task{kind: taskAdoptSession, c: c, fd: len(head), pre: append(head, pre...)})
 	return true
 }

@@ -28,41 +28,55 @@ const stallSweeps = 4
 // link.
 const stallMinBytes = 4 << 10
 
+// stallMark is where a waiting connection stood when its stall clock last
+// started: kept by the loop for the connections that wait to write, not in
+// every idle conn.
+type stallMark struct {
+	at      int64         // when the wait began or last moved, in Unix ns
+	written uint64        // the session's bytes written then
+	timeout time.Duration // the session's Timeout
+}
+
 // watchStall starts the stall clock of a connection that now waits for
 // writability, and makes sure a sweep will look at it.
 func (l *loop) watchStall(c *conn) {
-	if c.ep == nil || c.stall <= 0 {
+	if c.ep == nil {
 		return // handshakes and dials have deadlines of their own
 	}
-	c.mu.Lock()
-	c.stallMk = c.wrote
-	c.mu.Unlock()
-	c.stallAt = time.Now().UnixNano()
+	written, timeout := c.ep.Progress()
+	if timeout <= 0 {
+		return
+	}
+	if l.stalls == nil {
+		l.stalls = make(map[*conn]stallMark)
+	}
+	l.stalls[c] = stallMark{at: time.Now().UnixNano(), written: written, timeout: timeout}
 	if !l.stimer.Armed() {
-		l.wheel.Schedule(&l.stimer, max(c.stall/stallSweeps, tick))
+		l.wheel.Schedule(&l.stimer, max(timeout/stallSweeps, tick))
 	}
 }
 
 // sweepStalled drops the connections whose wait for writability made no
-// progress for their Timeout, and arms the next sweep while others wait.
+// progress for their Timeout, forgets those that no longer wait, and arms
+// the next sweep while others wait.
 func (l *loop) sweepStalled() {
 	now := time.Now().UnixNano()
 	next := time.Duration(0)
-	for _, c := range l.conns {
-		if c == nil || c.ep == nil || c.stall <= 0 || c.interest&netpoll.EventWrite == 0 || !c.open() {
+	for c, m := range l.stalls {
+		if !c.open() || c.interest&netpoll.EventWrite == 0 {
+			delete(l.stalls, c)
 			continue
 		}
-		c.mu.Lock()
-		wrote := c.wrote
-		c.mu.Unlock()
+		written, _ := c.ep.Progress()
 		switch {
-		case wrote-c.stallMk >= stallMinBytes:
-			c.stallMk, c.stallAt = wrote, now // it moves: start over
-		case time.Duration(now-c.stallAt) >= c.stall:
+		case written-m.written >= stallMinBytes:
+			l.stalls[c] = stallMark{at: now, written: written, timeout: m.timeout} // it moves: start over
+		case time.Duration(now-m.at) >= m.timeout:
+			delete(l.stalls, c)
 			l.closeConn(c, errWriteStalled)
 			continue
 		}
-		if d := max(c.stall/stallSweeps, tick); next == 0 || d < next {
+		if d := max(m.timeout/stallSweeps, tick); next == 0 || d < next {
 			next = d
 		}
 	}

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"time"
+
 	"github.com/surgews/surge/internal/seam"
 )
 
@@ -11,6 +13,13 @@ type endpoint Session
 
 func (e *endpoint) Start(head []byte)   { (*Session)(e).start(head) }
 func (e *endpoint) Feed(p []byte) error { return (*Session)(e).feed(p) }
+
+func (e *endpoint) Progress() (uint64, time.Duration) {
+	s := (*Session)(e)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.written, s.timeoutLocked()
+}
 func (e *endpoint) Writable()           { (*Session)(e).writable() }
 func (e *endpoint) Timer()              { (*Session)(e).timer() }
 func (e *endpoint) Closed(err error)    { (*Session)(e).closed(err) }

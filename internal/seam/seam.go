@@ -71,6 +71,10 @@ type Endpoint interface {
 	// line and header fields), which the session may read during the call
 	// and copies if it needs it later; nil for a client.
 	Start(head []byte)
+	// Progress returns the bytes the session has handed to Driver.Write
+	// (and Writev) so far, and its Timeout: what a driver needs to drop a
+	// peer whose writes make no progress (RFC 6455 §10.4). Any goroutine.
+	Progress() (written uint64, timeout time.Duration)
 	// Feed processes bytes received from the peer, in order. p may be the
 	// driver's shared read buffer: the session keeps none of it after Feed
 	// returns. A non-nil error means the session failed the connection (a
