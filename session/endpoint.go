@@ -20,9 +20,9 @@ func (e *endpoint) Progress() (uint64, time.Duration) {
 	defer s.mu.Unlock()
 	return s.written, s.timeoutLocked()
 }
-func (e *endpoint) Writable()           { (*Session)(e).writable() }
-func (e *endpoint) Timer()              { (*Session)(e).timer() }
-func (e *endpoint) Closed(err error)    { (*Session)(e).closed(err) }
+func (e *endpoint) Writable()        { (*Session)(e).writable() }
+func (e *endpoint) Timer()           { (*Session)(e).timer() }
+func (e *endpoint) Closed(err error) { (*Session)(e).closed(err) }
 
 func (e *endpoint) GoingAway() {
 	_ = (*Session)(e).Close(closeGoingAwayShutdown)
