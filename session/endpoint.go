@@ -13,6 +13,9 @@ type endpoint Session
 
 func (e *endpoint) Start(head []byte)   { (*Session)(e).start(head) }
 func (e *endpoint) Feed(p []byte) error { return (*Session)(e).feed(p) }
+func (e *endpoint) Writable()           { (*Session)(e).writable() }
+func (e *endpoint) Timer()              { (*Session)(e).timer() }
+func (e *endpoint) Closed(err error)    { (*Session)(e).closed(err) }
 
 func (e *endpoint) Progress() (uint64, time.Duration) {
 	s := (*Session)(e)
@@ -20,9 +23,6 @@ func (e *endpoint) Progress() (uint64, time.Duration) {
 	defer s.mu.Unlock()
 	return s.written, s.timeoutLocked()
 }
-func (e *endpoint) Writable()        { (*Session)(e).writable() }
-func (e *endpoint) Timer()           { (*Session)(e).timer() }
-func (e *endpoint) Closed(err error) { (*Session)(e).closed(err) }
 
 func (e *endpoint) GoingAway() {
 	_ = (*Session)(e).Close(closeGoingAwayShutdown)
