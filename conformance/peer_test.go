@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/testwire"
 	"github.com/surgews/surge/mask"
 )
 
@@ -162,37 +162,19 @@ const maxRead = 64 << 20
 // (§5.1), no RSV bits without an extension (§5.2).
 func (p *peer) readFrame(d time.Duration) (frame.Header, []byte, error) {
 	_ = p.nc.SetReadDeadline(time.Now().Add(d))
-	var h frame.Header
-	var hb [frame.MaxHeaderSize]byte
-	got := 0
-	for {
-		n, need, err := frame.DecodeHeader(hb[:got], &h)
-		if err != nil {
-			return h, nil, fmt.Errorf("surge sent a bad header: %w", err)
-		}
-		if n > 0 {
-			break
-		}
-		if _, err := io.ReadFull(p.br, hb[got:got+need]); err != nil {
-			return h, nil, err
-		}
-		got += need
+	h, pl, err := testwire.ReadFrame(p.br, maxRead)
+	var bad *frame.CloseReason
+	if errors.As(err, &bad) {
+		return h, nil, fmt.Errorf("surge sent a bad header: %w", err)
+	}
+	if err != nil {
+		return h, nil, err // the stream ended, or the frame is over maxRead
 	}
 	if h.Masked == p.client {
 		return h, nil, fmt.Errorf("surge sent a frame with mask bit %v (RFC 6455 §5.1)", h.Masked)
 	}
 	if h.Rsv != 0 && !(p.deflate && h.Rsv == frame.Rsv1 && (h.Op == frame.OpText || h.Op == frame.OpBinary)) {
 		return h, nil, fmt.Errorf("surge sent RSV bits %#x the extensions do not allow there", h.Rsv)
-	}
-	if h.Length > maxRead {
-		return h, nil, fmt.Errorf("surge sent a frame of %d bytes", h.Length)
-	}
-	pl := make([]byte, h.Length)
-	if _, err := io.ReadFull(p.br, pl); err != nil {
-		return h, nil, err
-	}
-	if h.Masked {
-		mask.XOR(pl, h.Key, 0)
 	}
 	return h, pl, nil
 }

@@ -1,7 +1,6 @@
 package deflate_test
 
 import (
-	"io"
 	"runtime"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/testwire"
 	"github.com/surgews/surge/session"
 )
 
@@ -52,28 +52,9 @@ func idleBytes(t *testing.T, n int, exts ...extension.Factory) int64 {
 		// Answer pings, as a live peer does: the session's idle tick
 		// comes with its pings.
 		go func() {
-			var h frame.Header
-			var hb [14]byte
 			for {
-				if _, err := io.ReadFull(c.br, hb[:2]); err != nil {
-					return
-				}
-				need := 2
-				for {
-					n, more, err := frame.DecodeHeader(hb[:need], &h)
-					if err != nil {
-						return
-					}
-					if n > 0 {
-						break
-					}
-					if _, err := io.ReadFull(c.br, hb[need:need+more]); err != nil {
-						return
-					}
-					need += more
-				}
-				p := make([]byte, h.Length)
-				if _, err := io.ReadFull(c.br, p); err != nil {
+				h, p, err := testwire.ReadFrame(c.br, 1<<20)
+				if err != nil {
 					return
 				}
 				if h.Op == frame.OpPing {

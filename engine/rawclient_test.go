@@ -16,6 +16,7 @@ import (
 
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/testwire"
 	"github.com/surgews/surge/mask"
 	"github.com/surgews/surge/session"
 )
@@ -160,30 +161,10 @@ func (c *rawConn) expectSwitch() {
 // readFrame reads one server frame. Servers must not mask (§5.1).
 func (c *rawConn) readFrame() (frame.Header, []byte, error) {
 	_ = c.nc.SetReadDeadline(time.Now().Add(ioTimeout))
-	var h frame.Header
-	var hb []byte
-	for {
-		n, need, err := frame.DecodeHeader(hb, &h)
-		if err != nil {
-			return h, nil, err
-		}
-		if n > 0 {
-			break
-		}
-		more := make([]byte, need)
-		if _, err := io.ReadFull(c.br, more); err != nil {
-			return h, nil, err
-		}
-		hb = append(hb, more...)
-	}
-	if h.Masked {
+	h, p, err := testwire.ReadFrame(c.br, 64<<20)
+	if err == nil && h.Masked {
 		return h, nil, errors.New("server frame is masked")
 	}
-	if h.Length > 64<<20 {
-		return h, nil, fmt.Errorf("server frame of %d bytes", h.Length)
-	}
-	p := make([]byte, h.Length)
-	_, err := io.ReadFull(c.br, p)
 	return h, p, err
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/frame"
+	"github.com/surgews/surge/internal/testwire"
 	"github.com/surgews/surge/mask"
 	"github.com/surgews/surge/session"
 )
@@ -118,28 +118,7 @@ func (p *peer) statusLine() string {
 // readFrame reads one server frame.
 func (p *peer) readFrame() (frame.Header, []byte, error) {
 	_ = p.nc.SetReadDeadline(time.Now().Add(ioWait))
-	var h frame.Header
-	var hb []byte
-	for {
-		n, need, err := frame.DecodeHeader(hb, &h)
-		if err != nil {
-			return h, nil, err
-		}
-		if n > 0 {
-			break
-		}
-		more := make([]byte, need)
-		if _, err := io.ReadFull(p.br, more); err != nil {
-			return h, nil, err
-		}
-		hb = append(hb, more...)
-	}
-	if h.Length > 64<<20 {
-		return h, nil, fmt.Errorf("server frame of %d bytes", h.Length)
-	}
-	b := make([]byte, h.Length)
-	_, err := io.ReadFull(p.br, b)
-	return h, b, err
+	return testwire.ReadFrame(p.br, 64<<20)
 }
 
 // expectClose reads the next frame, which must be a close frame, and
