@@ -150,10 +150,12 @@ func (c *Config) logger() *slog.Logger {
 
 func (c *Config) timeout() time.Duration      { return orDefault(c.Timeout, defaultTimeout) }
 func (c *Config) closeTimeout() time.Duration { return orDefault(c.CloseTimeout, c.timeout()) }
-func (c *Config) maxMessage() int64 {
-	return orDefault(c.MaxMessageSize, max(defaultMaxMessageSize, c.MaxFrameSize))
+
+// maxFrame is the frame limit; the message limit, which may follow it, is
+// Session.msgLimit.
+func (c *Config) maxFrame() int64 {
+	return orDefault(c.MaxFrameSize, orDefault(c.MaxMessageSize, defaultMaxMessageSize))
 }
-func (c *Config) maxFrame() int64     { return orDefault(c.MaxFrameSize, c.maxMessage()) }
 func (c *Config) backlog() int        { return orDefault(c.Backlog, defaultBacklog) }
 func (c *Config) incomingBuffer() int { return orDefault(c.IncomingBuffer, defaultIncomingBuffer) }
 func (c *Config) queueLimit() int     { return orDefault(c.QueueLimit, defaultQueueLimit) }
