@@ -154,7 +154,7 @@ func (s *Session) Terminate() {
 	if s.state&stFinished != 0 {
 		return
 	}
-	s.setReasonLocked(CloseReason{Code: frame.CloseAbnormal, Reason: "terminated"}, nil)
+	s.setReasonLocked(reasonTerminated, nil)
 	if s.out != nil {
 		bufpool.Put(s.out)
 		s.out, s.outOff = nil, 0
@@ -398,8 +398,8 @@ func (s *Session) timer() {
 	case s.state&stAwaitPong != 0:
 		// CloseReason is the close frame sent, as its doc says: the
 		// peer that missed the pong may still read it.
-		s.setReasonLocked(CloseReason{Code: frame.CloseGoingAway, Reason: "ping timeout"}, ErrTimeout)
-		s.queueCloseLocked(frame.CloseGoingAway, "ping timeout")
+		s.setReasonLocked(reasonPingTimeout, ErrTimeout)
+		s.queueCloseLocked(reasonPingTimeout.Code, reasonPingTimeout.Reason)
 		s.closeTransportLocked(false)
 	default:
 		s.idleExtsLocked()

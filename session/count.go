@@ -99,11 +99,11 @@ func (s *Session) countEndLocked(x *lazyState) {
 	end := counters.EndNormal
 	var cr *frame.CloseReason
 	switch err := x.err; {
-	case x.reason.Code == frame.CloseAbnormal && x.reason.Reason == "terminated":
+	case x.reason == reasonTerminated:
 		end = counters.EndTerminated
 	case errors.Is(err, ErrHandlerPanic):
 		end = counters.EndHandlerPanic
-	case errors.Is(err, ErrTimeout) && x.reason.Reason == "ping timeout":
+	case x.reason == reasonPingTimeout:
 		end = counters.EndPingTimeout
 	case errors.Is(err, ErrTimeout):
 		end = counters.EndCloseTimeout
@@ -123,9 +123,17 @@ func (s *Session) countEndLocked(x *lazyState) {
 	c.Ended[end].Add(1)
 }
 
-// closeGoingAwayShutdown is the close a server sends its sessions when it
-// shuts down.
-var closeGoingAwayShutdown = CloseReason{Code: frame.CloseGoingAway, Reason: "server shutting down"}
+// The close reasons surge chooses itself, defined once: sessions end with
+// them, and the end-reason counts recognise them.
+var (
+	// closeGoingAwayShutdown is the close a server sends its sessions
+	// when it shuts down.
+	closeGoingAwayShutdown = CloseReason{Code: frame.CloseGoingAway, Reason: "server shutting down"}
+	// reasonTerminated is the end of a session Terminate dropped.
+	reasonTerminated = CloseReason{Code: frame.CloseAbnormal, Reason: "terminated"}
+	// reasonPingTimeout is the close sent to a peer that missed a pong.
+	reasonPingTimeout = CloseReason{Code: frame.CloseGoingAway, Reason: "ping timeout"}
+)
 
 // pingEpoch is the origin of the timestamps surge's pings carry.
 var pingEpoch = time.Now()
