@@ -193,6 +193,22 @@ func TestParseResponse(t *testing.T) {
 			wantErr: ErrIncomplete,
 		},
 		{
+			// httphead reads any byte as a digit: "10;" is 111.
+			name:    "status with a non-digit",
+			resp:    response("HTTP/1.1 10; "),
+			wantErr: ErrMalformedResponse,
+		},
+		{
+			name:    "two-digit status",
+			resp:    response("HTTP/1.1 99 Odd"),
+			wantErr: ErrMalformedResponse,
+		},
+		{
+			name:    "version with a non-digit",
+			resp:    response("HTTP/1.; 101 Switching Protocols"),
+			wantErr: ErrMalformedResponse,
+		},
+		{
 			name:    "garbage status line",
 			resp:    response("HTTP/1.1 abc Switching Protocols"),
 			wantErr: ErrMalformedResponse,

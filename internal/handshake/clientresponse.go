@@ -43,7 +43,7 @@ func ParseResponse(b []byte, key [KeyLen]byte, offered []string) (ClientResult, 
 		return res, ErrMalformedResponse
 	}
 	sl, ok := httphead.ParseResponseLine(line)
-	if !ok || sl.Version.Major != 1 || sl.Version.Minor < 1 || sl.Status < 100 || sl.Status > 999 {
+	if !ok || sl.Version.Major != 1 || sl.Version.Minor < 1 || !httpVersion(line[:min(8, len(line))]) || !statusDigits(line) {
 		return res, ErrMalformedResponse
 	}
 
@@ -131,4 +131,23 @@ func indexOf(offered []string, p []byte) int {
 		}
 	}
 	return -1
+}
+
+// httpVersion reports whether v is an HTTP-version as RFC 9112 §2.3 spells
+// it, "HTTP/" DIGIT "." DIGIT. httphead's number parser takes any byte for
+// a digit ("HTTP/1.;" reads as 1.11), so the bytes are checked here.
+func httpVersion(v []byte) bool {
+	return len(v) == 8 && string(v[:5]) == "HTTP/" && isDigit(v[5]) && v[6] == '.' && isDigit(v[7])
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// statusDigits reports whether the status line has the shape RFC 9112 §4
+// gives it: the version, one space, exactly three digits, then a space or
+// the end ("10;" would read as 111 through httphead).
+func statusDigits(line []byte) bool {
+	if len(line) < 12 || line[8] != ' ' || len(line) > 12 && line[12] != ' ' {
+		return false
+	}
+	return isDigit(line[9]) && isDigit(line[10]) && isDigit(line[11]) && line[9] != '0'
 }

@@ -227,7 +227,7 @@ func (p *request) parse(b []byte) (int, *RejectError) {
 		return 0, ErrMalformedRequest
 	}
 	rl, ok := httphead.ParseRequestLine(line)
-	if !ok || !validTarget(rl.URI) {
+	if !ok || !validTarget(rl.URI) || len(line) < 8 || !httpVersion(line[len(line)-8:]) {
 		return 0, ErrMalformedRequest
 	}
 	p.method, p.target = rl.Method, rl.URI

@@ -429,6 +429,17 @@ func rejectCases() []rejectCase {
 			want: ErrMalformedRequest,
 		},
 		{
+			// httphead reads any byte as a digit: "1.;" is 1.11.
+			name: "version with a non-digit",
+			req:  head(with("GET", "GET /chat HTTP/1.;")...),
+			want: ErrMalformedRequest,
+		},
+		{
+			name: "version with two-digit minor",
+			req:  head(with("GET", "GET /chat HTTP/1.11")...),
+			want: ErrMalformedRequest,
+		},
+		{
 			name: "request line with extra space",
 			req:  head(with("GET", "GET  /chat HTTP/1.1")...),
 			want: ErrMalformedRequest,
