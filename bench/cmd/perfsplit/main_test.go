@@ -1,0 +1,78 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// sample is perf script's text for one call chain, innermost frame first.
+func sample(frames ...string) string {
+	var b strings.Builder
+	b.WriteString("echoserver 32642 21285.209177:     500000 cpu-clock:pppH: \n")
+	for _, f := range frames {
+		sym, dso, _ := strings.Cut(f, "@")
+		b.WriteString("\t           ba5b1 " + sym + "+0x11 (" + dso + ")\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+const (
+	k   = "[kernel.kallsyms]"
+	bin = "/tmp/echoserver"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name  string
+		chain []string
+		want  string
+	}{
+		{"write named by the kernel", []string{"tcp_v4_rcv@" + k, "ksys_write@" + k, "do_syscall_64@" + k,
+			"syscall.RawSyscall6@" + bin, "github.com/surgews/surge/internal/netpoll.sysWrite@" + bin}, catWrite},
+		{"read named by the caller", []string{"_copy_to_iter@" + k, "internal/runtime/syscall/linux.Syscall6@" + bin,
+			"syscall.Syscall@" + bin, "syscall.read@" + bin, "internal/poll.(*FD).Read@" + bin}, catRead},
+		{"runtime poller", []string{"finish_task_switch.isra.0@" + k, "internal/runtime/syscall/linux.Syscall6@" + bin,
+			"internal/runtime/syscall/linux.EpollWait@" + bin, "runtime.netpoll@" + bin}, catPoll},
+		{"futex before the ready in its caller", []string{"_raw_spin_unlock_irqrestore@" + k, "runtime.futex.abi0@" + bin,
+			"runtime.futexwakeup@" + bin, "runtime.goready@" + bin}, catFutex},
+		{"sysmon sleep", []string{"finish_task_switch.isra.0@" + k, "runtime.usleep.abi0@" + bin, "runtime.sysmon@" + bin}, catSleep},
+		{"accept", []string{"inet_csk_accept@" + k, "syscall.accept4@" + bin}, catSetup},
+		{"page fault", []string{"exc_page_fault@" + k, "runtime.memclrNoHeapPointers@" + bin}, catKernel},
+		{"GC by its worker", []string{"runtime.scanobject@" + bin, "runtime.gcDrain@" + bin, "runtime.gcBgMarkWorker@" + bin}, catGC},
+		{"allocator", []string{"runtime.mallocgc@" + bin, "bufio.NewReaderSize@" + bin}, catMalloc},
+		{"scheduler", []string{"runtime.findRunnable@" + bin, "runtime.schedule@" + bin}, catSched},
+		{"syscall stub", []string{"internal/runtime/syscall/linux.Syscall6@" + bin, "syscall.RawSyscall6@" + bin}, catSysUser},
+		{"masking", []string{"github.com/surgews/surge/mask.xorAVX512.abi0@" + bin}, catMask},
+		{"peer", []string{"github.com/gorilla/websocket.(*Conn).advanceFrame@" + bin}, catPeer},
+		{"surge", []string{"github.com/surgews/surge/session.(*Session).feed@" + bin}, catSurge},
+		{"handler", []string{"github.com/surgews/surge/bench/internal/servers.surgeEcho.OnMessage@" + bin}, catHandler},
+		{"stdlib", []string{"bufio.(*Reader).Read@" + bin}, catStd},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			shares, n, err := split(strings.NewReader(sample(tc.chain...)))
+			if err != nil || n != 1 || len(shares) != 1 || shares[0].name != tc.want {
+				t.Fatalf("split = %v, %d, %v; want one sample of %q", shares, n, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSplitCounts(t *testing.T) {
+	in := sample("ksys_write@"+k, "syscall.RawSyscall6@"+bin) +
+		sample("ksys_write@"+k, "syscall.RawSyscall6@"+bin) +
+		sample("ksys_read@"+k, "syscall.RawSyscall6@"+bin) +
+		// A header without a chain (perf record without -g) is not a sample.
+		"echoserver 1 1.0: 500000 cpu-clock:pppH: \n\n"
+	shares, n, err := split(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || len(shares) != 2 || shares[0] != (share{catWrite, 2}) || shares[1] != (share{catRead, 1}) {
+		t.Fatalf("split = %v, %d", shares, n)
+	}
+	if _, _, err := split(strings.NewReader("echoserver 1 1.0: 500000 cpu-clock:pppH: \n\n")); err == nil {
+		t.Fatal("no error for input without call chains")
+	}
+}
