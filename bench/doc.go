@@ -7,10 +7,18 @@
 //   - cmd/echoserver: one echo server per library (gorilla/websocket,
 //     coder/websocket, gobwas/ws, lxzan/gws, lesismal/nbio, and surge in each
 //     dispatch policy), each written as its authors recommend for speed.
-//   - cmd/run: builds the servers and cmd/wsbench, runs every scenario
-//     against every server in one invocation (server pinned to core 0 with
-//     GOMAXPROCS=1, wsbench pinned to core 1), keeps the raw JSON in results/
-//     and writes docs/benchmarks.md with charts.
+//   - cmd/rawload: an echo load generator with no surge code (hand-written
+//     handshake, raw epoll, byte-exact checks; closed loop at any depth or
+//     open loop at a fixed rate), the second generator next to wsbench.
+//   - cmd/run: builds the servers, cmd/wsbench and cmd/rawload, runs every
+//     scenario against every server with both generators in one invocation
+//     (server pinned to core 0 with GOMAXPROCS=1, the generator pinned to
+//     core 1), keeps the raw JSON in results/ and writes docs/benchmarks.md
+//     with charts; -smoke runs the whole pipeline in seconds (TestSmokeRun).
+//   - cmd/attack (run by attack.sh): surge's attack suite (issue 16,
+//     reliability/) from outside, against a fresh echoserver per attack and
+//     library, so that docs/reliability.md sets gorilla's figures beside
+//     surge's from the same tool and run (package internal/attack).
 //   - mask_test.go: masking (RFC 6455 §5.3) micro-benchmarks of surge's mask
 //     package beside gobwas's ws.Cipher, a word-at-a-time loop in the style
 //     gorilla and gws use, a byte loop, and copy() as the yardstick.

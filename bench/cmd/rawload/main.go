@@ -2,24 +2,39 @@
 
 // Command rawload is a WebSocket echo load generator that shares no code
 // with surge: the handshake is written by hand over net.Conn, and the
-// message loop is raw epoll on the connections' file descriptors, one
-// write(2) per message, every echo checked byte for byte against what was
-// sent. It is the second generator next to wsbench (which is built on
-// surge), so that a lead counts only where both agree (issue
-// "Performance: lead in every shape of load").
+// message loop is raw epoll on the connections' file descriptors, masked
+// frames written with write(2), every echo checked byte for byte against
+// what was sent (fragmented echoes are joined). It is the second generator
+// next to wsbench (which is built on surge), so that a lead counts only
+// where both agree (issue "Performance: lead in every shape of load");
+// bench/cmd/run runs it beside wsbench in every scenario.
 //
 //	rawload -url ws://127.0.0.1:8080/ -conns 1000 -size 64 -depth 1 -duration 5s -server-pid PID
+//	rawload -url ws://127.0.0.1:8080/ -conns 10000 -size 1024 -rate 5 -duration 5s -server-pid PID
 //
-// Closed loop: each connection keeps -depth messages in flight and sends the
-// next one when an echo arrives. The result is one JSON line: messages per
-// second over the measured window, round-trip latency percentiles (µs), and
-// with -server-pid the server's CPU over the window (utime+stime of
-// /proc/PID/stat) and messages per server core-second.
+// Closed loop (the default): each connection keeps -depth messages in
+// flight and sends the next one when an echo arrives; latency runs from the
+// send.
+//
+// Open loop (-rate R): every connection sends R messages per second on a
+// fixed schedule, whatever the server does, as wsbench --rate does:
+// connection i of N sends its k-th message (k + i/N)/R seconds after the
+// start, so the sends of all connections are spread evenly. Latency runs
+// from the time a message was due, not from when it left, so a server (or a
+// generator) that falls behind is charged for the queueing it causes (no
+// coordinated omission); send_late is how late rawload itself sent, its own
+// share of that latency. While sends are due within a millisecond the loop
+// polls without blocking, so its core reads busy. A connection keeps at most
+// -max-inflight messages unanswered; the rest wait, and count late.
+//
+// The result is one JSON line: messages per second over the measured window
+// (echoes received in it), latency percentiles (µs), and with -server-pid
+// the server's CPU over the window (utime+stime of /proc/PID/stat) and
+// messages per server core-second.
 package main
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
@@ -35,6 +50,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -48,30 +64,46 @@ func main() {
 }
 
 type options struct {
-	url       string
-	conns     int
-	size      int
-	depth     int
-	warmup    time.Duration
-	duration  time.Duration
-	serverPID int
+	url         string
+	conns       int
+	size        int
+	depth       int
+	rate        float64 // messages per second per connection; 0: closed loop
+	maxInFlight int     // open loop: unanswered messages per connection before it waits
+	warmup      time.Duration
+	duration    time.Duration
+	serverPID   int
+	// turn, when set, runs at every turn of the event loop (tests stall
+	// the generator with it).
+	turn func()
 }
 
 // result is the JSON line rawload prints.
 type result struct {
-	Conns        int     `json:"conns"`
-	Size         int     `json:"size"`
-	Depth        int     `json:"depth"`
-	Seconds      float64 `json:"seconds"`
-	Messages     int64   `json:"messages"`
+	Conns   int     `json:"conns"`
+	Size    int     `json:"size"`
+	Depth   int     `json:"depth"`
+	Rate    float64 `json:"rate,omitempty"` // per connection; 0 in closed loop
+	Seconds float64 `json:"seconds"`
+	// Messages are the echoes received in the measured window.
+	Messages int64 `json:"messages"`
+	// Sent are the messages sent in the measured window.
+	Sent int64 `json:"sent"`
+	// Verified and Errors count every echo of the run, warmup included.
 	Verified     int64   `json:"verified"`
 	Errors       int64   `json:"errors"`
 	MsgsPerSec   float64 `json:"msgs_per_s"`
+	SentPerSec   float64 `json:"sent_per_s"`
+	OfferedPerS  float64 `json:"offered_per_s,omitempty"` // open loop: conns × rate
 	ServerCPU    float64 `json:"server_cpu_cores,omitempty"`
 	PerCoreSec   float64 `json:"msgs_per_server_core_s,omitempty"`
 	P50us        float64 `json:"p50_us"`
+	P90us        float64 `json:"p90_us"`
 	P99us        float64 `json:"p99_us"`
 	P999us       float64 `json:"p999_us"`
+	SendLateP50  float64 `json:"send_late_p50_us,omitempty"`
+	SendLateP99  float64 `json:"send_late_p99_us,omitempty"`
+	Outstanding  int64   `json:"outstanding"` // sent, not yet echoed, at the end
 	FirstFailure string  `json:"first_failure,omitempty"`
 }
 
@@ -81,15 +113,14 @@ func run(args []string) error {
 	fs.StringVar(&o.url, "url", "", "ws:// URL of an echo server")
 	fs.IntVar(&o.conns, "conns", 100, "connections")
 	fs.IntVar(&o.size, "size", 64, "payload bytes (at least 16)")
-	fs.IntVar(&o.depth, "depth", 1, "messages in flight per connection")
+	fs.IntVar(&o.depth, "depth", 1, "closed loop: messages in flight per connection")
+	fs.Float64Var(&o.rate, "rate", 0, "open loop: messages per second per connection (0: closed loop)")
+	fs.IntVar(&o.maxInFlight, "max-inflight", defaultMaxInFlight, "open loop: unanswered messages per connection before its sends wait")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "traffic before measuring")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured window")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "measure this process's CPU over the window")
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	if o.url == "" || o.size < 16 || o.depth < 1 || o.conns < 1 {
-		return errors.New("need -url, -size >= 16, -depth >= 1, -conns >= 1")
 	}
 	res, err := load(&o)
 	if err != nil {
@@ -102,18 +133,56 @@ func run(args []string) error {
 type conn struct {
 	id      uint64
 	fd      int
-	seq     uint64  // next sequence number to send
-	next    uint64  // sequence number of the oldest echo awaited
-	sent    []int64 // send time of each message in flight, by seq % depth
-	in      []byte  // received bytes not yet parsed
+	seq     uint64  // next message to send
+	next    uint64  // oldest message whose echo is awaited
+	due     uint64  // open loop: messages due so far
+	sentAt  []int64 // closed loop: send time of each message in flight, by seq % depth
+	in      []byte  // received bytes of an incomplete frame
 	msg     []byte  // fragments of a message joined so far
+	frag    bool    // a fragmented message is open
 	pending []byte  // bytes of frames the socket has not taken yet
-	want    []byte  // scratch: the payload expected
-	frame   []byte  // scratch: the frame being written
+	pollOut bool    // EPOLLOUT is armed
+	dirty   bool    // open loop: has unflushed sends
 	rng     uint64  // xorshift state for masking keys
 }
 
+// loader is one run: the connections, the clock and the tallies.
+type loader struct {
+	o       *options
+	ep      int
+	conns   []*conn
+	byFD    []*conn
+	pay     *payloads
+	start   time.Time
+	warm    int64   // ns from start: measuring begins
+	end     int64   // ns from start: the run ends
+	step    float64 // open loop: ns between consecutive sends of all connections
+	k       uint64  // open loop: next send in due order (message k/N of connection k%N)
+	measure bool
+	res     *result
+	lat     []int64
+	late    []int64
+	dirty   []*conn
+	cpu0    float64
+}
+
+// defaultMaxInFlight bounds the open loop's backlog per connection, and so
+// rawload's memory when a server stops reading (what the socket does not
+// take waits in user space): at 5 messages per second it is 12.8 s of a
+// stalled server, longer than a measured window.
+const defaultMaxInFlight = 64
+
+// maxSamples bounds the latency samples kept (8 MiB each for latency and
+// lateness); beyond it the percentiles describe the first samples.
+const maxSamples = 1 << 20
+
 func load(o *options) (*result, error) {
+	if o.url == "" || o.size < 16 || o.depth < 1 && o.rate == 0 || o.conns < 1 || o.rate < 0 || o.maxInFlight < 0 {
+		return nil, errors.New("need -url, -size >= 16, -depth >= 1 (closed loop), -conns >= 1, -rate >= 0, -max-inflight >= 0")
+	}
+	if o.maxInFlight == 0 {
+		o.maxInFlight = defaultMaxInFlight
+	}
 	u, err := url.Parse(o.url)
 	if err != nil || u.Scheme != "ws" {
 		return nil, fmt.Errorf("bad -url %q: ws:// only", o.url)
@@ -123,64 +192,100 @@ func load(o *options) (*result, error) {
 		return nil, err
 	}
 	defer unix.Close(ep)
-	conns := make([]*conn, 0, o.conns)
-	byFD := map[int]*conn{}
+	fds, err := dialAll(u, o.conns)
 	defer func() {
-		for _, c := range conns {
-			unix.Close(c.fd)
+		for _, fd := range fds {
+			if fd > 0 {
+				unix.Close(fd)
+			}
 		}
 	}()
-	for i := 0; i < o.conns; i++ {
-		fd, err := dial(u)
-		if err != nil {
-			return nil, fmt.Errorf("connection %d: %w", i, err)
+	if err != nil {
+		return nil, err
+	}
+	l := &loader{o: o, ep: ep, pay: newPayloads(o.size), res: &result{Conns: o.conns, Size: o.size, Depth: o.depth, Rate: o.rate},
+		lat: make([]int64, 0, 64<<10)}
+	if o.rate > 0 {
+		l.step = float64(time.Second) / (o.rate * float64(o.conns))
+		l.res.OfferedPerS = o.rate * float64(o.conns)
+		l.res.Depth = 0
+		l.late = make([]int64, 0, 64<<10)
+	}
+	for i, fd := range fds {
+		c := &conn{id: uint64(i), fd: fd, rng: uint64(i)*0x9E3779B97F4A7C15 + 1}
+		if o.rate == 0 {
+			c.sentAt = make([]int64, o.depth)
 		}
-		c := &conn{id: uint64(i), fd: fd, sent: make([]int64, o.depth), want: make([]byte, o.size),
-			frame: make([]byte, 0, o.size+14), rng: uint64(i)*0x9E3779B97F4A7C15 + 1}
-		conns = append(conns, c)
-		byFD[fd] = c
+		l.conns = append(l.conns, c)
+		if fd >= len(l.byFD) {
+			l.byFD = slices.Grow(l.byFD, fd+1-len(l.byFD))[:fd+1]
+		}
+		l.byFD[fd] = c
 		if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
 			return nil, err
 		}
 	}
-	res := &result{Conns: o.conns, Size: o.size, Depth: o.depth}
-	lat := make([]int64, 0, 1<<20)
-	start := time.Now()
-	measureFrom := start.Add(o.warmup)
-	end := measureFrom.Add(o.duration)
-	for _, c := range conns {
-		for range o.depth {
-			if err := c.send(o.size, time.Now().UnixNano()); err != nil {
+	return l.run()
+}
+
+// now is the run's monotonic clock, in ns from its start.
+func (l *loader) now() int64 { return int64(time.Since(l.start)) }
+
+// dueAt is when message seq of connection c is due (open loop).
+func (l *loader) dueAt(c *conn, seq uint64) int64 {
+	return int64(float64(seq*uint64(len(l.conns))+c.id) * l.step)
+}
+
+func (l *loader) run() (*result, error) {
+	o := l.o
+	l.start = time.Now()
+	l.warm = int64(o.warmup)
+	l.end = l.warm + int64(o.duration)
+	if o.rate == 0 {
+		for _, c := range l.conns {
+			for range o.depth {
+				l.send(c, l.now())
+			}
+			if err := l.flush(c); err != nil {
 				return nil, err
 			}
 		}
-		if err := c.flush(ep); err != nil {
-			return nil, err
-		}
 	}
-	var cpu0 float64
-	measuring := false
 	events := make([]unix.EpollEvent, 256)
 	buf := make([]byte, 256<<10)
 	for {
-		now := time.Now()
-		if !measuring && now.After(measureFrom) {
-			measuring = true
+		if o.turn != nil {
+			o.turn()
+		}
+		now := l.now()
+		if !l.measure && now >= l.warm {
+			l.measure = true
 			if o.serverPID != 0 {
-				cpu0 = procCPU(o.serverPID)
+				l.cpu0 = procCPU(o.serverPID)
 			}
 		}
-		if now.After(end) {
+		if now >= l.end {
 			break
 		}
-		n, err := unix.EpollWait(ep, events, 10)
+		wait := 10 // ms
+		if o.rate > 0 {
+			if err := l.schedule(now); err != nil {
+				return nil, err
+			}
+			// Poll without blocking while a send is due within a
+			// millisecond: epoll_wait's timeout is in whole milliseconds.
+			if d := (l.dueK(l.k) - l.now()) / int64(time.Millisecond); d < int64(wait) {
+				wait = int(max(d, 0))
+			}
+		}
+		n, err := unix.EpollWait(l.ep, events, wait)
 		if err != nil && err != unix.EINTR {
 			return nil, err
 		}
 		for _, ev := range events[:max(n, 0)] {
-			c := byFD[int(ev.Fd)]
+			c := l.byFD[ev.Fd]
 			if ev.Events&unix.EPOLLOUT != 0 {
-				if err := c.flush(ep); err != nil {
+				if err := l.flush(c); err != nil {
 					return nil, err
 				}
 			}
@@ -194,88 +299,176 @@ func load(o *options) (*result, error) {
 			if err != nil || r == 0 {
 				return nil, fmt.Errorf("connection %d: read: %v (closed by the server?)", c.id, err)
 			}
-			c.in = append(c.in, buf[:r]...)
-			t := time.Now().UnixNano()
-			for {
-				payload, fin, used, perr := parseFrame(c.in, len(c.msg) > 0)
-				if perr != nil {
-					return nil, fmt.Errorf("connection %d: %w", c.id, perr)
-				}
-				if used == 0 {
-					break
-				}
-				if !fin || len(c.msg) > 0 {
-					// A fragmented echo (RFC 6455 §5.4): join it.
-					c.msg = append(c.msg, payload...)
-					c.in = c.in[used:]
-					if !fin {
-						continue
-					}
-					payload, used = c.msg, 0
-				}
-				fillPayload(c.want, c.id, c.next)
-				if bytes.Equal(payload, c.want) {
-					res.Verified++
-				} else {
-					res.Errors++
-					if res.FirstFailure == "" {
-						res.FirstFailure = fmt.Sprintf("connection %d message %d: echo differs", c.id, c.next)
-					}
-				}
-				if measuring {
-					res.Messages++
-					if len(lat) < cap(lat) {
-						lat = append(lat, t-c.sent[c.next%uint64(o.depth)])
-					}
-				}
-				c.next++
-				c.in = c.in[used:]
-				c.msg = c.msg[:0]
-				if err := c.send(o.size, t); err != nil {
-					return nil, err
-				}
+			if err := l.receive(c, buf[:r], l.now()); err != nil {
+				return nil, err
 			}
-			if len(c.in) == 0 {
-				c.in = c.in[:0:0] // an idle connection holds no buffer
-			}
-			if err := c.flush(ep); err != nil {
+			if err := l.flush(c); err != nil {
 				return nil, err
 			}
 		}
 	}
-	res.Seconds = o.duration.Seconds()
+	return l.finish(), nil
+}
+
+// dueK is when send k of the schedule is due: message k/N of connection k%N.
+func (l *loader) dueK(k uint64) int64 { return int64(float64(k) * l.step) }
+
+// schedule makes every send due by now (and before the end) due on its
+// connection, sends what each may, and flushes them.
+func (l *loader) schedule(now int64) error {
+	n := uint64(len(l.conns))
+	for {
+		d := l.dueK(l.k)
+		if d > now || d >= l.end {
+			break
+		}
+		c := l.conns[l.k%n]
+		c.due++
+		l.k++
+		l.sendDue(c, now)
+	}
+	for _, c := range l.dirty {
+		c.dirty = false
+		if err := l.flush(c); err != nil {
+			return err
+		}
+	}
+	l.dirty = l.dirty[:0]
+	return nil
+}
+
+// sendDue sends the messages due on c that its in-flight bound allows, each
+// stamped with when it was due.
+func (l *loader) sendDue(c *conn, now int64) {
+	for c.seq < c.due && c.seq-c.next < uint64(l.o.maxInFlight) {
+		if l.measure && len(l.late) < maxSamples {
+			l.late = append(l.late, now-l.dueAt(c, c.seq))
+		}
+		l.send(c, now)
+		if !c.dirty {
+			c.dirty = true
+			l.dirty = append(l.dirty, c)
+		}
+	}
+}
+
+// receive parses the frames of data (bytes read from c at time t), checks
+// every complete echo and sends what the loop calls for.
+func (l *loader) receive(c *conn, data []byte, t int64) error {
+	inBuf := len(c.in) > 0
+	if inBuf {
+		c.in = append(c.in, data...)
+		data = c.in
+	}
+	off := 0
+	for {
+		payload, fin, used, err := parseFrame(data[off:], c.frag)
+		if err != nil {
+			return fmt.Errorf("connection %d: %w", c.id, err)
+		}
+		if used == 0 {
+			// An echo is no longer than what was sent: a longer frame
+			// would only grow the buffer.
+			if len(data)-off > len(l.pay.base)+14 {
+				return fmt.Errorf("connection %d: a frame longer than the %d-byte messages sent", c.id, len(l.pay.base))
+			}
+			break
+		}
+		off += used
+		if !fin || c.frag {
+			// A fragmented echo (RFC 6455 §5.4): join it.
+			if len(c.msg)+len(payload) > len(l.pay.base) {
+				return fmt.Errorf("connection %d: a fragmented echo longer than the %d-byte messages sent", c.id, len(l.pay.base))
+			}
+			c.msg = append(c.msg, payload...)
+			c.frag = !fin
+			if !fin {
+				continue
+			}
+			payload = c.msg
+		}
+		l.echoed(c, payload, t)
+		c.msg = c.msg[:0]
+	}
+	// Keep an incomplete frame for the next read (the read buffer is
+	// shared); an idle connection keeps only the capacity it had.
+	switch rest := data[off:]; {
+	case len(rest) == 0:
+		c.in = c.in[:0]
+	case inBuf:
+		c.in = c.in[:copy(c.in, rest)]
+	default:
+		c.in = append(c.in[:0], rest...)
+	}
+	return nil
+}
+
+// echoed checks the echo of c's oldest message in flight, received at t.
+func (l *loader) echoed(c *conn, payload []byte, t int64) {
+	res := l.res
+	if l.pay.check(payload, c.id, c.next) {
+		res.Verified++
+	} else {
+		res.Errors++
+		if res.FirstFailure == "" {
+			res.FirstFailure = fmt.Sprintf("connection %d message %d: echo differs (%d bytes)", c.id, c.next, len(payload))
+		}
+	}
+	if l.measure {
+		res.Messages++
+		if len(l.lat) < maxSamples {
+			var from int64
+			if l.o.rate > 0 {
+				from = l.dueAt(c, c.next)
+			} else {
+				from = c.sentAt[c.next%uint64(len(c.sentAt))]
+			}
+			l.lat = append(l.lat, t-from)
+		}
+	}
+	c.next++
+	if l.o.rate > 0 {
+		l.sendDue(c, t) // it may have been held by -max-inflight
+	} else {
+		l.send(c, t)
+	}
+}
+
+func (l *loader) finish() *result {
+	res := l.res
+	res.Seconds = l.o.duration.Seconds()
 	res.MsgsPerSec = float64(res.Messages) / res.Seconds
-	if o.serverPID != 0 {
-		res.ServerCPU = (procCPU(o.serverPID) - cpu0) / res.Seconds
+	res.SentPerSec = float64(res.Sent) / res.Seconds
+	if l.o.serverPID != 0 {
+		res.ServerCPU = (procCPU(l.o.serverPID) - l.cpu0) / res.Seconds
 		if res.ServerCPU > 0 {
 			res.PerCoreSec = res.MsgsPerSec / res.ServerCPU
 		}
 	}
-	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / 1e3
+	for _, c := range l.conns {
+		res.Outstanding += int64(c.seq - c.next)
 	}
-	res.P50us, res.P99us, res.P999us = pct(0.50), pct(0.99), pct(0.999)
-	return res, nil
+	res.P50us, res.P90us, res.P99us, res.P999us = percentile(l.lat, 0.50), percentile(l.lat, 0.90), percentile(l.lat, 0.99), percentile(l.lat, 0.999)
+	if l.o.rate > 0 {
+		res.SendLateP50, res.SendLateP99 = percentile(l.late, 0.50), percentile(l.late, 0.99)
+	}
+	return res
 }
 
-// fillPayload writes the deterministic payload of message seq of
-// connection id: both numbers, then bytes that depend on them.
-func fillPayload(p []byte, id, seq uint64) {
-	binary.LittleEndian.PutUint64(p, id)
-	binary.LittleEndian.PutUint64(p[8:], seq)
-	for i := 16; i < len(p); i++ {
-		p[i] = byte(uint64(i)*31 + id*7 + seq)
+// percentile returns the p-quantile of ns samples in µs, sorting them.
+func percentile(ns []int64, p float64) float64 {
+	if len(ns) == 0 {
+		return 0
 	}
+	slices.Sort(ns)
+	return float64(ns[min(len(ns)-1, int(p*float64(len(ns))))]) / 1e3
 }
 
-// send appends a masked binary frame carrying the next message to the
-// connection's pending bytes.
-func (c *conn) send(size int, now int64) error {
-	f := c.frame[:0]
+// send appends a masked binary frame carrying c's next message, sent at
+// now, to its pending bytes.
+func (l *loader) send(c *conn, now int64) {
+	size := len(l.pay.base)
+	f := c.pending
 	f = append(f, 0x82) // FIN, binary
 	switch {
 	case size < 126:
@@ -289,25 +482,25 @@ func (c *conn) send(size int, now int64) error {
 	c.rng ^= c.rng << 13
 	c.rng ^= c.rng >> 7
 	c.rng ^= c.rng << 17
-	var key [4]byte
-	binary.LittleEndian.PutUint32(key[:], uint32(c.rng))
-	f = append(f, key[:]...)
+	key := uint32(c.rng)
+	f = binary.LittleEndian.AppendUint32(f, key)
 	h := len(f)
-	f = f[:h+size]
-	fillPayload(f[h:], c.id, c.seq)
-	for i := range size {
-		f[h+i] ^= key[i&3]
+	f = slices.Grow(f, size)[:h+size]
+	l.pay.fill(f[h:], c.id, c.seq, key)
+	if c.sentAt != nil {
+		c.sentAt[c.seq%uint64(len(c.sentAt))] = now
 	}
-	c.sent[c.seq%uint64(len(c.sent))] = now
 	c.seq++
-	c.frame = f
-	c.pending = append(c.pending, f...)
-	return nil
+	c.pending = f
+	if l.measure {
+		l.res.Sent++
+	}
 }
 
 // flush writes what is pending with one write(2), and watches for
-// writability while something is left.
-func (c *conn) flush(ep int) error {
+// writability only while something is left (changing the epoll interest on
+// every message would double the generator's system calls).
+func (l *loader) flush(c *conn) error {
 	if len(c.pending) == 0 {
 		return nil
 	}
@@ -315,15 +508,55 @@ func (c *conn) flush(ep int) error {
 	if err != nil && err != unix.EAGAIN {
 		return fmt.Errorf("connection %d: write: %w", c.id, err)
 	}
-	n = max(n, 0)
-	c.pending = c.pending[n:]
-	ev := uint32(unix.EPOLLIN)
-	if len(c.pending) > 0 {
-		ev |= unix.EPOLLOUT
-	} else {
-		c.pending = c.pending[:0:0]
+	c.pending = c.pending[:copy(c.pending, c.pending[max(n, 0):])]
+	if want := len(c.pending) > 0; want != c.pollOut {
+		c.pollOut = want
+		ev := uint32(unix.EPOLLIN)
+		if want {
+			ev |= unix.EPOLLOUT
+		}
+		return unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: ev, Fd: int32(c.fd)})
 	}
-	return unix.EpollCtl(ep, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: ev, Fd: int32(c.fd)})
+	return nil
+}
+
+// dialAll opens n connections to u, a few handshakes at a time, and returns
+// their file descriptors in order (0 where none was opened when err is set).
+func dialAll(u *url.URL, n int) ([]int, error) {
+	fds := make([]int, n)
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		next  int
+	)
+	for range min(n, 32) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := first != nil
+				mu.Unlock()
+				if i >= n || stop {
+					return
+				}
+				fd, err := dial(u)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = fmt.Errorf("connection %d: %w", i, err)
+				}
+				if err == nil {
+					fds[i] = fd
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return fds, first
 }
 
 // parseFrame returns the payload of the first complete frame of b, whether

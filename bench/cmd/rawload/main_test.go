@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -140,4 +141,27 @@ func TestParseFrame(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseFrame: any bytes give a frame, "need more", or an error, never a
+// panic; a frame lies inside the input, its payload at its end after a
+// header of 2, 4 or 10 bytes.
+func FuzzParseFrame(f *testing.F) {
+	f.Add([]byte{0x82, 3, 'a', 'b', 'c'}, false)
+	f.Add([]byte{0x00, 1, 'a'}, true)
+	f.Add(append([]byte{0x82, 126, 0, 200}, make([]byte, 200)...), false)
+	f.Add([]byte{0x82, 127, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, false)
+	f.Fuzz(func(t *testing.T, b []byte, cont bool) {
+		payload, fin, used, err := parseFrame(b, cont)
+		if err != nil || used == 0 {
+			if payload != nil {
+				t.Fatalf("payload %d bytes with used %d, err %v", len(payload), used, err)
+			}
+			return
+		}
+		h := used - len(payload)
+		if used > len(b) || (h != 2 && h != 4 && h != 10) || !bytes.Equal(b[h:used], payload) || fin != (b[0]&0x80 != 0) {
+			t.Fatalf("used %d of %d, payload %d bytes, fin %v", used, len(b), len(payload), fin)
+		}
+	})
 }

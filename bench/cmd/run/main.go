@@ -1,15 +1,18 @@
-// Command run builds every echo server and cmd/wsbench, runs each benchmark
-// scenario against each library in one invocation, and writes the raw
-// results to bench/results/<stamp>/ and the report to docs/benchmarks.md.
+// Command run builds every echo server, cmd/wsbench and bench/cmd/rawload,
+// runs each benchmark scenario against each library with each load
+// generator in one invocation, and writes the raw results to
+// bench/results/<stamp>/ and the report to docs/benchmarks.md.
 //
 // From the bench directory:
 //
-//	go run ./cmd/run                 # the full run, 10-20 minutes
-//	go run ./cmd/run -quick -docs -  # a two-minute smoke run, no report
+//	go run ./cmd/run                 # the full run, about 15 minutes
+//	go run ./cmd/run -quick -docs -  # a run of a few minutes, no report
+//	go run ./cmd/run -smoke -docs -  # the pipeline in seconds, no report
 //	go run ./cmd/run -compare results/A/results.json results/B/results.json
 //
-// The server runs on CPU 0 with GOMAXPROCS=1 and wsbench on CPU 1
-// (taskset); see package internal/driver for what is measured and how.
+// The server runs on CPU 0 with GOMAXPROCS=1 and the load generator
+// (wsbench, then rawload with GOMAXPROCS=1) on CPU 1 (taskset); see package
+// internal/driver for what is measured and how.
 package main
 
 import (
@@ -35,14 +38,16 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var o driver.Options
-	fs.DurationVar(&o.Duration, "duration", 0, "measured time per echo/rate run and idle hold (0: 5s, -quick 1s)")
-	fs.DurationVar(&o.Warmup, "warmup", 0, "traffic before measuring (0: 3s, -quick 300ms)")
-	fs.BoolVar(&o.Quick, "quick", false, "smoke run: connection counts ÷ 10, short durations (about two minutes)")
-	libs := fs.String("libs", "", "comma-separated libraries (default all: surge-inline,surge-pool,surge-goroutine,coder,gobwas,gorilla,gws,nbio)")
+	fs.DurationVar(&o.Duration, "duration", 0, "measured time per echo/rate run and idle hold (0: 3s, -quick 1s, -smoke 300ms)")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "traffic before measuring (0: 2s, -quick 300ms, -smoke 150ms)")
+	fs.BoolVar(&o.Quick, "quick", false, "quick run: connection counts ÷ 10, short durations (a few minutes)")
+	fs.BoolVar(&o.Smoke, "smoke", false, "smoke run of the pipeline: connection counts ÷ 100, surge-inline and gorilla, no masking benchmarks (seconds)")
+	libs := fs.String("libs", "", "comma-separated libraries (default all: surge-inline,surge-pool,surge-goroutine,coder,gobwas,gorilla,gws,nbio; -smoke: surge-inline,gorilla)")
+	gens := fs.String("generators", "", "comma-separated load generators of echo and rate scenarios (default both: wsbench,rawload)")
 	only := fs.String("only", "", "comma-separated substrings of scenario names to run (e.g. echo-10k-1k,idle)")
 	fs.Float64Var(&o.Rate, "rate", 0, "messages per second per connection in the rate scenario (0: 5)")
 	fs.StringVar(&o.ServerCPU, "server-cpu", "0", "taskset CPU list of the servers")
-	fs.StringVar(&o.ClientCPU, "client-cpu", "1", "taskset CPU list of wsbench")
+	fs.StringVar(&o.ClientCPU, "client-cpu", "1", "taskset CPU list of the load generator")
 	fs.StringVar(&o.ResultsDir, "results", "", "results directory (default results/)")
 	fs.StringVar(&o.Docs, "docs", "", `report file (default ../docs/benchmarks.md; "-" for none)`)
 	fs.BoolVar(&o.Profile, "profile", false, "also CPU-profile surge-inline under the 10,000 × 1 KiB load")
@@ -82,6 +87,14 @@ func run(args []string) error {
 	}
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
+	}
+	if *gens != "" {
+		o.Generators = strings.Split(*gens, ",")
+		for _, g := range o.Generators {
+			if g != driver.GenWSBench && g != driver.GenRawload {
+				return fmt.Errorf("unknown generator %q (have %s, %s)", g, driver.GenWSBench, driver.GenRawload)
+			}
+		}
 	}
 	o.Command = "go run ./cmd/run " + strings.Join(args, " ")
 	o.Log = os.Stderr

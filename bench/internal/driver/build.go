@@ -11,17 +11,21 @@ import (
 type binaries struct {
 	echoserver string
 	wsbench    string
+	rawload    string
 }
 
-// build compiles bench/cmd/echoserver (in the bench module) and
-// cmd/wsbench (in the main module, the parent of benchDir) into binDir.
+// build compiles bench/cmd/echoserver and bench/cmd/rawload (in the bench
+// module) and cmd/wsbench (in the main module, the parent of benchDir) into
+// binDir.
 func build(benchDir, binDir string) (binaries, error) {
 	b := binaries{
 		echoserver: filepath.Join(binDir, "echoserver"),
 		wsbench:    filepath.Join(binDir, "wsbench"),
+		rawload:    filepath.Join(binDir, "rawload"),
 	}
 	for _, s := range []struct{ dir, pkg, out string }{
 		{benchDir, "./cmd/echoserver", b.echoserver},
+		{benchDir, "./cmd/rawload", b.rawload},
 		{filepath.Join(benchDir, ".."), "./cmd/wsbench", b.wsbench},
 	} {
 		cmd := exec.Command("go", "build", "-o", s.out, s.pkg)

@@ -5,15 +5,15 @@ import (
 	"io"
 )
 
-// Compare writes, for every library and scenario present in both runs, the
-// headline figure of each and the ratio new/old: messages per server
-// core-second for echo and rate runs, RSS per connection and upgrades per
-// second for idle runs.
+// Compare writes, for every library, scenario and load generator present in
+// both runs, the headline figure of each and the ratio new/old: messages per
+// server core-second for echo and rate runs, RSS per connection and upgrades
+// per second for idle runs.
 func Compare(w io.Writer, old, cur *Run) {
 	fmt.Fprintf(w, "old: %s (%s)\nnew: %s (%s)\n\n", old.Started, old.Host.CPU, cur.Started, cur.Host.CPU)
-	fmt.Fprintf(w, "%-16s %-18s %-14s %14s %14s %8s\n", "library", "scenario", "figure", "old", "new", "new/old")
+	fmt.Fprintf(w, "%-16s %-18s %-8s %-14s %14s %14s %8s\n", "library", "scenario", "gen", "figure", "old", "new", "new/old")
 	for _, n := range cur.Results {
-		o := old.Find(n.Lib, n.Scenario)
+		o := old.FindGen(n.Lib, n.Scenario, n.Gen())
 		if o == nil || o.Error != "" || n.Error != "" {
 			continue
 		}
@@ -22,7 +22,7 @@ func Compare(w io.Writer, old, cur *Run) {
 			if a > 0 && b > 0 {
 				r = fmt.Sprintf("%.2f×", b/a)
 			}
-			fmt.Fprintf(w, "%-16s %-18s %-14s %14.0f %14.0f %8s\n", n.Lib, n.Scenario, fig, a, b, r)
+			fmt.Fprintf(w, "%-16s %-18s %-8s %-14s %14.0f %14.0f %8s\n", n.Lib, n.Scenario, n.Gen(), fig, a, b, r)
 		}
 		if n.Kind == KindIdle {
 			row("RSS B/conn", o.RSSPerConn, n.RSSPerConn)

@@ -1,12 +1,14 @@
-// Package driver runs the side-by-side benchmark: for every scenario and
-// every library it starts a fresh echo server (bench/cmd/echoserver) pinned
-// to one core with GOMAXPROCS=1, drives it with cmd/wsbench pinned to
-// another core, reads the server's runtime snapshots (package stats), and
-// keeps everything in one Run that is saved as JSON and rendered as
-// docs/benchmarks.md with SVG charts.
+// Package driver runs the side-by-side benchmark: for every scenario, every
+// library and every load generator it starts a fresh echo server
+// (bench/cmd/echoserver) pinned to one core with GOMAXPROCS=1, drives it
+// from another core with cmd/wsbench (built on surge) or bench/cmd/rawload
+// (no surge code), reads the server's runtime snapshots (package stats),
+// and keeps everything in one Run that is saved as JSON and rendered as
+// docs/benchmarks.md with SVG charts. A lead over the peers counts only
+// where both generators measure it (LeadRatio).
 //
 // The headline figure is messages per server core-second: echoed messages
-// per second divided by the CPU the server process used (wsbench samples
+// per second divided by the CPU the server process used (the generator samples
 // /proc/PID/stat). It stays comparable when the client, not the server, is
 // the limit, which the report flags for every closed-loop run in which the
 // server core was not saturated.

@@ -15,9 +15,11 @@ func TestPlan(t *testing.T) {
 		names []string
 	}{
 		{name: "full", o: Options{}, names: []string{
-			"echo-1k-512", "echo-1k-1k", "echo-1k-16k", "echo-10k-512", "echo-10k-1k", "echo-10k-16k", "rate-10k-1k-5", "idle-19k"}},
+			"echo-1k-64-d1", "echo-1k-64-d8", "echo-10k-1k-d1", "echo-10k-1k-d8", "echo-100-16k-d1", "echo-100-16k-d8", "rate-10k-1k-5", "idle-19k"}},
 		{name: "quick", o: Options{Quick: true, Rate: 2}, names: []string{
-			"echo-100-512", "echo-100-1k", "echo-100-16k", "echo-1k-512", "echo-1k-1k", "echo-1k-16k", "rate-1k-1k-2", "idle-1.9k"}},
+			"echo-100-64-d1", "echo-100-64-d8", "echo-1k-1k-d1", "echo-1k-1k-d8", "echo-10-16k-d1", "echo-10-16k-d8", "rate-1k-1k-2", "idle-1.9k"}},
+		{name: "smoke", o: Options{Smoke: true, Quick: true}, names: []string{
+			"echo-10-64-d1", "echo-10-64-d8", "echo-100-1k-d1", "echo-100-1k-d8", "echo-1-16k-d1", "echo-1-16k-d8", "rate-100-1k-5", "idle-190"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,24 +52,34 @@ PASS`
 	}
 }
 
-// sampleRun is a Run as Execute would build it, with invented figures.
+// sampleRun is a Run as Execute would build it, with invented figures: two
+// closed-loop shapes measured by both generators (surge leads by both in
+// the first, by wsbench alone in the second) and an idle scenario.
 func sampleRun() *Run {
 	sc := []Scenario{
-		{Name: "echo-10k-1k", Kind: KindEcho, Conns: 10000, Size: 1024},
+		{Name: "echo-10k-1k-d1", Kind: KindEcho, Conns: 10000, Size: 1024, Depth: 1},
+		{Name: "echo-100-16k-d1", Kind: KindEcho, Conns: 100, Size: 16 << 10, Depth: 1},
 		{Name: "idle-19k", Kind: KindIdle, Conns: 19000, Size: 64},
 	}
 	r := &Run{Schema: Schema, Started: "2026-01-01T00:00:00Z", Scenarios: sc,
 		MaskBench: "BenchmarkMask/1KiB/surge-2 100 10 ns/op 100000 MB/s 0 B/op 0 allocs/op\n"}
-	add := func(lib string, perCore, cores, rss float64, allocs float64) {
-		r.Results = append(r.Results,
-			Result{Lib: lib, Scenario: sc[0].Name, Kind: KindEcho, Conns: 10000, Size: 1024, MessagesPerSec: perCore * cores,
-				ServerCores: cores, PerCoreSecond: perCore, Saturated: cores >= SaturatedCores, AllocsMeasured: true, AllocsPerMsg: allocs,
-				ServerCmd: "srv", ClientCmd: "cli"},
-			Result{Lib: lib, Scenario: sc[1].Name, Kind: KindIdle, Conns: 19000, Opened: 19000, Alive: 19000, RSSPerConn: rss, HeapPerConn: rss / 2, ConnectRate: 9000})
+	echo := func(lib, gen string, sc Scenario, perCore, cores, allocs float64, p999 int64) Result {
+		return Result{Lib: lib, Scenario: sc.Name, Generator: gen, Kind: KindEcho, Conns: sc.Conns, Size: sc.Size, Depth: 1,
+			MessagesPerSec: perCore * cores, ServerCores: cores, PerCoreSecond: perCore, Saturated: cores >= SaturatedCores,
+			AllocsMeasured: true, AllocsPerMsg: allocs, P50: 900, P99: 15000, P999: p999, ServerCmd: "srv", ClientCmd: "cli"}
 	}
-	add("surge-inline", 300000, 1.0, 900, 0)
-	add("gws", 200000, 0.95, 5000, 2)
-	add("gorilla", 150000, 0.5, 9000, 2)
+	add := func(lib string, perCore, cores, rss, allocs, rawPerCore, big, rawBig float64) {
+		r.Results = append(r.Results,
+			echo(lib, GenWSBench, sc[0], perCore, cores, allocs, 0),
+			echo(lib, GenRawload, sc[0], rawPerCore, 0.8, allocs, 0),
+			echo(lib, GenWSBench, sc[1], big, 1, allocs, 30000),
+			echo(lib, GenRawload, sc[1], rawBig, 0.95, allocs, 10000),
+			Result{Lib: lib, Scenario: sc[2].Name, Generator: GenWSBench, Kind: KindIdle, Conns: 19000, Opened: 19000, Alive: 19000, RSSPerConn: rss, HeapPerConn: rss / 2, ConnectRate: 9000})
+	}
+	add("surge-inline", 300000, 1.0, 900, 0, 130000, 50000, 33000)
+	add("surge-pool", 250000, 1.0, 950, 0, 120000, 45000, 30000)
+	add("gws", 200000, 0.95, 5000, 2, 100000, 30000, 30000)
+	add("gorilla", 150000, 0.5, 9000, 2, 90000, 20000, 20000)
 	return r
 }
 
@@ -93,12 +105,19 @@ func TestRender(t *testing.T) {
 	}
 	md := string(b)
 	for _, want := range []string{
-		"**1.50×** | yes",    // 300k vs gws 200k
+		// The bar: a lead only where both generators agree.
+		"| surge (inline or pool) ≥ 1.3× the best peer in messages per server core-second in every closed-loop shape, by wsbench and rawload | a lead in 1 of 2 shapes (next section) | **no** |",
+		"| wsbench: surge best | best peer | ratio | rawload: surge best | best peer | ratio | lead (≥ 1.3× by all) |",
+		"| 10,000 connections × 1 KiB, 1 in flight | 300k (inline, 1.00) | 200k (gws, 0.95) | 1.50× | 130k (inline, 0.80 †) | 100k (gws, 0.80 †) | 1.30× | **lead** |",
+		"| 100 connections × 16 KiB, 1 in flight | 50k (inline, 1.00) | 30k (gws, 1.00) | 1.67× | 33k (inline, 0.95) | 30k (gws, 0.95) | 1.10× | no |",
+		// The inline tail bar, per generator.
+		"| surge-inline p99.9 latency at 100 connections × 16 KiB, 1 in flight, within 2× surge-pool's (wsbench) | 30.0 ms vs 30.0 ms: 1.00× | yes |",
+		// Both generators' columns in the scenario's table.
+		"| gorilla | 75,000 | 0.50 † | 150,000 | 0.75× | 900 µs / 15.0 ms | 72,000 | 0.80 † | 90,000 | 0.90× | 900 µs / 15.0 ms | 2.000 / 2.000 | 0 / 0 |",
 		"900 B vs best peer", // idle goal
 		"| 0 allocations per message (server, steady state) | worst surge run: 0.0000",
 		"](../results/x/msgs_per_core_s.svg)",
 		"](../results/x/idle_rss_per_conn.svg)",
-		"| gorilla | 75,000 | 0.50 † | 150,000 | 0.75× |",
 		"my analysis",
 		"| 1KiB | 100.00 |",
 	} {
@@ -120,6 +139,30 @@ func TestRender(t *testing.T) {
 	}
 }
 
+func TestLeadVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ratios []float64
+		want   string
+	}{
+		{"both_above", []float64{1.5, 1.3}, "**lead**"},
+		{"one_below", []float64{1.5, 1.29}, "no"},
+		{"both_below", []float64{1.1, 0.9}, "no"},
+		{"one_missing", []float64{1.5, 0}, "—"},
+		{"one_generator", []float64{1.4}, "**lead**"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ls []lead
+			for _, r := range tc.ratios {
+				ls = append(ls, lead{ratio: r})
+			}
+			if got := leadVerdict(ls); got != tc.want {
+				t.Fatalf("leadVerdict(%v) = %q, want %q", tc.ratios, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestSaveLoadCompare(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r", "results.json")
 	a := sampleRun()
@@ -133,7 +176,7 @@ func TestSaveLoadCompare(t *testing.T) {
 	b.Results[0].PerCoreSecond *= 2
 	var out bytes.Buffer
 	Compare(&out, a, b)
-	if !strings.Contains(out.String(), "surge-inline     echo-10k-1k        msg/core-s             300000         600000    2.00×") {
+	if !strings.Contains(out.String(), "surge-inline     echo-10k-1k-d1     wsbench  msg/core-s             300000         600000    2.00×") {
 		t.Fatalf("compare output:\n%s", out.String())
 	}
 	if err := os.WriteFile(path, []byte(`{"schema":"other"}`), 0o644); err != nil {

@@ -9,6 +9,9 @@ var (
 	// ErrWSBench is returned (wrapped with wsbench's stderr) when wsbench
 	// fails without a result.
 	ErrWSBench = errors.New("driver: wsbench failed")
+	// ErrRawload is returned (wrapped with rawload's stderr) when
+	// bench/cmd/rawload fails without a result.
+	ErrRawload = errors.New("driver: rawload failed")
 	// ErrNoRuns is returned by Render for a Run without results.
 	ErrNoRuns = errors.New("driver: run holds no results")
 )

@@ -8,27 +8,52 @@ import (
 
 // Scenario kinds.
 const (
-	KindEcho = "echo" // closed loop, one message in flight per connection
+	KindEcho = "echo" // closed loop, Depth messages in flight per connection
 	KindRate = "rate" // open loop, a fixed rate per connection
 	KindIdle = "idle" // connections held without traffic; also the connect rate
 )
 
+// Load generators: every echo and rate scenario runs once with each.
+const (
+	// GenWSBench is cmd/wsbench, built on surge's client.
+	GenWSBench = "wsbench"
+	// GenRawload is bench/cmd/rawload: raw epoll and a hand-written
+	// handshake, no surge code.
+	GenRawload = "rawload"
+)
+
 // Options configure a benchmark run. The zero value is the full run; Quick
-// shrinks every scenario to a smoke run of about two minutes.
+// shrinks every scenario to a run of a few minutes, Smoke to one of seconds.
 type Options struct {
 	// Duration is the measured time of each echo and rate run (after
-	// Warmup) and how long idle connections are held. 0 means 5 s (1 s with
-	// Quick).
+	// Warmup) and how long idle connections are held. 0 means 3 s (1 s with
+	// Quick, 300 ms with Smoke): every echo and rate scenario runs once per
+	// generator, so the full run (7 scenarios, 8 libraries, 2 generators)
+	// takes about 112 × (Warmup + Duration + 1–3 s of connecting and
+	// pauses), some 15 minutes, where 3 s of /proc's 10 ms CPU ticks
+	// still resolve the server's CPU to 0.3%.
 	Duration time.Duration
-	// Warmup is traffic before measuring. 0 means 3 s (300 ms with Quick):
-	// long enough for every server's pools to reach the working set of
-	// 10,000 connections × 16 KiB, so that allocations per message measure
-	// the steady state rather than pool growth.
+	// Warmup is traffic before measuring. 0 means 2 s (300 ms with Quick,
+	// 150 ms with Smoke): long enough for every server's pools to reach the
+	// working set of the largest scenario (10,000 connections × 1 KiB × 8
+	// in flight), so that allocations per message measure the steady state
+	// rather than pool growth.
 	Warmup time.Duration
 	// Quick divides connection counts by ten and shortens the defaults.
 	Quick bool
-	// Libs are the servers to run, in report order; nil means all.
+	// Smoke divides connection counts by a hundred, measures 300 ms after
+	// 150 ms of warmup, runs surge-inline and gorilla unless Libs says
+	// otherwise, and skips the masking benchmarks: every scenario and both
+	// generators in about half a minute, to check the pipeline, not to
+	// measure.
+	Smoke bool
+	// Libs are the servers to run, in report order; nil means all (with
+	// Smoke, surge-inline and gorilla).
 	Libs []string
+	// Generators are the load generators of echo and rate scenarios, in
+	// report order; nil means GenWSBench and GenRawload. Idle scenarios
+	// always use wsbench.
+	Generators []string
 	// Only keeps the scenarios whose name contains one of these strings;
 	// nil means all.
 	Only []string
@@ -37,8 +62,8 @@ type Options struct {
 	// Rate is the per-connection message rate of the rate scenario; 0 means
 	// 5 messages per second.
 	Rate float64
-	// ServerCPU and ClientCPU are the taskset CPU lists; "" means "0" and
-	// "1". Pinning is skipped (and the report says so) when taskset is
+	// ServerCPU and ClientCPU are the taskset CPU lists of the servers
+	// and of the load generator; "" means "0" and "1". Pinning is skipped (and the report says so) when taskset is
 	// missing or the machine has one CPU.
 	ServerCPU, ClientCPU string
 	// BenchDir is the bench module's directory (where go.mod is); "" means
@@ -67,19 +92,32 @@ type Scenario struct {
 	Kind  string  `json:"kind"`
 	Conns int     `json:"conns"`
 	Size  int     `json:"size"`
-	Rate  float64 `json:"rate,omitempty"` // messages per second per connection
+	Depth int     `json:"depth,omitempty"` // echo: messages in flight per connection (0 means 1)
+	Rate  float64 `json:"rate,omitempty"`  // messages per second per connection
 }
 
-// Plan returns the scenarios of a run with o: echo at 1,000 and 10,000
-// connections × 512 B, 1 KiB and 16 KiB; 10,000 connections at a fixed
-// rate; 19,000 idle connections (whose connect phase is the connection
-// rate measurement). Quick divides the connection counts by ten.
+// depth is the scenario's messages in flight per connection.
+func (sc Scenario) depth() int { return max(sc.Depth, 1) }
+
+// shapes are the closed-loop shapes of the performance issue: many small
+// messages, many connections, large messages.
+var shapes = []struct{ conns, size int }{{1000, 64}, {10000, 1024}, {100, 16 << 10}}
+
+// Plan returns the scenarios of a run with o: echo at 1,000 connections ×
+// 64 B, 10,000 × 1 KiB and 100 × 16 KiB, each with one and with eight
+// messages in flight per connection; 10,000 connections × 1 KiB at a fixed
+// rate (open loop); 19,000 idle connections (whose connect phase is the
+// connection rate measurement). Quick divides the connection counts by ten,
+// Smoke by a hundred.
 func Plan(o Options) []Scenario {
 	if o.Scenarios != nil {
 		return o.Scenarios
 	}
 	div := 1
-	if o.Quick {
+	switch {
+	case o.Smoke:
+		div = 100
+	case o.Quick:
 		div = 10
 	}
 	rate := o.Rate
@@ -87,11 +125,12 @@ func Plan(o Options) []Scenario {
 		rate = 5
 	}
 	var out []Scenario
-	for _, n := range []int{1000, 10000} {
-		for _, size := range []int{512, 1024, 16 << 10} {
+	for _, sh := range shapes {
+		for _, depth := range []int{1, 8} {
+			n := max(sh.conns/div, 1)
 			out = append(out, Scenario{
-				Name: fmt.Sprintf("echo-%s-%s", countName(n/div), sizeName(size)),
-				Kind: KindEcho, Conns: n / div, Size: size,
+				Name: fmt.Sprintf("echo-%s-%s-d%d", countName(n), sizeName(sh.size), depth),
+				Kind: KindEcho, Conns: n, Size: sh.size, Depth: depth,
 			})
 		}
 	}
@@ -106,20 +145,24 @@ func (o Options) duration() time.Duration {
 	switch {
 	case o.Duration > 0:
 		return o.Duration
+	case o.Smoke:
+		return 300 * time.Millisecond
 	case o.Quick:
 		return time.Second
 	}
-	return 5 * time.Second
+	return 3 * time.Second
 }
 
 func (o Options) warmup() time.Duration {
 	switch {
 	case o.Warmup > 0:
 		return o.Warmup
+	case o.Smoke:
+		return 150 * time.Millisecond
 	case o.Quick:
 		return 300 * time.Millisecond
 	}
-	return 3 * time.Second
+	return 2 * time.Second
 }
 
 func countName(n int) string {
@@ -137,4 +180,12 @@ func sizeName(n int) string {
 		return fmt.Sprintf("%dk", n/1024)
 	}
 	return fmt.Sprint(n)
+}
+
+// generators returns the load generators of the run, in report order.
+func (o Options) generators() []string {
+	if o.Generators != nil {
+		return o.Generators
+	}
+	return []string{GenWSBench, GenRawload}
 }

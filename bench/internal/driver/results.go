@@ -45,22 +45,29 @@ type Host struct {
 
 // Settings are the options that shaped the numbers.
 type Settings struct {
-	Command   string  `json:"command"`
-	Duration  float64 `json:"duration_s"`
-	Warmup    float64 `json:"warmup_s"`
-	Quick     bool    `json:"quick"`
-	Pinned    bool    `json:"pinned"`
-	ServerCPU string  `json:"server_cpu"`
-	ClientCPU string  `json:"client_cpu"`
+	Command  string  `json:"command"`
+	Duration float64 `json:"duration_s"`
+	Warmup   float64 `json:"warmup_s"`
+	Quick    bool    `json:"quick"`
+	Smoke    bool    `json:"smoke,omitempty"`
+	// Generators are the load generators of echo and rate scenarios.
+	Generators []string `json:"generators,omitempty"`
+	Pinned     bool     `json:"pinned"`
+	ServerCPU  string   `json:"server_cpu"`
+	ClientCPU  string   `json:"client_cpu"`
 }
 
-// Result is one library under one scenario.
+// Result is one library under one scenario, driven by one load generator.
 type Result struct {
 	Lib      string `json:"lib"`
 	Scenario string `json:"scenario"`
-	Kind     string `json:"kind"`
-	Conns    int    `json:"conns"`
-	Size     int    `json:"size"`
+	// Generator is GenWSBench or GenRawload; "" (results saved before
+	// rawload ran in the harness) means wsbench.
+	Generator string `json:"generator,omitempty"`
+	Kind      string `json:"kind"`
+	Conns     int    `json:"conns"`
+	Size      int    `json:"size"`
+	Depth     int    `json:"depth,omitempty"`
 	// ServerCmd and ClientCmd are the exact command lines run.
 	ServerCmd string `json:"server_cmd"`
 	ClientCmd string `json:"client_cmd"`
@@ -76,6 +83,7 @@ type Result struct {
 	P50           int64   `json:"p50_us"`
 	P90           int64   `json:"p90_us"`
 	P99           int64   `json:"p99_us"`
+	P999          int64   `json:"p999_us,omitempty"`
 	// SendLateP50 and SendLateP99 (open loop) are how late wsbench's
 	// senders were: the load generator's own share of the latency.
 	SendLateP50 int64 `json:"send_late_p50_us,omitempty"`
@@ -99,6 +107,16 @@ type Result struct {
 	Snapshots []stats.Snapshot `json:"snapshots"`
 	// WSBench is wsbench's own --json result, untouched.
 	WSBench json.RawMessage `json:"wsbench,omitempty"`
+	// Rawload is rawload's own JSON line, untouched.
+	Rawload json.RawMessage `json:"rawload,omitempty"`
+}
+
+// Gen returns the result's load generator (GenWSBench when unset).
+func (r *Result) Gen() string {
+	if r.Generator == "" {
+		return GenWSBench
+	}
+	return r.Generator
 }
 
 // Save writes r as indented JSON to path, creating its directory.
@@ -129,11 +147,14 @@ func Load(path string) (*Run, error) {
 	return &r, nil
 }
 
-// Find returns the result of lib under scenario, or nil.
-func (r *Run) Find(lib, scenario string) *Result {
+// Find returns the wsbench result of lib under scenario, or nil.
+func (r *Run) Find(lib, scenario string) *Result { return r.FindGen(lib, scenario, GenWSBench) }
+
+// FindGen returns the result of lib under scenario driven by gen, or nil.
+func (r *Run) FindGen(lib, scenario, gen string) *Result {
 	for i := range r.Results {
-		if r.Results[i].Lib == lib && r.Results[i].Scenario == scenario {
-			return &r.Results[i]
+		if x := &r.Results[i]; x.Lib == lib && x.Scenario == scenario && x.Gen() == gen {
+			return x
 		}
 	}
 	return nil
@@ -153,9 +174,10 @@ type wsbenchResult struct {
 		MessagesPerSec float64 `json:"messages_per_s"`
 	} `json:"throughput"`
 	Latency struct {
-		P50 int64 `json:"p50_us"`
-		P90 int64 `json:"p90_us"`
-		P99 int64 `json:"p99_us"`
+		P50  int64 `json:"p50_us"`
+		P90  int64 `json:"p90_us"`
+		P99  int64 `json:"p99_us"`
+		P999 int64 `json:"p999_us"`
 	} `json:"latency"`
 	SendLateness *struct {
 		P50 int64 `json:"p50_us"`
@@ -172,7 +194,7 @@ type wsbenchResult struct {
 // fill derives r's figures from wsbench's result and the server snapshots.
 func (r *Result) fill(w *wsbenchResult, sc Scenario, idleBase, idleFull *stats.Snapshot, skip float64) {
 	r.MessagesPerSec = w.Throughput.MessagesPerSec
-	r.P50, r.P90, r.P99 = w.Latency.P50, w.Latency.P90, w.Latency.P99
+	r.P50, r.P90, r.P99, r.P999 = w.Latency.P50, w.Latency.P90, w.Latency.P99, w.Latency.P999
 	if sl := w.SendLateness; sl != nil {
 		r.SendLateP50, r.SendLateP99 = sl.P50, sl.P99
 	}

@@ -24,11 +24,15 @@ import (
 // enough that the (stop-the-world) ReadMemStats costs nothing measurable.
 const snapshotEvery = 250 * time.Millisecond
 
+// smokeSnapshotEvery is the smoke run's: its 300 ms window needs readings
+// enough for a steady window (stats.Window wants three after the warmup).
+const smokeSnapshotEvery = 50 * time.Millisecond
+
 // Execute builds the binaries, runs every scenario of o against every
-// library (libraries inner, so the peers of one scenario run minutes apart
-// at most), saves the Run under ResultsDir/<stamp>/results.json with its
-// charts, and writes the report to Docs. It returns the Run even when some
-// results carry an Error.
+// library with every load generator (libraries, then generators, inner, so
+// the peers of one scenario run minutes apart at most), saves the Run
+// under ResultsDir/<stamp>/results.json with its charts, and writes the
+// report to Docs. It returns the Run even when some results carry an Error.
 func Execute(ctx context.Context, o Options) (*Run, error) {
 	if o.BenchDir == "" {
 		o.BenchDir = "."
@@ -52,7 +56,11 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 		o.Docs = filepath.Join(benchDir, "..", "docs", "benchmarks.md")
 	}
 	libs := o.Libs
-	if libs == nil {
+	switch {
+	case libs != nil:
+	case o.Smoke:
+		libs = []string{"surge-inline", "gorilla"}
+	default:
 		libs = servers.Names()
 	}
 	for _, l := range libs {
@@ -65,14 +73,17 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 	if pinned {
 		scpu, ccpu = or(o.ServerCPU, "0"), or(o.ClientCPU, "1")
 	}
-	o.logf("building echoserver and wsbench")
+	o.logf("building echoserver, wsbench and rawload")
 	bins, err := build(benchDir, o.BinDir)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	stamp := start.UTC().Format("20060102-150405")
-	if o.Quick {
+	switch {
+	case o.Smoke:
+		stamp += "-smoke"
+	case o.Quick:
 		stamp += "-quick"
 	}
 	outDir := filepath.Join(o.ResultsDir, stamp)
@@ -85,7 +96,8 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 		Host:    hostInfo(),
 		Settings: Settings{
 			Command: o.Command, Duration: o.duration().Seconds(), Warmup: o.warmup().Seconds(),
-			Quick: o.Quick, Pinned: pinned, ServerCPU: scpu, ClientCPU: ccpu,
+			Quick: o.Quick, Smoke: o.Smoke, Pinned: pinned, ServerCPU: scpu, ClientCPU: ccpu,
+			Generators: o.generators(),
 		},
 	}
 	for _, sc := range Plan(o) {
@@ -94,24 +106,33 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 		}
 		run.Scenarios = append(run.Scenarios, sc)
 	}
-	total := len(run.Scenarios) * len(libs)
+	total := 0
+	for _, sc := range run.Scenarios {
+		total += len(libs) * len(generatorsOf(sc, o))
+	}
+	pause := 500 * time.Millisecond // let the kernel reap the last run's sockets
+	if o.Smoke {
+		pause = 100 * time.Millisecond // hundreds of sockets, not thousands
+	}
 	k := 0
 	for _, sc := range run.Scenarios {
 		for _, lib := range libs {
-			if ctx.Err() != nil {
-				break
+			for _, gen := range generatorsOf(sc, o) {
+				if ctx.Err() != nil {
+					break
+				}
+				k++
+				r := runOne(ctx, bins, o, sc, lib, gen, scpu, ccpu, outDir, "")
+				o.logf("[%d/%d] %s", k, total, r.summary())
+				run.Results = append(run.Results, r)
+				time.Sleep(pause)
 			}
-			k++
-			r := runOne(ctx, bins, o, sc, lib, scpu, ccpu, outDir, "")
-			o.logf("[%d/%d] %s", k, total, r.summary())
-			run.Results = append(run.Results, r)
-			time.Sleep(500 * time.Millisecond) // let the kernel reap the last run's sockets
 		}
 	}
 	if o.Profile && ctx.Err() == nil {
 		run.Profile = profileSurge(ctx, bins, o, scpu, ccpu, outDir)
 	}
-	if ctx.Err() == nil {
+	if ctx.Err() == nil && !o.Smoke {
 		o.logf("masking micro-benchmarks")
 		run.MaskBench = maskBench(ctx, benchDir, scpu, o.Quick)
 	}
@@ -128,10 +149,20 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 	return run, ctx.Err()
 }
 
-// runOne runs lib under sc on a fresh server process.
-func runOne(ctx context.Context, bins binaries, o Options, sc Scenario, lib, scpu, ccpu, outDir, profile string) Result {
-	r := Result{Lib: lib, Scenario: sc.Name, Kind: sc.Kind, Conns: sc.Conns, Size: sc.Size}
-	statsPath := filepath.Join(o.BinDir, lib+"-"+sc.Name+".stats")
+// generatorsOf returns the load generators that run sc: every generator of
+// the run for echo and rate, wsbench alone for idle (rawload has no idle
+// mode).
+func generatorsOf(sc Scenario, o Options) []string {
+	if sc.Kind == KindIdle {
+		return []string{GenWSBench}
+	}
+	return o.generators()
+}
+
+// runOne runs lib under sc, driven by gen, on a fresh server process.
+func runOne(ctx context.Context, bins binaries, o Options, sc Scenario, lib, gen, scpu, ccpu, outDir, profile string) Result {
+	r := Result{Lib: lib, Scenario: sc.Name, Generator: gen, Kind: sc.Kind, Conns: sc.Conns, Size: sc.Size, Depth: sc.Depth}
+	statsPath := filepath.Join(o.BinDir, lib+"-"+sc.Name+"-"+gen+".stats")
 	p, err := startServer(bins.echoserver, lib, scpu, statsPath, profile)
 	if err != nil {
 		r.Error = err.Error()
@@ -149,19 +180,24 @@ func runOne(ctx context.Context, bins binaries, o Options, sc Scenario, lib, scp
 		}
 		base = &s
 	}
-	args := []string{bins.wsbench, modeOf(sc), "ws://" + p.addr + "/",
-		"--conns", strconv.Itoa(sc.Conns),
-		"--size", strconv.Itoa(sc.Size),
-		"--duration", o.duration().String(),
-		"--server-pid", strconv.Itoa(p.pid),
-		"--timeout", "30s",
-		"--json", "--quiet",
-	}
-	if sc.Kind != KindIdle {
-		args = append(args, "--warmup", o.warmup().String(), "--depth", "1")
-	}
-	if sc.Kind == KindRate {
-		args = append(args, "--rate", strconv.FormatFloat(sc.Rate, 'g', -1, 64))
+	var args []string
+	if gen == GenRawload {
+		args = rawloadArgs(bins.rawload, o, sc, p.addr, p.pid)
+	} else {
+		args = []string{bins.wsbench, modeOf(sc), "ws://" + p.addr + "/",
+			"--conns", strconv.Itoa(sc.Conns),
+			"--size", strconv.Itoa(sc.Size),
+			"--duration", o.duration().String(),
+			"--server-pid", strconv.Itoa(p.pid),
+			"--timeout", "30s",
+			"--json", "--quiet",
+		}
+		if sc.Kind != KindIdle {
+			args = append(args, "--warmup", o.warmup().String(), "--depth", strconv.Itoa(sc.depth()))
+		}
+		if sc.Kind == KindRate {
+			args = append(args, "--rate", strconv.FormatFloat(sc.Rate, 'g', -1, 64))
+		}
 	}
 	if ccpu != "" {
 		args = append([]string{"taskset", "-c", ccpu}, args...)
@@ -171,6 +207,11 @@ func runOne(ctx context.Context, bins binaries, o Options, sc Scenario, lib, scp
 	wctx, cancel := context.WithTimeout(ctx, o.warmup()+o.duration()+3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(wctx, args[0], args[1:]...)
+	if gen == GenRawload {
+		// One epoll loop: like the server, one P (rawload.sh did the same).
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+		r.ClientCmd = "GOMAXPROCS=1 " + r.ClientCmd
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -179,7 +220,11 @@ func runOne(ctx context.Context, bins binaries, o Options, sc Scenario, lib, scp
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	tick := time.NewTicker(snapshotEvery)
+	every := snapshotEvery
+	if o.Smoke {
+		every = smokeSnapshotEvery
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var werr error
 wait:
@@ -196,6 +241,21 @@ wait:
 	}
 	_, _ = stats.Request(p.pid, statsPath, false, 5*time.Second)
 	r.Snapshots, _ = stats.ReadFile(statsPath)
+
+	if gen == GenRawload {
+		// rawload prints its result and exits 0 even when echoes failed the
+		// check (they are counted in it); any other exit has no result.
+		var w rawloadResult
+		if werr != nil {
+			r.Error = fmt.Sprintf("%v: %v: %s", ErrRawload, werr, lastLines(stderr.String(), 5))
+		} else if err := json.Unmarshal(stdout.Bytes(), &w); err != nil {
+			r.Error = fmt.Sprintf("%v: bad JSON: %v: %s", ErrRawload, err, lastLines(stderr.String(), 5))
+		} else {
+			r.Rawload = json.RawMessage(bytes.TrimSpace(stdout.Bytes()))
+			r.fillRawload(&w, sc, o.warmup().Seconds())
+		}
+		return r
+	}
 
 	// wsbench exits 3 when the run finished but counted errors: the result
 	// is still on stdout and the errors are in it.
@@ -236,12 +296,12 @@ func idleReading(pid int, path string, want int64) *stats.Snapshot {
 func profileSurge(ctx context.Context, bins binaries, o Options, scpu, ccpu, outDir string) string {
 	var sc Scenario
 	for _, s := range Plan(Options{Quick: o.Quick, Rate: o.Rate}) {
-		if s.Kind == KindEcho && s.Size == 1024 && s.Conns >= sc.Conns {
+		if s.Kind == KindEcho && s.Size == 1024 && s.depth() == 1 && s.Conns >= sc.Conns {
 			sc = s
 		}
 	}
 	prof := filepath.Join(outDir, "surge-inline.cpu.pprof")
-	r := runOne(ctx, bins, o, sc, "surge-inline", scpu, ccpu, outDir, prof)
+	r := runOne(ctx, bins, o, sc, "surge-inline", GenWSBench, scpu, ccpu, outDir, prof)
 	o.logf("[profile] %s", r.summary())
 	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=45", bins.echoserver, prof).CombinedOutput()
 	if err != nil {
@@ -260,7 +320,7 @@ func modeOf(sc Scenario) string {
 }
 
 func (r *Result) summary() string {
-	s := fmt.Sprintf("%-16s %-16s", r.Lib, r.Scenario)
+	s := fmt.Sprintf("%-16s %-18s %-8s", r.Lib, r.Scenario, r.Gen())
 	if r.Error != "" {
 		return s + " ERROR " + r.Error
 	}

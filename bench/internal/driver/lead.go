@@ -1,0 +1,191 @@
+package driver
+
+import (
+	"fmt"
+
+	"github.com/surgews/surge/bench/internal/servers"
+)
+
+// LeadRatio is the bar of the performance issue: surge's best dispatch mode
+// at LeadRatio times the best peer's messages per server core-second or
+// more, measured by every load generator of the run, counts as a lead.
+const LeadRatio = 1.3
+
+// leadModes are the surge dispatch modes the bar counts (inline or pool;
+// the goroutine-per-session mode is the compatibility path).
+var leadModes = []string{"surge-inline", "surge-pool"}
+
+// lead is how surge's best mode stands against the best peer under one
+// scenario, by one generator.
+type lead struct {
+	surge, peer *Result
+	ratio       float64 // 0 when either side is missing
+}
+
+// leadOf returns surge's best mode and the best peer under scenario, by gen,
+// in messages per server core-second.
+func (rp *reporter) leadOf(scenario, gen string) lead {
+	var l lead
+	for _, m := range leadModes {
+		r := rp.run.FindGen(m, scenario, gen)
+		if r != nil && r.Error == "" && r.PerCoreSecond > 0 && (l.surge == nil || r.PerCoreSecond > l.surge.PerCoreSecond) {
+			l.surge = r
+		}
+	}
+	l.peer, _ = rp.bestPeerGen(scenario, gen, perCore, false)
+	if l.surge != nil && l.peer != nil {
+		l.ratio = l.surge.PerCoreSecond / l.peer.PerCoreSecond
+	}
+	return l
+}
+
+// gens returns the generators present in the run, wsbench first.
+func (rp *reporter) gens() []string {
+	seen := map[string]bool{}
+	for i := range rp.run.Results {
+		seen[rp.run.Results[i].Gen()] = true
+	}
+	var out []string
+	for _, g := range []string{GenWSBench, GenRawload} {
+		if seen[g] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// leadVerdict is the lead column: a lead only where every generator of the
+// run measured LeadRatio or more.
+func leadVerdict(ls []lead) string {
+	for _, l := range ls {
+		if l.ratio == 0 {
+			return "—"
+		}
+	}
+	for _, l := range ls {
+		if l.ratio < LeadRatio {
+			return "no"
+		}
+	}
+	return "**lead**"
+}
+
+// leadCount returns how many closed-loop scenarios show a lead by every
+// generator, and how many were measured by every generator.
+func (rp *reporter) leadCount() (won, shapes int) {
+	for _, sc := range rp.run.Scenarios {
+		if sc.Kind != KindEcho {
+			continue
+		}
+		var ls []lead
+		for _, g := range rp.gens() {
+			ls = append(ls, rp.leadOf(sc.Name, g))
+		}
+		switch leadVerdict(ls) {
+		case "**lead**":
+			won++
+			shapes++
+		case "no":
+			shapes++
+		}
+	}
+	return won, shapes
+}
+
+// leads writes the table of the bar: per closed-loop scenario and
+// generator, surge's best mode, the best peer, the ratio and the server
+// CPU of each, and whether the generators agree on a lead.
+func (rp *reporter) leads() {
+	gens := rp.gens()
+	rp.p("## Lead per shape, by both load generators")
+	rp.p("")
+	rp.p("*surge best* is the higher of surge-inline and surge-pool in messages per server core-second, *best peer* the highest of the other libraries, *ratio* the one divided by the other, for each generator on its own (wsbench is built on surge; rawload, `bench/cmd/rawload`, shares no code with it). In brackets: the mode or library and its server CPU in cores; † marks a server below %.0f%% of its core, where the generator rather than the server was the limit. A shape counts as a **lead** only where every generator measured %.1f× or more.", SaturatedCores*100, LeadRatio)
+	rp.p("")
+	head, sep := "| shape |", "|---|"
+	for _, g := range gens {
+		head += fmt.Sprintf(" %s: surge best | best peer | ratio |", g)
+		sep += "--:|--:|--:|"
+	}
+	rp.p("%s lead (≥ %.1f× by all) |", head, LeadRatio)
+	rp.p("%s---|", sep)
+	for _, sc := range rp.run.Scenarios {
+		if sc.Kind != KindEcho {
+			continue
+		}
+		line := "| " + scenarioTitle(sc) + " |"
+		var ls []lead
+		for _, g := range gens {
+			l := rp.leadOf(sc.Name, g)
+			ls = append(ls, l)
+			if l.ratio == 0 {
+				line += " — | — | — |"
+				continue
+			}
+			line += fmt.Sprintf(" %s (%s, %s) | %s (%s, %s) | %.2f× |",
+				human(l.surge.PerCoreSecond), shortLib(l.surge.Lib), coresStr(l.surge), human(l.peer.PerCoreSecond), l.peer.Lib, coresStr(l.peer), l.ratio)
+		}
+		rp.p("%s %s |", line, leadVerdict(ls))
+	}
+	rp.p("")
+}
+
+// tailRows writes the summary rows of the inline tail bar: surge-inline's
+// p99.9 within twice surge-pool's at the large-message shape (one in
+// flight), by each generator.
+func (rp *reporter) tailRows() {
+	var sc *Scenario
+	for i, s := range rp.run.Scenarios {
+		if s.Kind == KindEcho && s.Size >= 16<<10 && s.depth() == 1 && (sc == nil || s.Conns < sc.Conns) {
+			sc = &rp.run.Scenarios[i]
+		}
+	}
+	if sc == nil {
+		return
+	}
+	for _, g := range rp.gens() {
+		in, pool := rp.run.FindGen("surge-inline", sc.Name, g), rp.run.FindGen("surge-pool", sc.Name, g)
+		if in == nil || pool == nil || in.Error != "" || pool.Error != "" || in.P999 <= 0 || pool.P999 <= 0 {
+			continue
+		}
+		ratio := float64(in.P999) / float64(pool.P999)
+		rp.p("| surge-inline p99.9 latency at %s, within 2× surge-pool's (%s) | %s vs %s: %.2f× | %s |",
+			scenarioTitle(*sc), g, usStr(in.P999), usStr(pool.P999), ratio, yesNo(ratio <= 2))
+	}
+}
+
+// bestPeerGen returns the peer with the highest (or lowest) value of f
+// under scenario, by gen.
+func (rp *reporter) bestPeerGen(scenario, gen string, f func(*Result) float64, lowest bool) (*Result, float64) {
+	var best *Result
+	var bv float64
+	for i := range rp.run.Results {
+		r := &rp.run.Results[i]
+		if r.Scenario != scenario || r.Gen() != gen || servers.IsSurge(r.Lib) || r.Error != "" {
+			continue
+		}
+		v := f(r)
+		if v <= 0 {
+			continue
+		}
+		if best == nil || (!lowest && v > bv) || (lowest && v < bv) {
+			best, bv = r, v
+		}
+	}
+	return best, bv
+}
+
+// coresStr is a result's server CPU, marked † below SaturatedCores.
+func coresStr(r *Result) string {
+	if r.ServerCores < SaturatedCores {
+		return fmt.Sprintf("%.2f †", r.ServerCores)
+	}
+	return fmt.Sprintf("%.2f", r.ServerCores)
+}
+
+// shortLib names a surge mode without the prefix.
+func shortLib(lib string) string {
+	if len(lib) > len("surge-") && lib[:len("surge-")] == "surge-" {
+		return lib[len("surge-"):]
+	}
+	return lib
+}
