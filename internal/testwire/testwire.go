@@ -1,7 +1,8 @@
-// Package testwire reads RFC 6455 frames off a byte stream, for the tests
-// that play a raw peer of surge (engine, conformance, reliability, deflate):
+// Package testwire reads RFC 6455 frames off a byte stream, and writes a
+// client's handshake and frames, for the tests that play a raw peer of
+// surge (engine, conformance, reliability, deflate, bench's attack suite):
 // they need the frames exactly as surge wrote them, without a client
-// library's checks in between.
+// library's checks in between, and to send what no library client would.
 package testwire
 
 import (
