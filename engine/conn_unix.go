@@ -4,13 +4,13 @@ package engine
 
 import (
 	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/surgews/surge/internal/bufpool"
 	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/netpoll"
 	"github.com/surgews/surge/internal/seam"
@@ -28,20 +28,46 @@ const (
 	flagLinger                        // handshake refused: reads are discarded until the peer closes
 )
 
+// interestShift places the loop's poller interest (a netpoll.Event) in the
+// high bits of conn.flags, above the flags.
+const interestShift = 16
+
 // conn is one connection of a loop and the session's seam.Driver. An idle conn
 // holds no buffer: only a handshake in progress keeps bytes.
+//
+// Every idle connection holds one, so it is packed to 96 bytes, a size
+// class of its own (issue #18; TestConnSize): the fd in 4 bytes, the poller
+// interest inside flags, the timer setting in wheel ticks, the remote
+// address packed, and a request head split over reads kept by the loop.
 type conn struct {
-	timer    timewheel.Timer // first field: the loop finds the conn from it
-	loop     *loop
-	ep       seam.Endpoint // the session; nil until the upgrade is answered
-	head     *bufpool.Buf  // handshake head bytes until the upgrade is answered
-	dial     *dialing      // a client connection's handshake state, until done
-	timerD   atomic.Int64  // the timer setting asked for, in nanoseconds
-	flags    atomic.Uint32
-	interest netpoll.Event // the loop's alone
-	mu       sync.Mutex    // serializes writes with closing the fd
-	fd       int
-	remote   netip.AddrPort
+	timer  timewheel.Timer // first field: the loop finds the conn from it
+	loop   *loop
+	ep     seam.Endpoint // the session; nil until the upgrade is answered
+	dial   *dialing      // a client connection's handshake state, until done
+	mu     sync.Mutex    // serializes writes with closing the fd
+	flags  atomic.Uint32 // flag* bits; the loop's poller interest above interestShift
+	timerD atomic.Uint32 // the timer setting asked for, in wheel ticks (timerTicks)
+	fdNum  int32         // the socket; read it with fd
+	peer   peerAddr      // the remote address, packed (peer_unix.go)
+}
+
+// fd returns the connection's socket.
+func (c *conn) fd() int { return int(c.fdNum) }
+
+// interest returns the events the loop watches on the socket. The loop alone
+// changes it, with setInterest.
+func (c *conn) interest() netpoll.Event {
+	return netpoll.Event(c.flags.Load() >> interestShift)
+}
+
+// setInterest records the events the loop now watches.
+func (c *conn) setInterest(e netpoll.Event) {
+	for {
+		f := c.flags.Load()
+		if c.flags.CompareAndSwap(f, f&(1<<interestShift-1)|uint32(e)<<interestShift) {
+			return
+		}
+	}
 }
 
 func (c *conn) open() bool { return c.flags.Load()&flagClosed == 0 }
@@ -53,7 +79,7 @@ func (c *conn) Write(b []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, net.ErrClosed
 	}
-	n, err := netpoll.Write(c.fd, b)
+	n, err := netpoll.Write(c.fd(), b)
 	c.mu.Unlock()
 	if statsOn {
 		c.loop.ctr.WireOut.Add(uint64(max(n, 0)))
@@ -86,13 +112,23 @@ func (c *conn) PauseRead(paused bool) {
 
 // SetTimer arms the connection's wheel timer.
 func (c *conn) SetTimer(d time.Duration) {
-	c.timerD.Store(int64(d))
+	c.timerD.Store(timerTicks(d))
 	c.flags.Or(flagTimerSet)
 	c.requestSync()
 }
 
+// timerTicks returns d in wheel ticks, rounded up as the wheel rounds it;
+// 0 stops the timer. Four bytes hold 497 days: a longer setting is kept
+// as the longest, which for a ping period or a timeout is never.
+func timerTicks(d time.Duration) uint32 {
+	if d <= 0 {
+		return 0
+	}
+	return uint32(min((d-1)/tick+1, math.MaxUint32)) // d+tick-1 could overflow
+}
+
 // Remote is seam.Driver.Remote.
-func (c *conn) Remote() netip.AddrPort { return c.remote }
+func (c *conn) Remote() netip.AddrPort { return c.loop.reactor.zones.unpack(c.peer) }
 
 // Counters is seam.Driver.Counters: the loop's.
 func (c *conn) Counters() *counters.Set {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/surgews/surge/extension"
+	"github.com/surgews/surge/internal/bufpool"
 	"github.com/surgews/surge/internal/counters"
 	"github.com/surgews/surge/internal/handshake"
 	"github.com/surgews/surge/internal/seam"
@@ -206,6 +207,7 @@ type dialing struct {
 	path       string
 	rawQuery   string
 	req        []byte
+	head       *bufpool.Buf // the response head so far (reactor dials)
 	done       chan dialResult
 }
 

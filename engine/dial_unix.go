@@ -35,7 +35,7 @@ func dialReactor(ctx context.Context, rc *reactor, addr string, opts *DialOption
 	_ = netpoll.SetKeepAlive(fd, rc.cfg.keepAlive())
 	d.req = req
 	l := rc.pick()
-	c := &conn{fd: fd, loop: l, dial: d}
+	c := &conn{fdNum: int32(fd), loop: l, dial: d}
 	l.post(task{kind: taskDial, c: c})
 	select {
 	case r := <-d.done:
@@ -53,13 +53,13 @@ func dialReactor(ctx context.Context, rc *reactor, addr string, opts *DialOption
 
 // startDial registers a connecting client fd: writability means connected.
 func (l *loop) startDial(c *conn) {
-	if err := l.poll.Add(c.fd, netpoll.EventWrite|netpoll.EventRead); err != nil {
+	if err := l.poll.Add(c.fd(), netpoll.EventWrite|netpoll.EventRead); err != nil {
 		c.flags.Or(flagClosed) // so a later CloseTransport cannot touch the fd number
-		_ = netpoll.Close(c.fd)
+		_ = netpoll.Close(c.fd())
 		c.dial.done <- dialResult{err: err}
 		return
 	}
-	c.interest = netpoll.EventWrite | netpoll.EventRead
+	c.setInterest(netpoll.EventWrite | netpoll.EventRead)
 	l.register(c)
 	l.wheel.Schedule(&c.timer, defaultDialTimeout)
 }
@@ -71,17 +71,17 @@ func (l *loop) dialEvent(c *conn, ev netpoll.Event) {
 		if ev&(netpoll.EventWrite|netpoll.EventErr|netpoll.EventHup) == 0 {
 			return
 		}
-		if err := netpoll.SocketError(c.fd); err != nil {
+		if err := netpoll.SocketError(c.fd()); err != nil {
 			l.closeConn(c, err)
 			return
 		}
-		if _, err := getpeername(c.fd); err != nil {
+		if _, err := getpeername(c.fd()); err != nil {
 			// A stale event for an earlier fd of the same number: the
 			// connect is still in progress.
 			return
 		}
-		_ = netpoll.SetNoDelay(c.fd, true)
-		w, err := netpoll.Write(c.fd, d.req)
+		_ = netpoll.SetNoDelay(c.fd(), true)
+		w, err := netpoll.Write(c.fd(), d.req)
 		if err == nil && w < len(d.req) {
 			err = errors.New("engine: short write of the handshake request")
 		}
@@ -90,23 +90,23 @@ func (l *loop) dialEvent(c *conn, ev netpoll.Event) {
 			return
 		}
 		d.req = nil
-		if err := l.poll.Modify(c.fd, netpoll.EventRead); err == nil {
-			c.interest = netpoll.EventRead
+		if err := l.poll.Modify(c.fd(), netpoll.EventRead); err == nil {
+			c.setInterest(netpoll.EventRead)
 		}
 		return
 	}
-	n, err := netpoll.Read(c.fd, l.buf)
+	n, err := netpoll.Read(c.fd(), l.buf)
 	if n > 0 {
-		if c.head == nil {
-			c.head = bufpool.Get(n)
+		if d.head == nil {
+			d.head = bufpool.Get(n)
 		}
-		c.head = bufpool.Grow(c.head, n)
-		c.head.B = append(c.head.B, l.buf[:n]...)
-		if end := handshake.HeaderEnd(c.head.B); end >= 0 {
+		d.head = bufpool.Grow(d.head, n)
+		d.head.B = append(d.head.B, l.buf[:n]...)
+		if end := handshake.HeaderEnd(d.head.B); end >= 0 {
 			l.dialDone(c)
 			return
 		}
-		if len(c.head.B) > defaultMaxHeaderBytes {
+		if len(d.head.B) > defaultMaxHeaderBytes {
 			l.closeConn(c, errHandshakeTooLarge)
 			return
 		}
@@ -120,11 +120,11 @@ func (l *loop) dialEvent(c *conn, ev netpoll.Event) {
 func (l *loop) dialDone(c *conn) {
 	d := c.dial
 	var remote net.Addr
-	if ap, err := getpeername(c.fd); err == nil {
+	if ap, err := getpeername(c.fd()); err == nil {
 		remote = net.TCPAddrFromAddrPort(ap)
-		c.remote = ap
+		c.peer = l.reactor.zones.pack(ap)
 	}
-	s, ep, n, err := d.finish(c.head.B, c, remote)
+	s, ep, n, err := d.finish(d.head.B, c, remote)
 	if err != nil {
 		l.closeConn(c, err)
 		return
@@ -135,9 +135,9 @@ func (l *loop) dialDone(c *conn) {
 	l.ctr.Upgraded.Add(1)
 	d.done <- dialResult{s: s}
 	ep.Start(nil)
-	if rest := c.head.B[n:]; len(rest) > 0 && c.open() {
+	if rest := d.head.B[n:]; len(rest) > 0 && c.open() {
 		_ = ep.Feed(rest)
 	}
-	bufpool.Put(c.head)
-	c.head = nil
+	bufpool.Put(d.head)
+	d.head = nil
 }

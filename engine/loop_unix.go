@@ -63,8 +63,8 @@ type loop struct {
 	reactor *reactor
 	poll    *netpoll.Poller
 	buf     []byte
-	out     []byte // scratch for handshake responses
-	conns   []*conn
+	out     []byte                 // scratch for handshake responses
+	heads   map[*conn]*bufpool.Buf // request heads split over reads, until answered
 	wheel   *timewheel.Wheel
 	lfd     int                   // listener fd, -1 if none
 	upgrade handshake.Config      // the server's policy, with Negotiate bound to exts
@@ -135,13 +135,13 @@ func (l *loop) post(t task) {
 func (l *loop) refuse(t task) {
 	switch t.kind {
 	case taskDial:
-		_ = netpoll.Close(t.c.fd)
+		_ = netpoll.Close(t.c.fd())
 		t.c.flags.Or(flagClosed)
 		t.c.dial.done <- dialResult{err: ErrServerClosed}
 	case taskAdopt:
 		_ = netpoll.Close(t.fd)
 	case taskAdoptSession:
-		_ = netpoll.Close(t.c.fd)
+		_ = netpoll.Close(t.c.fd())
 		t.c.flags.Or(flagClosed)
 		t.c.ep.Closed(ErrServerClosed)
 	case taskRun:
@@ -257,15 +257,13 @@ func (l *loop) runTasks() bool {
 			l.stopAccept()
 		case taskGoingAway:
 			l.stopAccept()
-			for _, c := range l.conns {
-				switch {
-				case c == nil:
-				case c.ep == nil:
+			l.reactor.fds.each(l, func(c *conn) {
+				if c.ep == nil {
 					l.closeConn(c, ErrServerClosed) // still handshaking
-				default:
+				} else {
 					c.ep.GoingAway()
 				}
-			}
+			})
 		case taskStop:
 			stop = true
 		case taskRun:
@@ -299,11 +297,7 @@ func (l *loop) shutdown() {
 		l.refuse(t)
 	}
 	l.stopAccept()
-	for _, c := range l.conns {
-		if c != nil {
-			l.closeConn(c, ErrServerClosed)
-		}
-	}
+	l.reactor.fds.each(l, func(c *conn) { l.closeConn(c, ErrServerClosed) })
 	_ = l.poll.Close()
 }
 
@@ -336,10 +330,12 @@ func (l *loop) event(fd int, ev netpoll.Event) {
 		l.accept()
 		return
 	}
-	if fd >= len(l.conns) || l.conns[fd] == nil {
+	c := l.reactor.fds.get(fd)
+	if c == nil || c.loop != l {
+		// Closed earlier in this batch of events, the fd number maybe
+		// already another loop's.
 		return
 	}
-	c := l.conns[fd]
 	if c.dial != nil {
 		l.dialEvent(c, ev)
 		return
@@ -435,12 +431,12 @@ func (l *loop) adopt(fd int, pre []byte) {
 func (l *loop) add(fd int, remote netip.AddrPort, pre []byte) {
 	_ = netpoll.SetNoDelay(fd, true)
 	_ = netpoll.SetKeepAlive(fd, l.reactor.cfg.keepAlive())
-	c := &conn{fd: fd, loop: l, remote: remote}
+	c := &conn{fdNum: int32(fd), loop: l, peer: l.reactor.zones.pack(remote)}
 	if err := l.poll.Add(fd, netpoll.EventRead); err != nil {
 		_ = netpoll.Close(fd)
 		return
 	}
-	c.interest = netpoll.EventRead
+	c.setInterest(netpoll.EventRead)
 	l.register(c)
 	l.wheel.Schedule(&c.timer, l.reactor.srv.cfg.handshakeTimeout())
 	if len(pre) > 0 {
@@ -448,18 +444,15 @@ func (l *loop) add(fd int, remote netip.AddrPort, pre []byte) {
 	}
 }
 
-// register puts c in the loop's table.
+// register puts c in the reactor's fd table.
 func (l *loop) register(c *conn) {
-	for c.fd >= len(l.conns) {
-		l.conns = append(l.conns, make([]*conn, len(l.conns)+64)...)
-	}
-	l.conns[c.fd] = c
+	l.reactor.fds.set(c)
 	l.reactor.conns.Add(1)
 }
 
 // read reads once into the shared buffer and feeds the bytes on.
 func (l *loop) read(c *conn) {
-	n, err := netpoll.Read(c.fd, l.buf)
+	n, err := netpoll.Read(c.fd(), l.buf)
 	if n > 0 {
 		if c.ep == nil {
 			if c.flags.Load()&flagLinger == 0 {
@@ -480,23 +473,30 @@ func (l *loop) read(c *conn) {
 // upgradeConn collects the request head and answers it in the loop.
 func (l *loop) upgradeConn(c *conn, p []byte) {
 	data := p
-	if c.head != nil {
-		c.head.B = append(c.head.B, p...)
-		data = c.head.B
+	head := l.heads[c]
+	if head != nil {
+		head.B = append(head.B, p...)
+		data = head.B
 	}
 	l.exts = nil
 	res, out, err := handshake.Upgrade(data, &l.upgrade, l.out[:0])
 	l.out = out[:0]
 	if errors.Is(err, handshake.ErrIncomplete) {
-		if c.head == nil {
-			c.head = bufpool.Get(2 * len(p))
-			c.head.B = append(c.head.B, p...)
+		if head == nil {
+			// Kept by the loop, not in the conn: a head split over reads
+			// is rare, and every idle conn would pay 8 bytes for it.
+			head = bufpool.Get(2 * len(p))
+			head.B = append(head.B, p...)
+			if l.heads == nil {
+				l.heads = make(map[*conn]*bufpool.Buf)
+			}
+			l.heads[c] = head
 		}
 		return
 	}
 	written := true
 	if len(out) > 0 {
-		if w, werr := netpoll.Write(c.fd, out); werr != nil || w < len(out) {
+		if w, werr := netpoll.Write(c.fd(), out); werr != nil || w < len(out) {
 			err = errors.Join(err, io.ErrShortWrite)
 			written = false
 		}
@@ -519,7 +519,7 @@ func (l *loop) upgradeConn(c *conn, p []byte) {
 	req := session.Request{
 		Path:       res.Request.Path,
 		RawQuery:   res.Request.RawQuery,
-		Remote:     c.remote,
+		Remote:     c.Remote(),
 		Header:     res.Request.Header,
 		Protocol:   res.Protocol,
 		Extensions: l.exts,
@@ -533,9 +533,14 @@ func (l *loop) upgradeConn(c *conn, p []byte) {
 	if rest := data[res.HeadLen:]; len(rest) > 0 && c.open() {
 		_ = c.ep.Feed(rest)
 	}
-	if c.head != nil {
-		bufpool.Put(c.head)
-		c.head = nil
+	l.dropHead(c)
+}
+
+// dropHead gives back the part of c's request head kept over reads, if any.
+func (l *loop) dropHead(c *conn) {
+	if head, ok := l.heads[c]; ok {
+		bufpool.Put(head)
+		delete(l.heads, c)
 	}
 }
 
@@ -547,11 +552,8 @@ func (l *loop) upgradeConn(c *conn, p []byte) {
 // answer before the client read it.
 func (l *loop) linger(c *conn) {
 	c.flags.Or(flagLinger)
-	_ = unix.Shutdown(c.fd, unix.SHUT_WR)
-	if c.head != nil {
-		bufpool.Put(c.head)
-		c.head = nil
-	}
+	_ = unix.Shutdown(c.fd(), unix.SHUT_WR)
+	l.dropHead(c)
 	l.wheel.Schedule(&c.timer, lingerTime)
 }
 
@@ -580,18 +582,18 @@ func (l *loop) sync(c *conn) {
 	if f&flagWantWrite != 0 {
 		want |= netpoll.EventWrite
 	}
-	if want != c.interest {
-		if err := l.poll.Modify(c.fd, want); err == nil {
-			if want&^c.interest&netpoll.EventWrite != 0 {
+	if want != c.interest() {
+		if err := l.poll.Modify(c.fd(), want); err == nil {
+			if want&^c.interest()&netpoll.EventWrite != 0 {
 				l.watchStall(c)
 			}
-			c.interest = want
+			c.setInterest(want)
 		}
 	}
 	if f&flagTimerSet != 0 {
 		c.flags.And(^flagTimerSet)
-		if d := time.Duration(c.timerD.Load()); d > 0 {
-			l.wheel.Schedule(&c.timer, d)
+		if n := c.timerD.Load(); n > 0 {
+			l.wheel.Schedule(&c.timer, time.Duration(n)*tick)
 		} else {
 			l.wheel.Stop(&c.timer)
 		}
@@ -633,32 +635,33 @@ func (l *loop) closeConn(c *conn, err error) {
 		return
 	}
 	c.flags.Or(flagClosed)
-	_ = l.poll.Delete(c.fd)
+	_ = l.poll.Delete(c.fd())
 	if err == nil {
 		// A close we chose: drop what the peer sent that we will never
 		// read, so the kernel ends with FIN rather than an RST that
 		// could destroy our close frame in flight.
 		for i := 0; i < 4; i++ {
-			if n, rerr := netpoll.Read(c.fd, l.buf); rerr != nil || n < len(l.buf) {
+			if n, rerr := netpoll.Read(c.fd(), l.buf); rerr != nil || n < len(l.buf) {
 				break
 			}
 		}
 	}
-	_ = netpoll.Close(c.fd)
+	_ = netpoll.Close(c.fd())
 	c.mu.Unlock()
-	l.conns[c.fd] = nil
+	l.reactor.fds.clear(c)
 	l.wheel.Stop(&c.timer)
 	l.reactor.conns.Add(-1)
-	if c.head != nil {
-		bufpool.Put(c.head)
-		c.head = nil
-	}
+	l.dropHead(c)
 	if c.ep != nil {
 		c.ep.Closed(err)
 	}
 	if c.dial != nil {
 		if err == nil {
 			err = ErrServerClosed
+		}
+		if c.dial.head != nil {
+			bufpool.Put(c.dial.head)
+			c.dial.head = nil
 		}
 		c.dial.done <- dialResult{err: err}
 		c.dial = nil

@@ -31,7 +31,7 @@ func (c *conn) Writev(bufs [][]byte) (int, error) {
 		c.mu.Unlock()
 		return 0, net.ErrClosed
 	}
-	n, err := netpoll.Writev(c.fd, bufs)
+	n, err := netpoll.Writev(c.fd(), bufs)
 	c.mu.Unlock()
 	c.loop.ctr.WireOut.Add(uint64(max(n, 0)))
 	if err != nil && errors.Is(err, netpoll.ErrWouldBlock) {

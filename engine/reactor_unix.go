@@ -25,6 +25,8 @@ type reactor struct {
 	loops    []*loop
 	next     atomic.Uint32 // round robin over the loops
 	conns    atomic.Int64  // open connections of every loop
+	fds      fdTable       // the conn of each fd, for every loop
+	zones    zoneNames     // the IPv6 zones of the conns' peers (peerAddr)
 	closed   atomic.Bool   // stopAccept or stop ran: dials are refused
 	shared   bool          // one listener fd for all loops: accepted fds are spread
 	maxConns int64         // the server's connection limit, resolved once; 0 is none

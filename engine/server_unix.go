@@ -95,7 +95,7 @@ func (s *Server) adopt(nc net.Conn, mk newSessionFunc, req session.Request, head
 		return false
 	}
 	l := rc.pick()
-	c := &conn{fd: fd, loop: l, remote: req.Remote}
+	c := &conn{fdNum: int32(fd), loop: l, peer: l.reactor.zones.pack(req.Remote)}
 	_, c.ep = mk(seam.Server, c, req)
 	l.post(task{kind: taskAdoptSession, c: c, fd: len(head), pre: append(head, pre...)})
 	return true
@@ -103,13 +103,13 @@ func (s *Server) adopt(nc net.Conn, mk newSessionFunc, req session.Request, head
 
 // adoptUpgraded registers a connection whose session is made.
 func (l *loop) adoptUpgraded(c *conn, head, pre []byte) {
-	if err := l.poll.Add(c.fd, netpoll.EventRead); err != nil {
-		_ = netpoll.Close(c.fd)
+	if err := l.poll.Add(c.fd(), netpoll.EventRead); err != nil {
+		_ = netpoll.Close(c.fd())
 		c.flags.Or(flagClosed)
 		c.ep.Closed(err)
 		return
 	}
-	c.interest = netpoll.EventRead
+	c.setInterest(netpoll.EventRead)
 	l.register(c)
 	c.ep.Start(head)
 	if len(pre) > 0 && c.open() {

@@ -63,7 +63,7 @@ func (l *loop) sweepStalled() {
 	now := time.Now().UnixNano()
 	next := time.Duration(0)
 	for c, m := range l.stalls {
-		if !c.open() || c.interest&netpoll.EventWrite == 0 {
+		if !c.open() || c.interest()&netpoll.EventWrite == 0 {
 			delete(l.stalls, c)
 			continue
 		}

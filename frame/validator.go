@@ -30,13 +30,17 @@ type Validator struct {
 	// Mask is the rule for the mask bit. Values other than the three
 	// constants behave like [MaskRequired].
 	Mask MaskRule
+
+	// The byte-sized state sits with the byte-sized settings, ahead of
+	// MaxFrameSize, so that a Validator is 16 bytes, not 24: every session
+	// embeds one.
+	open  bool   // a fragmented message is in progress
+	msgOp Opcode // opcode of the message the last data frame belonged to
+
 	// MaxFrameSize, when positive, is the largest payload a single frame may
 	// carry; a longer one is [ErrFrameTooBig] (1009). Zero means no limit.
 	// Message size limits span frames and are the session's job.
 	MaxFrameSize int64
-
-	open  bool   // a fragmented message is in progress
-	msgOp Opcode // opcode of the message the last data frame belonged to
 }
 
 // Check validates h and, for data frames, advances the fragmentation state

@@ -436,7 +436,7 @@ func (s *Session) idleExtsLocked() {
 // OnError (for an abnormal end) and OnClose, or Incoming is closed.
 func (s *Session) closed(err error) {
 	if unexpectedIOError(err) {
-		s.route.cfg.logger().Warn("surge: connection failed", "path", s.path, "remote", s.drv.Remote(), "err", err)
+		s.route.cfg.logger().Warn("surge: connection failed", "path", s.pathString(), "remote", s.drv.Remote(), "err", err)
 	}
 	s.releaseRx()
 	s.recv |= recvSkip

@@ -89,7 +89,7 @@ func (s *Session) panicked(r any) {
 	err := fmt.Errorf("%w: %v", ErrHandlerPanic, r)
 	// Called in the recovering defer: the stack still shows the panic.
 	s.route.cfg.logger().Error("surge: handler panicked; session closed with 1011",
-		"path", s.path, "remote", s.drv.Remote(), "panic", r, "stack", string(debug.Stack()))
+		"path", s.pathString(), "remote", s.drv.Remote(), "panic", r, "stack", string(debug.Stack()))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state&stFinished != 0 {
@@ -320,7 +320,7 @@ func (s *Session) resumeLocked(reason uint16) {
 		return
 	}
 	s.state &^= reason
-	if s.state&(stPauseQ|stPauseOut) == 0 && s.state&stFinished == 0 {
+	if s.state&(stPauseQ|stPauseOut) == 0 && s.state&stFinished == 0 && s.atomicFlags.Load()&flagInflating == 0 {
 		s.drv.PauseRead(false)
 	}
 }

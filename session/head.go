@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/textproto"
+	"sync"
 
 	"github.com/surgews/surge/internal/bufpool"
 )
@@ -20,12 +21,27 @@ type headState struct {
 	parsed http.Header  // raw parsed, on the first Request
 }
 
+// The lazy state made only to hold the request head while the handler
+// opens the session, and the head's state, come from pools and go back when
+// the handler has opened it. Made and dropped at every upgrade, they were
+// 272 bytes of garbage per connection, and a server that had just accepted
+// thousands kept about that much freed heap resident per connection until
+// the scavenger returned it (issue #18: RSS per idle connection).
+var (
+	openLazyPool = sync.Pool{New: func() any { return new(lazyState) }}
+	headPool     = sync.Pool{New: func() any { return new(headState) }}
+)
+
 // holdHead keeps head for Request while the handler opens the session. An
 // inline handler opens inside Start, while head is still valid, so it is
 // borrowed; the others open later and get a pooled copy. Callers hold mu.
 func (s *Session) holdHeadLocked(head []byte) (fresh bool) {
 	fresh = s.lazy == nil
-	h := &headState{raw: head}
+	if fresh {
+		s.lazy = openLazyPool.Get().(*lazyState)
+	}
+	h := headPool.Get().(*headState)
+	h.raw = head
 	if s.route.mode != modeInline {
 		h.buf = bufpool.Get(len(head))
 		h.buf.B = append(h.buf.B, head...)
@@ -47,13 +63,19 @@ func (s *Session) dropHead(fresh bool) {
 	}
 	x.dropHeadLocked()
 	if fresh && x.unused() {
+		// Nothing but the head was ever put in x, and every use of lazy
+		// state goes through s under mu: no one else holds x.
 		s.lazy = nil
+		*x = lazyState{}
+		openLazyPool.Put(x)
 	}
 }
 
 // dropHeadLocked releases the request head; the session's mu is held.
 func (x *lazyState) dropHeadLocked() {
 	bufpool.Put(x.head.buf)
+	*x.head = headState{} // Request copied out the parsed header it gave
+	headPool.Put(x.head)
 	x.head = nil
 }
 

@@ -64,6 +64,7 @@ const (
 	flagLimit                         // SetMaxFrameSize changed the frame limit
 	flagCork                          // Feed runs: writes are batched until it ends
 	flagCorkQueued                    // a write was batched while corked
+	flagInflating                     // a message is inflated in steps: reading stays paused (inflate.go)
 )
 
 // Session.recv: the receive side's flags, touched only by the feeding goroutine.
@@ -75,6 +76,7 @@ const (
 	recvBadFrame              // the current frame is the one that failed: skip all of it
 	recvStreamed              // Fragments: frames of the open message were delivered
 	recvDelivered             // this Feed delivered a message
+	recvInflating             // a message is inflated in steps; s.msg keeps the bytes after it
 )
 
 // Session is one WebSocket connection, either end (Ktor's
@@ -121,8 +123,8 @@ type Session struct {
 	lazy    *lazyState   // rarely used state, allocated on first use
 	member  *push.Member // topic subscriptions (prepared.go); nil when none
 	waiting *eventQueue  // events waiting for the application; nil when none
-	path    string
-	rtt     uint32 // round trip of the last ping's pong, in µs; guarded by mu
+	path    *string      // the request path, shared with other sessions of the route (path.go)
+	rtt     uint32       // round trip of the last ping's pong, in µs; guarded by mu
 }
 
 // route is what the sessions of one route (a server path, or one dial)
@@ -134,6 +136,7 @@ type route struct {
 	server  any
 	pool    *workerPool // pool dispatch; nil means the process-wide pool
 	mode    dispatchMode
+	path    atomic.Pointer[string] // the latest session's path, for internPath
 }
 
 // dispatchMode is where a session's received messages go.
@@ -170,7 +173,7 @@ func newRoute(cfg *Config, h Handler, run func(*Session), server any, pool seam.
 func (rt *route) newSession(role seam.Role, d seam.Driver, req *Request) *Session {
 	s := &Session{route: rt, drv: d, role: role}
 	if req != nil {
-		s.path = req.Path // the driver holds the peer's address
+		s.path = rt.internPath(req.Path) // the driver holds the peer's address
 		if req.RawQuery != "" || req.Header != nil || req.Protocol != "" || len(req.Extensions) > 0 {
 			x := s.lazyState()
 			x.rawQuery, x.header, x.protocol, x.exts = req.RawQuery, req.Header, req.Protocol, req.Extensions
@@ -263,7 +266,7 @@ func (s *Session) start(head []byte) {
 // Request returns the data of the upgrade request s came from, with the
 // negotiated subprotocol and extensions.
 func (s *Session) Request() Request {
-	r := Request{Path: s.path, Remote: s.drv.Remote()}
+	r := Request{Path: s.pathString(), Remote: s.drv.Remote()}
 	s.mu.Lock()
 	if x := s.lazy; x != nil {
 		r.RawQuery, r.Header, r.Protocol, r.Extensions = x.rawQuery, x.header, x.protocol, x.exts

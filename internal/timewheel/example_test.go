@@ -8,27 +8,18 @@ import (
 	"github.com/surgews/surge/internal/timewheel"
 )
 
-// session shows the intended embedding: timers live inside the session, so
-// arming them allocates nothing.
+// session shows the intended embedding: the timer lives inside the session,
+// so arming it allocates nothing, and as the first field it leads back to
+// its session.
 type session struct {
-	name string
-	ping timewheel.Timer
-	pong timewheel.Timer
+	timer    timewheel.Timer // first field: owner converts back
+	name     string
+	waitPong bool // which deadline timer holds: ping due, or pong awaited
 }
 
-const (
-	kindPing uint8 = iota + 1
-	kindPong
-)
-
-// owner recovers the session from one of its embedded timers by subtracting
-// the field offset, which Kind tells.
+// owner recovers the session from its embedded timer.
 func owner(t *timewheel.Timer) *session {
-	off := unsafe.Offsetof(session{}.ping)
-	if t.Kind == kindPong {
-		off = unsafe.Offsetof(session{}.pong)
-	}
-	return (*session)(unsafe.Add(unsafe.Pointer(t), -off))
+	return (*session)(unsafe.Pointer(t))
 }
 
 func Example() {
@@ -36,18 +27,17 @@ func Example() {
 	start := w.Now()
 
 	s := &session{name: "alice"}
-	s.ping.Kind, s.pong.Kind = kindPing, kindPong
-	w.Schedule(&s.ping, 30*time.Millisecond)
-	w.Schedule(&s.pong, 50*time.Millisecond)
+	w.Schedule(&s.timer, 30*time.Millisecond)
 
 	fire := func(t *timewheel.Timer) {
 		sess := owner(t)
-		switch t.Kind {
-		case kindPing:
+		if !sess.waitPong {
 			fmt.Println(sess.name, "ping due")
-		case kindPong:
-			fmt.Println(sess.name, "pong timeout")
+			sess.waitPong = true
+			w.Schedule(t, 20*time.Millisecond) // the pong's deadline
+			return
 		}
+		fmt.Println(sess.name, "pong timeout")
 	}
 	// The event loop: wait at most the returned duration, then advance.
 	now := start
@@ -88,11 +78,14 @@ func ExampleWheel_Advance() {
 	start := w.Now()
 	timers := make([]timewheel.Timer, 3)
 	for i := range timers {
-		timers[i].ID = uint32(i)
 		w.Schedule(&timers[i], time.Duration(i+1)*100*time.Millisecond)
 	}
 	next := w.Advance(start.Add(250*time.Millisecond), func(t *timewheel.Timer) {
-		fmt.Println("fired", t.ID)
+		for i := range timers {
+			if t == &timers[i] {
+				fmt.Println("fired", i)
+			}
+		}
 	})
 	fmt.Println("next in", next)
 	// Output:

@@ -1,28 +1,22 @@
 package timewheel
 
 // Timer is one deadline, embedded by value in the caller's per-session
-// struct. The zero value is a stopped timer. Its size is 32 bytes on 64-bit
-// platforms (two list pointers, the deadline tick, ID and Kind).
+// struct. The zero value is a stopped timer. Its size is 24 bytes on 64-bit
+// platforms (two list pointers and the deadline tick).
 //
-// A Timer carries no callback: [Wheel.Advance] calls one function for all
-// timers, which tells them apart by Kind and finds the session either from
-// ID (an index into the loop's session table) or from the Timer's address,
-// when the Timer sits at a known offset in the session struct (see the
-// package example). That keeps a closure per timer, and its allocation,
-// out of the design; an `any` owner would cost 16 bytes per timer.
+// A Timer carries no callback and no tag: [Wheel.Advance] calls one function
+// for all timers, which finds the owner from the Timer's address, when the
+// Timer sits at a known offset in the owner's struct (see the package
+// example), and tells timers apart by address or by the owner's state. That
+// keeps a closure per timer, and its allocation, out of the design; an `any`
+// owner would cost 16 bytes per timer, and an ID and a kind, which the
+// engine never read, cost 8 (every idle connection embeds a Timer).
 //
 // A Timer must not be copied while armed, and belongs to one wheel at a
 // time.
 type Timer struct {
 	next, prev *Timer
 	deadline   int64 // tick number at which the timer fires
-
-	// ID is the caller's, untouched by the wheel: typically the index of
-	// the owning session in the loop's table.
-	ID uint32
-	// Kind is the caller's, untouched by the wheel: which of the session's
-	// deadlines this is (ping, pong, handshake, close...).
-	Kind uint8
 }
 
 // Armed reports whether t is scheduled and has neither fired nor been

@@ -53,7 +53,7 @@ type Wheel struct {
 // New returns a wheel with the given tick (resolution) and slot count,
 // whose clock starts now. A tick <= 0 means [DefaultTick]; a slot count
 // <= 0 means [DefaultSlots]; others are rounded up to a power of two of at
-// least 64. Memory is 32 bytes per slot.
+// least 64. Memory is 24 bytes per slot (a Timer as its list sentinel).
 func New(tick time.Duration, slots int) *Wheel {
 	if tick <= 0 {
 		tick = DefaultTick

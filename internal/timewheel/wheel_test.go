@@ -12,9 +12,9 @@ const ms = time.Millisecond
 
 func TestTimerSize(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) == 8 {
-		if got := unsafe.Sizeof(Timer{}); got != 32 {
+		if got := unsafe.Sizeof(Timer{}); got != 24 {
 			t.Errorf(
-				"Timer is %d bytes, documented as 32",
+				"Timer is %d bytes, documented as 24",
 				got,
 			)
 		}
@@ -128,8 +128,9 @@ func TestAgainstReference(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		c := newClock(tick, 64) // a 640 ms revolution: many timers need rounds
 		timers := make([]Timer, 2000)
+		id := make(map[*Timer]int, len(timers)) // for the failure messages
 		for i := range timers {
-			timers[i].ID = uint32(i)
+			id[&timers[i]] = i
 		}
 		deadline := map[*Timer]time.Duration{} // reference: armed timers and when they are due
 		now := time.Duration(0)
@@ -142,7 +143,7 @@ func TestAgainstReference(t *testing.T) {
 						t.Fatalf(
 							"seed %d: Stop of timer %d disagrees with the reference",
 							seed,
-							tm.ID,
+							id[tm],
 						)
 					}
 					delete(deadline, tm)
@@ -182,7 +183,7 @@ func TestAgainstReference(t *testing.T) {
 						seed,
 						step,
 						i,
-						tm.ID,
+						id[tm],
 						deadline[tm],
 						deadline[want[i]],
 					)
@@ -191,7 +192,7 @@ func TestAgainstReference(t *testing.T) {
 					t.Fatalf(
 						"seed %d: fired timer %d still armed",
 						seed,
-						tm.ID,
+						id[tm],
 					)
 				}
 			}
@@ -248,7 +249,7 @@ func TestFireCallbackMutations(t *testing.T) {
 	w := New(10*ms, 64)
 	start := w.Now()
 	var periodic, victim, other Timer
-	periodic.Kind, victim.Kind, other.Kind = 1, 2, 3
+	kind := map[*Timer]uint8{&periodic: 1, &victim: 2, &other: 3}
 	w.Schedule(&victim, 10*ms)
 	w.Schedule(&periodic, 10*ms) // same slot, after victim
 	w.Schedule(&other, 25*ms)
@@ -256,8 +257,8 @@ func TestFireCallbackMutations(t *testing.T) {
 	w.Schedule(&victim, 10*ms) // now after periodic: stopped by its callback before firing
 	count := map[uint8]int{}
 	fire := func(t *Timer) {
-		count[t.Kind]++
-		if t.Kind == 1 {
+		count[kind[t]]++
+		if t == &periodic {
 			w.Stop(&victim)
 			// Rescheduling with 0 from the callback must not fire again in
 			// this Advance, or a periodic timer could loop forever.
