@@ -1,8 +1,10 @@
 package deflate_test
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/surgews/surge/deflate"
 	"github.com/surgews/surge/frame"
 )
 
@@ -60,6 +62,25 @@ func BenchmarkDecode(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// BenchmarkDecodeBomb refuses a decompression bomb: 33 MiB of zeros (33 KiB
+// on the wire) against the session's default 32 MiB limit, in one go, as
+// the net.Conn driver does (on an event loop the same work is spread over
+// 256 KiB steps).
+func BenchmarkDecodeBomb(b *testing.B) {
+	bomb, rsv, err := deflate.New(deflate.Config{Threshold: -1}).TestExtension(false).EncodeMessage(nil, make([]byte, 33<<20))
+	if err != nil || rsv == 0 {
+		b.Fatalf("making the bomb: %v", err)
+	}
+	e := deflate.New(deflate.Config{}).TestExtension(true)
+	b.SetBytes(32 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.DecodeMessage(nil, frame.Rsv1, bomb, 32<<20); !errors.Is(err, frame.ErrMessageTooBig) {
+			b.Fatalf("the bomb gave %v, want %v", err, frame.ErrMessageTooBig)
 		}
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/stepdecode"
 )
 
 // inflateTail is appended to every received payload: the sync-flush tail
@@ -16,14 +18,30 @@ import (
 // error instead of silently short output.
 var inflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
-// decoder is an inflater with its input. Decoders hold no session state, so
-// one pool serves every Factory.
+// decoder is an inflater with its input and, while a message is being
+// decoded, that message's state. Decoders hold no session state between
+// messages, so one pool serves every Factory; a message decoded in steps
+// (stepdecode) keeps its decoder across the event loop's turns, and an idle
+// session holds none.
 type decoder struct {
 	fr flate.Resetter
 	rd io.Reader
 	// in is a *bytes.Reader because klauspost/compress inflates from one
 	// several times faster than from another io.ByteReader.
 	in bytes.Reader
+
+	// The message being decoded.
+	e      *Extension
+	src    *bufpool.Buf // the payload and inflateTail, which in reads
+	g      growth
+	out    []byte // the caller's dst with the output so far appended
+	start  int    // len(dst): where the output begins in out
+	budget int64  // the most the output may grow to (Extension.budget)
+	// chunks hold the output past out once it is chunkSize or more, and
+	// tail counts their bytes.
+	chunks []*bufpool.Buf
+	tail   int64
+	probe  [1]byte
 }
 
 var decoders sync.Pool
@@ -40,7 +58,32 @@ func getDecoder() *decoder {
 
 func putDecoder(d *decoder) {
 	d.in.Reset(nil)
+	if d.src != nil {
+		bufpool.Put(d.src)
+	}
+	for i, c := range d.chunks {
+		bufpool.Put(c)
+		d.chunks[i] = nil
+	}
+	fr, rd, chunks := d.fr, d.rd, d.chunks[:0]
+	*d = decoder{fr: fr, rd: rd, chunks: chunks}
 	decoders.Put(d)
+}
+
+// Package session reaches the stepped decode through stepdecode.Begin.
+func init() { stepdecode.Begin = beginStepped }
+
+// beginStepped is stepdecode.Begin: e.begin for surge's own extension.
+func beginStepped(x extension.Extension, dst []byte, _ byte, payload []byte, limit int64) (stepdecode.Decoder, error) {
+	e, ok := x.(*Extension)
+	if !ok {
+		return nil, nil
+	}
+	d, err := e.begin(dst, payload, limit)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // DecodeMessage appends the inflated payload of a message whose first frame
@@ -57,64 +100,152 @@ func putDecoder(d *decoder) {
 // Under context takeover the inflater is primed with the window kept from
 // earlier messages, and the window is updated afterwards; the inflater itself
 // is borrowed from a pool for the call. One goroutine at a time may call it.
+//
+// A session on an event loop does the same work in steps instead, returning
+// to the loop between them (internal/stepdecode), so that a long decode does
+// not hold up the loop's other connections.
 func (e *Extension) DecodeMessage(dst []byte, rsv byte, payload []byte, limit int64) ([]byte, error) {
-	budget := e.budget(len(payload), limit)
-	// The payload and its tail are joined in a pooled buffer: a copy of the
-	// compressed bytes, cheap next to inflating them.
-	src := bufpool.Get(len(payload) + len(inflateTail))
-	src.B = append(append(src.B, payload...), inflateTail...)
+	d, err := e.begin(dst, payload, limit)
+	if err != nil {
+		return dst, err
+	}
+	if _, err := d.Step(0); err != nil {
+		return dst, err
+	}
+	return d.Finish(), nil
+}
+
+// begin prepares a decoder to inflate payload after dst.
+func (e *Extension) begin(dst []byte, payload []byte, limit int64) (*decoder, error) {
 	d := getDecoder()
-	d.in.Reset(src.B)
+	d.e = e
+	d.budget = e.budget(len(payload), limit)
+	// The payload and its tail are joined in a pooled buffer: a copy of the
+	// compressed bytes, cheap next to inflating them, which also frees the
+	// caller's payload at once.
+	d.src = bufpool.Get(len(payload) + len(inflateTail))
+	d.src.B = append(append(d.src.B, payload...), inflateTail...)
+	d.in.Reset(d.src.B)
 	var dict []byte
 	if !e.decNCT {
 		dict = e.window
 	}
 	if err := d.fr.Reset(&d.in, dict); err != nil {
 		putDecoder(d)
-		bufpool.Put(src)
-		return dst, ErrCorrupt
+		return nil, ErrCorrupt
 	}
+	d.start = len(dst)
+	d.g.orig = dst
+	d.out = dst
+	return d, nil
+}
 
-	start := len(dst)
-	var g growth
-	g.orig = dst
-	out := dst
-	var err error
+// chunkSize is the size of the buffers the output of a large message goes
+// to once it has outgrown one of that size: doubling one buffer would copy
+// the output at each doubling, tens of MiB in one go for a bomb at the limit,
+// where filling chunks copies nothing until the message is known to be whole
+// (Finish), which a bomb never is.
+const chunkSize = 1 << 20
+
+// produced is how many bytes of output the decode has made.
+func (d *decoder) produced() int64 { return int64(len(d.out)-d.start) + d.tail }
+
+// Step is stepdecode.Decoder.Step: it inflates until the message ends, the
+// budget is passed, or (n > 0) about n bytes came out. Moving the output to
+// a larger buffer is not counted: it copies less than chunkSize in all.
+func (d *decoder) Step(n int) (done bool, err error) {
+	work := 0
 	for {
-		if len(out) == cap(out) {
-			out = g.grow(out)
-		}
-		room := out[len(out):cap(out)]
-		// Ask for one byte beyond the budget, to see it is passed without
-		// inflating more than that.
-		if left := budget - int64(len(out)-start) + 1; int64(len(room)) > left {
-			room = room[:left]
-		}
-		n, rerr := d.rd.Read(room)
-		out = out[:len(out)+n]
-		if int64(len(out)-start) > budget {
-			err = frame.ErrMessageTooBig
+		if d.produced() == d.budget {
+			// The output is as large as it may be: one more byte, read
+			// aside, tells the end of the message from a bomb.
+			m, rerr := d.rd.Read(d.probe[:])
+			switch {
+			case m > 0:
+				err = frame.ErrMessageTooBig
+			case rerr == io.EOF:
+				done = true
+			case rerr != nil:
+				err = ErrCorrupt
+			default:
+				continue
+			}
 			break
 		}
+		room := d.room()
+		if left := d.budget - d.produced(); int64(len(room)) > left {
+			room = room[:left]
+		}
+		m, rerr := d.rd.Read(room)
+		if c := len(d.chunks); c > 0 {
+			d.chunks[c-1].B = d.chunks[c-1].B[:len(d.chunks[c-1].B)+m]
+			d.tail += int64(m)
+		} else {
+			d.out = d.out[:len(d.out)+m]
+		}
+		work += m
 		if rerr == io.EOF {
+			done = true
 			break
 		}
 		if rerr != nil {
 			err = ErrCorrupt
 			break
 		}
+		if n > 0 && work >= n {
+			break
+		}
+	}
+	if err != nil {
+		d.Abort()
+	}
+	return done, err
+}
+
+// room returns where the next output goes, making room when the current
+// buffer is full.
+func (d *decoder) room() []byte {
+	if c := len(d.chunks); c > 0 {
+		last := d.chunks[c-1]
+		if len(last.B) == cap(last.B) {
+			last = bufpool.Get(chunkSize)
+			d.chunks = append(d.chunks, last)
+		}
+		return last.B[len(last.B):cap(last.B)]
+	}
+	if len(d.out) == cap(d.out) {
+		if cap(d.out)-d.start >= chunkSize {
+			d.chunks = append(d.chunks, bufpool.Get(chunkSize))
+			return d.chunks[0].B[:0:cap(d.chunks[0].B)]
+		}
+		d.out = d.g.grow(d.out, min(max(2*cap(d.out), 512), d.start+int(d.budget)))
+	}
+	return d.out[len(d.out):cap(d.out)]
+}
+
+// Finish is stepdecode.Decoder.Finish.
+func (d *decoder) Finish() []byte {
+	if len(d.chunks) > 0 {
+		// Join the chunks: the one copy of a large message's bytes.
+		out := d.g.grow(d.out, len(d.out)+int(d.tail))
+		for _, c := range d.chunks {
+			out = append(out, c.B...)
+		}
+		d.out = out
+	}
+	d.g.succeed()
+	out := d.out
+	if e := d.e; !e.decNCT {
+		e.remember(out[d.start:])
 	}
 	putDecoder(d)
-	bufpool.Put(src)
-	if err != nil {
-		g.fail()
-		return dst, err
-	}
-	g.succeed()
-	if !e.decNCT {
-		e.remember(out[start:])
-	}
-	return out, nil
+	return out
+}
+
+// Abort is stepdecode.Decoder.Abort.
+func (d *decoder) Abort() {
+	d.g.fail()
+	putDecoder(d)
 }
 
 // budget is the most a payload of n bytes may inflate to.
@@ -149,10 +280,10 @@ type growth struct {
 	cur  *bufpool.Buf // the pooled buffer out lives in; nil while in orig
 }
 
-// grow returns out copied into a pooled buffer with at least twice its
-// capacity (and 512 bytes or more).
-func (g *growth) grow(out []byte) []byte {
-	nb := bufpool.Get(max(2*cap(out), 512))
+// grow returns out copied into a pooled buffer of size bytes or more
+// (size > cap(out)).
+func (g *growth) grow(out []byte, size int) []byte {
+	nb := bufpool.Get(size)
 	nb.B = append(nb.B, out...)
 	if g.cur != nil {
 		bufpool.Put(g.cur)

@@ -52,6 +52,12 @@ func FuzzDecodeMessage(f *testing.F) {
 				t.Fatalf("over the limit, got %v", err)
 			}
 		}
+		// In small steps (as on an event loop) the result is the same.
+		want, werr := stateless.DecodeMessage(nil, frame.Rsv1, p, limit)
+		got, _, err := stepped(t, stateless, nil, p, limit, func() int { return 1 + int(lim%61) })
+		if (err == nil) != (werr == nil) || !errors.Is(err, werr) || !bytes.Equal(got, want) {
+			t.Fatalf("in steps: %d bytes, %v; in one go: %d bytes, %v", len(got), err, len(want), werr)
+		}
 	})
 }
 

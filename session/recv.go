@@ -3,6 +3,7 @@ package session
 import (
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/stepdecode"
 	"github.com/surgews/surge/mask"
 )
 
@@ -31,8 +32,15 @@ func (s *Session) feed(p []byte) error {
 	s.atomicFlags.Or(flagCork)
 	defer s.uncork()
 	s.recv &^= recvDelivered
+	return s.consume(p)
+}
+
+// consume is feed's work, also called with the bytes kept while a message
+// was inflated in steps (inflate.go). It stops at such a message and keeps
+// the bytes after it.
+func (s *Session) consume(p []byte) error {
 	var first error
-	for len(p) > 0 && s.recv&recvLost == 0 {
+	for len(p) > 0 && s.recv&(recvLost|recvInflating) == 0 {
 		if s.recv&recvInFrame == 0 {
 			n, ok, err := s.readHeader(p)
 			p = p[n:]
@@ -80,6 +88,9 @@ func (s *Session) feed(p []byte) error {
 			}
 			first = keepFirst(first, s.fail(err))
 		}
+	}
+	if s.recv&recvInflating != 0 && len(p) > 0 {
+		s.keepRest(p)
 	}
 	return first
 }
@@ -341,19 +352,27 @@ func (s *Session) endFrame(ctl []byte) error {
 	if s.recv&recvDecode != 0 {
 		s.recv &^= recvDecode
 		d, err := s.decode(b)
-		if err != nil {
-			return err
+		if err != nil || d == nil {
+			return err // d == nil: a later turn of the loop delivers it
 		}
-		b = d
-		if msgOp == frame.OpText && !frame.ValidUTF8(b.B) {
-			bufpool.Put(b)
-			return frame.ErrInvalidUTF8
-		}
-	} else if msgOp == frame.OpText && !s.utf.Final() {
+		return s.deliverDecoded(msgOp, d)
+	}
+	if msgOp == frame.OpText && !s.utf.Final() {
 		bufpool.Put(b)
 		return frame.ErrInvalidUTF8
 	}
 	s.deliver(pooledFrame(msgOp, b))
+	return nil
+}
+
+// deliverDecoded delivers a message the extensions decoded, once its text
+// is checked.
+func (s *Session) deliverDecoded(op frame.Opcode, b *bufpool.Buf) error {
+	if op == frame.OpText && !frame.ValidUTF8(b.B) {
+		bufpool.Put(b)
+		return frame.ErrInvalidUTF8
+	}
+	s.deliver(pooledFrame(op, b))
 	return nil
 }
 
@@ -378,13 +397,18 @@ func (s *Session) fragment(fin bool) Frame {
 	return f
 }
 
-// decode runs the negotiated extensions over a received message.
+// decode runs the negotiated extensions over a received message. It
+// returns nil, nil when the decode goes on in later turns of the event loop
+// (decodeInSteps).
 func (s *Session) decode(b *bufpool.Buf) (*bufpool.Buf, error) {
 	s.mu.Lock()
 	exts := s.lazy.exts
 	s.mu.Unlock()
 	rsv := s.msgRsv
 	limit := s.msgLimit()
+	if len(exts) == 1 && stepdecode.Begin != nil {
+		return s.decodeInSteps(exts[0], b, limit)
+	}
 	for i := len(exts) - 1; i >= 0; i-- {
 		e := exts[i]
 		if rsv&e.Rsv() == 0 {
