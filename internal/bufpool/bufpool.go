@@ -1,5 +1,5 @@
 // Package bufpool holds surge's pooled byte buffers: power-of-two size classes
-// backed by sync.Pool (and, from 256 KiB, by free lists that a timer trims,
+// backed by sync.Pool (and, from 64 KiB, by free lists that a timer trims,
 // see trim.go), so that getting and putting a buffer allocates nothing once
 // the pool is warm.
 //

@@ -17,9 +17,12 @@ import (
 // load leaving.
 
 const (
-	// largeShift is the smallest class kept in a trimmed list (256 KiB):
+	// largeShift is the smallest class kept in a trimmed list (64 KiB):
 	// below it buffers are cheap and many, and sync.Pool's per-P caches pay.
-	largeShift = 18
+	// At 64 KiB a list's lock is nothing next to filling the buffer, and
+	// received messages of that size are what channel-style sessions hold
+	// by the dozen (72 each at the default Incoming buffer and queue).
+	largeShift = 16
 	largeFrom  = largeShift - minShift // index of the first large class
 
 	// trimPeriod is how long a free large buffer may go unused before it
