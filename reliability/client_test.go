@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/surgews/surge/engine"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/testwire"
-	"github.com/surgews/surge/mask"
 	"github.com/surgews/surge/session"
 )
 
@@ -27,33 +25,16 @@ import (
 // is slow.
 const ioWait = 10 * time.Second
 
-// wsKey is the sample nonce of RFC 6455 §1.3.
-const wsKey = "dGhlIHNhbXBsZSBub25jZQ=="
-
-// maskKey masks every attack frame; a fixed key keeps failures reproducible.
-var maskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
+// maskKey masks every attack frame (testwire.MaskKey); a fixed key keeps
+// failures reproducible.
+var maskKey = testwire.MaskKey
 
 // upgradeRequest is a valid opening handshake for path with extra header
 // lines appended.
-func upgradeRequest(path string, extra ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: surge.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n", path)
-	fmt.Fprintf(&b, "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n", wsKey)
-	for _, h := range extra {
-		b.WriteString(h + "\r\n")
-	}
-	return b.String() + "\r\n"
-}
+var upgradeRequest = testwire.UpgradeRequest
 
-// clientFrame encodes one masked client frame (§5.3).
-func clientFrame(op frame.Opcode, payload []byte) []byte {
-	h := frame.Header{Fin: true, Op: op, Masked: true, Key: maskKey, Length: int64(len(payload))}
-	b := frame.AppendHeader(nil, &h)
-	n := len(b)
-	b = append(b, make([]byte, len(payload))...)
-	mask.XORCopy(b[n:], payload, h.Key, 0)
-	return b
-}
+// clientFrame encodes one final masked client frame (§5.3).
+var clientFrame = testwire.ClientFrame
 
 // peer is an attack client's connection.
 type peer struct {
