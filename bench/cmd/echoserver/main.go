@@ -82,7 +82,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("echoserver lib=%s pid=%d addr=%s\n", *lib, os.Getpid(), srv.Addr())
+	fmt.Println(servers.ReadyLine(*lib, os.Getpid(), srv.Addr().String()))
 	<-quit
 	return srv.Close()
 }

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/surgews/surge/bench/internal/servers"
 )
 
 // Server is an echo server process that Spawn started.
@@ -98,20 +99,11 @@ func Spawn(cmd *exec.Cmd) (*Server, error) {
 
 // parseServerLine reads the addr= and pid= fields of an address line.
 func parseServerLine(l string) (Target, error) {
-	var t Target
-	for _, f := range strings.Fields(l) {
-		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "addr":
-			t.Addr = v
-		case "pid":
-			t.PID, _ = strconv.Atoi(v)
-		}
+	addr, pid, ok := servers.ParseReadyLine(l)
+	if !ok {
+		return Target{Addr: addr, PID: pid}, fmt.Errorf("%w: %q has no addr= and pid=", ErrServerLine, l)
 	}
-	if t.Addr == "" || t.PID <= 0 {
-		return t, fmt.Errorf("%w: %q has no addr= and pid=", ErrServerLine, l)
-	}
-	return t, nil
+	return Target{Addr: addr, PID: pid}, nil
 }
 
 // Stop ends the server with SIGTERM, or SIGKILL if it has not exited

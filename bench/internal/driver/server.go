@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/surgews/surge/bench/internal/servers"
 )
 
 // serverProc is a running echoserver.
@@ -58,15 +59,8 @@ func startServer(bin, lib, cpu, statsPath, profile string) (*serverProc, error) 
 	go func() { p.exit <- cmd.Wait() }()
 	select {
 	case l := <-lines:
-		for _, f := range strings.Fields(l) {
-			if v, ok := strings.CutPrefix(f, "pid="); ok {
-				p.pid, _ = strconv.Atoi(v)
-			}
-			if v, ok := strings.CutPrefix(f, "addr="); ok {
-				p.addr = v
-			}
-		}
-		if p.pid == 0 || p.addr == "" {
+		var ok bool
+		if p.addr, p.pid, ok = servers.ParseReadyLine(l); !ok {
 			p.stop()
 			return nil, fmt.Errorf("%w: bad line %q", ErrServerStart, l)
 		}

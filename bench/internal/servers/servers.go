@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/surgews/surge/bench/internal/stats"
 )
@@ -73,4 +75,26 @@ func (l *listener) Close() error {
 		return l.close()
 	}
 	return l.ln.Close()
+}
+
+// ReadyLine is the line cmd/echoserver prints once it listens; the
+// harness (internal/driver) and the attack suite (internal/attack) read
+// the server's address and process from it with [ParseReadyLine].
+func ReadyLine(lib string, pid int, addr string) string {
+	return fmt.Sprintf("echoserver lib=%s pid=%d addr=%s", lib, pid, addr)
+}
+
+// ParseReadyLine reads the addr= and pid= fields of a [ReadyLine]; ok is
+// false unless both are there and the pid is positive.
+func ParseReadyLine(l string) (addr string, pid int, ok bool) {
+	for _, f := range strings.Fields(l) {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "addr":
+			addr = v
+		case "pid":
+			pid, _ = strconv.Atoi(v)
+		}
+	}
+	return addr, pid, addr != "" && pid > 0
 }

@@ -100,3 +100,17 @@ func TestIsSurge(t *testing.T) {
 		}
 	}
 }
+
+// TestReadyLine: what echoserver prints is what the harness and the attack
+// suite parse; a line without both fields is refused.
+func TestReadyLine(t *testing.T) {
+	addr, pid, ok := ParseReadyLine(ReadyLine("gorilla", 42, "127.0.0.1:9000"))
+	if !ok || addr != "127.0.0.1:9000" || pid != 42 {
+		t.Fatalf("round trip = %q, %d, %v", addr, pid, ok)
+	}
+	for _, l := range []string{"", "echoserver lib=gws addr=127.0.0.1:1", "echoserver pid=7", "pid=0 addr=x", "pid=-3 addr=x"} {
+		if _, _, ok := ParseReadyLine(l); ok {
+			t.Errorf("ParseReadyLine(%q) accepted", l)
+		}
+	}
+}
