@@ -124,6 +124,16 @@ func (l *loop) dialDone(c *conn) {
 		remote = net.TCPAddrFromAddrPort(ap)
 		c.peer = l.reactor.zones.pack(ap)
 	}
+	if connEdge != 0 {
+		// Level-triggered through the handshake, which dialEvent reads
+		// once per event; the session's reads are edge-triggered like an
+		// accepted connection's. epoll_ctl reports at once what is
+		// already waiting.
+		if err := l.poll.Modify(c.fd(), c.interest()|connEdge); err != nil {
+			l.closeConn(c, err)
+			return
+		}
+	}
 	s, ep, n, err := d.finish(d.head.B, c, remote)
 	if err != nil {
 		l.closeConn(c, err)

@@ -74,6 +74,7 @@ type loop struct {
 	fire    func(t *timewheel.Timer)
 	busy    time.Time           // when the loop last had events, under BusyPoll
 	reads   uint32              // reads so far, for yieldReads
+	again   []*conn             // to read on the next turn: see connEdge
 	apause  acceptPause         // back-off of the listener after accept failures
 	atimer  timewheel.Timer     // ends an accept pause
 	stimer  timewheel.Timer     // the next sweepStalled, while a connection waits to write
@@ -159,7 +160,9 @@ func (l *loop) run() {
 		// scheduler's system-call bookkeeping, which cost the loop 8% of
 		// its core in sysmon wake-ups and P hand-offs.
 		l.fresh = false
+		again := l.readAgain()
 		n, err := l.poll.Wait(0, l.handle)
+		n += again
 		if bp := l.reactor.cfg.BusyPoll; bp > 0 && n == 0 && err == nil && time.Since(l.busy) < bp {
 			// Poll again after a yield, which also runs due Go timers;
 			// the wheel and the tasks are served as usual.
@@ -313,7 +316,6 @@ func (l *loop) advance() {
 	}
 }
 
-// event handles one readiness event.
 // unpark ends the loop's time parked in the poller: busy time runs again.
 func (l *loop) unpark() {
 	l.mark = time.Now()
@@ -321,6 +323,7 @@ func (l *loop) unpark() {
 	l.parked = time.Time{}
 }
 
+// event handles one readiness event.
 func (l *loop) event(fd int, ev netpoll.Event) {
 	if !l.parked.IsZero() {
 		l.unpark()
@@ -347,7 +350,12 @@ func (l *loop) event(fd int, ev netpoll.Event) {
 		}
 	}
 	if ev&(netpoll.EventRead|netpoll.EventHup|netpoll.EventErr) != 0 {
-		l.read(c)
+		if l.read(c) || connEdge != 0 && ev&(netpoll.EventHup|netpoll.EventErr) != 0 && c.open() {
+			// Edge-triggered, nothing reports this socket again: bytes
+			// may be left beyond the buffer, or the end of the stream
+			// behind the bytes just read.
+			l.again = append(l.again, c)
+		}
 		if l.reads++; l.reads%yieldReads == 0 {
 			// Let the goroutines this batch readied run before the
 			// next reads: Incoming readers and pool workers each hold a
@@ -432,7 +440,7 @@ func (l *loop) add(fd int, remote netip.AddrPort, pre []byte) {
 	_ = netpoll.SetNoDelay(fd, true)
 	_ = netpoll.SetKeepAlive(fd, l.reactor.cfg.keepAlive())
 	c := &conn{fdNum: int32(fd), loop: l, peer: l.reactor.zones.pack(remote)}
-	if err := l.poll.Add(fd, netpoll.EventRead); err != nil {
+	if err := l.poll.Add(fd, netpoll.EventRead|connEdge); err != nil {
 		_ = netpoll.Close(fd)
 		return
 	}
@@ -450,8 +458,10 @@ func (l *loop) register(c *conn) {
 	l.reactor.conns.Add(1)
 }
 
-// read reads once into the shared buffer and feeds the bytes on.
-func (l *loop) read(c *conn) {
+// read reads once into the shared buffer and feeds the bytes on. It
+// reports whether an edge-triggered c must be read again on the next turn:
+// the read filled the buffer, so more may be waiting.
+func (l *loop) read(c *conn) (again bool) {
 	n, err := netpoll.Read(c.fd(), l.buf)
 	if n > 0 {
 		if c.ep == nil {
@@ -468,6 +478,37 @@ func (l *loop) read(c *conn) {
 	if err != nil && !errors.Is(err, netpoll.ErrWouldBlock) && c.open() {
 		l.closeConn(c, err)
 	}
+	return connEdge != 0 && n == len(l.buf) && c.open()
+}
+
+// readAgain reads the connections the previous turn put on the again list,
+// as a level-triggered poller would have reported them again, and returns
+// how many it read. Those that fill the buffer again go back on the list
+// for the turn after, behind the events found meanwhile.
+func (l *loop) readAgain() int {
+	n := len(l.again)
+	if n == 0 {
+		return 0
+	}
+	l.advance()
+	done := 0
+	for i := range n {
+		c := l.again[i]
+		l.again[i] = nil
+		// Closed since, or its reading paused: resuming re-arms the fd
+		// (loop.sync), and the kernel then reports what is pending.
+		if !c.open() || c.interest()&netpoll.EventRead == 0 || l.reactor.fds.get(c.fd()) != c {
+			continue
+		}
+		if l.read(c) {
+			l.again = append(l.again, c)
+		}
+		done++
+	}
+	k := copy(l.again, l.again[n:])
+	clear(l.again[k:])
+	l.again = l.again[:k]
+	return done
 }
 
 // upgradeConn collects the request head and answers it in the loop.
@@ -582,8 +623,11 @@ func (l *loop) sync(c *conn) {
 	if f&flagWantWrite != 0 {
 		want |= netpoll.EventWrite
 	}
-	if want != c.interest() {
-		if err := l.poll.Modify(c.fd(), want); err == nil {
+	// Edge-triggered, a write interest is set again each time the session
+	// asks for it: epoll_ctl then polls the socket and reports it if it
+	// is writable already, an edge that would otherwise have passed.
+	if want != c.interest() || connEdge != 0 && want&netpoll.EventWrite != 0 {
+		if err := l.poll.Modify(c.fd(), want|connEdge); err == nil {
 			if want&^c.interest()&netpoll.EventWrite != 0 {
 				l.watchStall(c)
 			}

@@ -10,14 +10,14 @@ import (
 	"github.com/surgews/surge/frame"
 )
 
-// The loop reads a connection once per readiness event, so it relies on
-// the poller to report again what a read left behind. These tests pin the
-// two cases where bytes or an end of stream stay in the socket with no new
-// data to raise an event: more than the read buffer arrived at once, and
-// the peer's FIN came with its last bytes. (An edge-triggered variant of
-// the loop was tried for issue 18 and failed both until it kept a list of
-// connections to read again; it saved nothing measurable and was dropped,
-// docs/benchmarks.md.)
+// The loop reads a connection once per readiness event, and on Linux its
+// connections are edge-triggered (connEdge): nothing reports a socket
+// again for what a read left behind, so the loop keeps a list of
+// connections to read on its next turn. These tests pin the two cases
+// where bytes or an end of stream stay in the socket with no new data to
+// raise an event: more than the read buffer arrived at once, and the
+// peer's FIN came with its last bytes. Each fails on an edge-triggered
+// loop without that list.
 
 // TestReadBeyondBuffer sends three messages of 96 KiB in one write to a
 // server with a 4 KiB read buffer: every byte must come back, though no

@@ -103,7 +103,7 @@ func (s *Server) adopt(nc net.Conn, mk newSessionFunc, req session.Request, head
 
 // adoptUpgraded registers a connection whose session is made.
 func (l *loop) adoptUpgraded(c *conn, head, pre []byte) {
-	if err := l.poll.Add(c.fd(), netpoll.EventRead); err != nil {
+	if err := l.poll.Add(c.fd(), netpoll.EventRead|connEdge); err != nil {
 		_ = netpoll.Close(c.fd())
 		c.flags.Or(flagClosed)
 		c.ep.Closed(err)
