@@ -194,6 +194,7 @@ func (l *loop) run() {
 			}
 			l.parked = time.Now()
 			l.ctr.BusyNanos.Add(uint64(l.parked.Sub(l.mark)))
+			l.ctr.Park(l.parked)
 			n, err = l.poll.Wait(next, l.handle)
 			if !l.parked.IsZero() { // woken without an event: a task or a timer
 				l.unpark()
@@ -318,8 +319,7 @@ func (l *loop) advance() {
 
 // unpark ends the loop's time parked in the poller: busy time runs again.
 func (l *loop) unpark() {
-	l.mark = time.Now()
-	l.ctr.WaitNanos.Add(uint64(l.mark.Sub(l.parked)))
+	l.mark = l.ctr.Unpark()
 	l.parked = time.Time{}
 }
 
@@ -694,7 +694,6 @@ func (l *loop) closeConn(c *conn, err error) {
 	c.mu.Unlock()
 	l.reactor.fds.clear(c)
 	l.wheel.Stop(&c.timer)
-	l.reactor.conns.Add(-1)
 	l.dropHead(c)
 	if c.ep != nil {
 		c.ep.Closed(err)
@@ -710,4 +709,7 @@ func (l *loop) closeConn(c *conn, err error) {
 		c.dial.done <- dialResult{err: err}
 		c.dial = nil
 	}
+	// Last, so that a Stats that no longer counts the connection counts
+	// how its session ended.
+	l.reactor.conns.Add(-1)
 }

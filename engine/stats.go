@@ -56,7 +56,7 @@ func snapshot(conns int, sets []*counters.Set, loops int) stats.Snapshot {
 		if i < loops {
 			s.Loops = append(s.Loops, stats.Loop{
 				Busy: time.Duration(c.BusyNanos.Load()),
-				Wait: time.Duration(c.WaitNanos.Load()),
+				Wait: c.Wait(),
 			})
 		}
 	}

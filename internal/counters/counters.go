@@ -11,7 +11,9 @@
 package counters
 
 import (
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/surgews/surge/frame"
 )
@@ -138,10 +140,58 @@ type Set struct {
 	ProtocolErrors [NCodeBucket]atomic.Uint64 // EndProtocolError and EndMessageTooBig, by the code we closed with
 	Drops          atomic.Uint64              // frames dropped under BackpressureDrop
 
-	// The loop's time, in nanoseconds: handling events, and parked in the
-	// poller. The loop's goroutine alone.
+	// The loop's time handling events, in nanoseconds. The loop's
+	// goroutine alone.
 	BusyNanos atomic.Uint64
-	WaitNanos atomic.Uint64
+
+	// The loop's time parked in the poller, behind Park, Unpark and Wait:
+	// a snapshot includes the park in progress, so the figure of a loop
+	// idle since it started grows, and it never goes back, which a
+	// Prometheus counter must not.
+	waitMu    sync.Mutex
+	waitNanos uint64 // completed parks
+	parkedAt  int64  // since parkEpoch, while parked
+	parked    bool
+}
+
+// parkEpoch anchors the monotonic clock of the park times.
+var parkEpoch = time.Now()
+
+// Park records that the loop parks now, at t.
+func (s *Set) Park(t time.Time) {
+	s.waitMu.Lock()
+	s.parkedAt, s.parked = int64(t.Sub(parkEpoch)), true
+	s.waitMu.Unlock()
+}
+
+// Unpark ends the park in progress, if any, and returns the time it ended.
+// It reads the clock under the lock, after any snapshot that already
+// counted part of this park, so the total never shrinks.
+func (s *Set) Unpark() time.Time {
+	s.waitMu.Lock()
+	now := time.Now()
+	if s.parked {
+		if d := int64(now.Sub(parkEpoch)) - s.parkedAt; d > 0 {
+			s.waitNanos += uint64(d)
+		}
+		s.parked = false
+	}
+	s.waitMu.Unlock()
+	return now
+}
+
+// Wait returns the loop's time parked so far, the park in progress
+// included.
+func (s *Set) Wait() time.Duration {
+	s.waitMu.Lock()
+	w := s.waitNanos
+	if s.parked {
+		if d := int64(time.Since(parkEpoch)) - s.parkedAt; d > 0 {
+			w += uint64(d)
+		}
+	}
+	s.waitMu.Unlock()
+	return time.Duration(w)
 }
 
 func itoa(n int) string {
