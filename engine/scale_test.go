@@ -35,10 +35,11 @@ const (
 	// poolSessionBound: event style on the worker pool keeps the same
 	// bar (its event queue is pooled and given back when it drains).
 	poolSessionBound = eventSessionBar
-	// inProcessSessionBar is the bar of TestIdleSessionsInProcess: the
-	// clients' fds in the same process double the fd numbers the server's
-	// fd table spans, and 9,000 sessions share the fixed costs less thinly.
-	inProcessSessionBar = 384
+	// inProcessSessionBar is the bar of TestIdleSessionsInProcess, on live
+	// objects and stacks: the clients' fds in the same process double the
+	// fd numbers the server's fd table spans, and 9,000 sessions share the
+	// fixed costs less thinly (311-313 B measured).
+	inProcessSessionBar = 352
 	// eventRSSBar bounds the server's resident memory per idle event-style
 	// connection (VmRSS delta / n, free heap pages returned first).
 	eventRSSBar = 450
@@ -61,14 +62,15 @@ type idleStats struct {
 	n          int
 	perSession float64 // (HeapInuse+StackInuse) delta / n, bytes
 	heap       float64 // HeapInuse delta / n
+	live       float64 // HeapAlloc delta / n: the sessions' objects, without span slack
 	stack      float64 // StackInuse delta / n
 	rss        float64 // VmRSS delta / n: what the process holds of the OS per connection
 	goroutines int     // NumGoroutine delta
 }
 
 func (s idleStats) String() string {
-	return fmt.Sprintf("%-7s n=%-5d %6.0f B/session (heap %5.0f, stack %5.0f), RSS %5.0f B/connection, goroutines %+d",
-		s.mode, s.n, s.perSession, s.heap, s.stack, s.rss, s.goroutines)
+	return fmt.Sprintf("%-7s n=%-5d %6.0f B/session (heap %5.0f, live objects %5.0f, stack %5.0f), RSS %5.0f B/connection, goroutines %+d",
+		s.mode, s.n, s.perSession, s.heap, s.live, s.stack, s.rss, s.goroutines)
 }
 
 // idleServer starts a server of the given dispatch mode whose handlers
@@ -107,12 +109,12 @@ func (h *openCounter) OnMessage(s *session.Session, f session.Frame) {
 
 // memNow returns HeapInuse and StackInuse after the collector ran twice
 // (the second run empties sync.Pool victim caches).
-func memNow() (heap, stack uint64) {
+func memNow() (heap, live, stack uint64) {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse, ms.StackInuse
+	return ms.HeapInuse, ms.HeapAlloc, ms.StackInuse
 }
 
 // rssNow returns the process's resident set (VmRSS), in bytes, after the
@@ -256,7 +258,7 @@ func measureIdle(t *testing.T, mode string, n int, helper bool) idleStats {
 	time.Sleep(50 * time.Millisecond)
 
 	g0 := runtime.NumGoroutine()
-	h0, s0 := memNow()
+	h0, a0, s0 := memNow()
 	r0 := rssNow(t)
 
 	start := time.Now()
@@ -281,13 +283,14 @@ func measureIdle(t *testing.T, mode string, n int, helper bool) idleStats {
 	})
 	t.Logf("%d sessions opened in %v", n, time.Since(start).Round(time.Millisecond))
 	time.Sleep(100 * time.Millisecond) // let channel-style goroutines park
-	h1, s1 := memNow()
+	h1, a1, s1 := memNow()
 	r1 := rssNow(t)
 	g1 := runtime.NumGoroutine()
 	st := idleStats{
 		mode:       mode,
 		n:          n,
 		heap:       (float64(h1) - float64(h0)) / float64(n),
+		live:       (float64(a1) - float64(a0)) / float64(n),
 		stack:      (float64(s1) - float64(s0)) / float64(n),
 		rss:        (float64(r1) - float64(r0)) / float64(n),
 		goroutines: g1 - g0,
@@ -386,8 +389,13 @@ func TestIdleSessionsInProcess(t *testing.T) {
 		t.Log("-short: too few sessions for the memory bar; not checked")
 		return
 	}
-	if st.perSession > inProcessSessionBar {
-		t.Errorf("%.0f bytes per idle event-style session, bar %d", st.perSession, inProcessSessionBar)
+	// Live objects, not HeapInuse: in a package run this test follows
+	// others whose partly used spans it fills, and HeapInuse then moved
+	// between 357 and 395 B for the same sessions while HeapAlloc stayed
+	// at 311-313 B. TestIdleMemory holds the bar on HeapInuse in a
+	// process of its own making (19,000 sessions, clients elsewhere).
+	if live := st.live + st.stack; live > inProcessSessionBar {
+		t.Errorf("%.0f bytes of live objects and stack per idle event-style session, bar %d", live, inProcessSessionBar)
 	}
 }
 
