@@ -71,7 +71,9 @@ type Count struct {
 	Text, Binary uint64
 }
 
-// Loop is one event loop's time.
+// Loop is one event loop's time: Busy handling events, Wait parked in the
+// poller for them. Wait includes the park in progress, so a loop idle since
+// it started shows its idle time; neither figure ever goes back.
 type Loop struct {
 	Busy, Wait time.Duration
 }
