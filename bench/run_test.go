@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,8 @@ import (
 // (`go run ./cmd/run -smoke`): build the echo server, wsbench and rawload;
 // run every scenario of the plan (closed loop at depth 1 and 8, open loop,
 // idle) at a hundredth of the connections against surge and one peer, each
-// echo and rate scenario with both load generators; read the server
+// echo and rate scenario with both load generators, each echo scenario in
+// two rounds (so the report's medians come from rounds); read the server
 // snapshots, save the JSON, render the report. It is bounded (tens of
 // seconds) and runs under -short too; the full run is `go run ./cmd/run` by
 // hand.
@@ -37,10 +39,32 @@ func TestSmokeRun(t *testing.T) {
 	}
 	t.Logf("smoke run: %d results in %v", len(run.Results), time.Since(start).Round(time.Second))
 	plan := driver.Plan(driver.Options{Smoke: true})
-	// Two libraries; every echo and rate scenario by two generators, the
-	// idle one by wsbench.
-	if want := 2 * (2*(len(plan)-1) + 1); len(run.Results) != want {
+	// Two libraries; every echo scenario in two rounds by two generators,
+	// the rate scenario once by two, the idle one by wsbench.
+	echoes := 0
+	for _, sc := range plan {
+		if sc.Kind == driver.KindEcho {
+			echoes++
+		}
+	}
+	if run.Settings.Rounds != 2 {
+		t.Fatalf("smoke run of %d rounds, want 2", run.Settings.Rounds)
+	}
+	if want := 2 * (2*2*echoes + 2*(len(plan)-echoes-1) + 1); len(run.Results) != want {
 		t.Fatalf("%d results, want %d", len(run.Results), want)
+	}
+	// Each echo result of a library and generator is there once per round.
+	rounds := map[string]int{}
+	for _, r := range run.Results {
+		if r.Kind == driver.KindEcho {
+			if r.Round != 1 && r.Round != 2 {
+				t.Fatalf("%s %s %s: round %d, want 1 or 2", r.Lib, r.Scenario, r.Gen(), r.Round)
+			}
+			rounds[fmt.Sprintf("%s %s %s %d", r.Lib, r.Scenario, r.Gen(), r.Round)]++
+		}
+	}
+	if len(rounds) != 2*2*2*echoes {
+		t.Fatalf("echo rounds %v: want %d (library, scenario, generator, round)", rounds, 2*2*2*echoes)
 	}
 	depths := map[int]bool{}
 	// The smoke run's windows are a few hundred ms of light load on a
@@ -95,6 +119,7 @@ func TestSmokeRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"## Summary", "This is a smoke run", "## Lead per shape, by both load generators",
+		"ran in 2 rounds per library and generator", "is the **median** round's",
 		"| shape | wsbench: surge best | best peer | ratio | rawload: surge best | best peer | ratio |",
 		"| library | wsbench msg/s | CPU | msg/core-s | ×peer | p50 / p99 | rawload msg/s |",
 		"| **surge-inline** | rawload |", "surge-inline", "gorilla", "## Idle connections", driver.NotesMarker} {

@@ -5,8 +5,9 @@
 //
 // From the bench directory:
 //
-//	go run ./cmd/run                 # the full run, about 15 minutes
-//	go run ./cmd/run -quick -docs -  # a run of a few minutes, no report
+//	go run ./cmd/run                 # the full run, 3 rounds, about 40 minutes
+//	go run ./cmd/run -rounds 5       # 5 rounds of each echo scenario
+//	go run ./cmd/run -quick -docs -  # about 10 minutes (3 rounds), no report
 //	go run ./cmd/run -smoke -docs -  # the pipeline in seconds, no report
 //	go run ./cmd/run -compare results/A/results.json results/B/results.json
 //
@@ -38,9 +39,10 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var o driver.Options
-	fs.DurationVar(&o.Duration, "duration", 0, "measured time per echo/rate run and idle hold (0: 3s, -quick 1s, -smoke 300ms)")
-	fs.DurationVar(&o.Warmup, "warmup", 0, "traffic before measuring (0: 2s, -quick 300ms, -smoke 150ms)")
-	fs.BoolVar(&o.Quick, "quick", false, "quick run: connection counts ÷ 10, short durations (a few minutes)")
+	fs.DurationVar(&o.Duration, "duration", 0, "measured time per echo/rate run and idle hold (0: 3s, -quick 1s, -smoke 200ms)")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "traffic before measuring (0: 2s, -quick 300ms, -smoke 100ms)")
+	fs.IntVar(&o.Rounds, "rounds", 0, "rounds of each closed-loop echo scenario per library and generator; the report shows the median (0: 3, -smoke 2; rate and idle run once)")
+	fs.BoolVar(&o.Quick, "quick", false, "quick run: connection counts ÷ 10, short durations (about 10 minutes with 3 rounds)")
 	fs.BoolVar(&o.Smoke, "smoke", false, "smoke run of the pipeline: connection counts ÷ 100, surge-inline and gorilla, no masking benchmarks (seconds)")
 	libs := fs.String("libs", "", "comma-separated libraries (default all: surge-inline,surge-pool,surge-goroutine,coder,gobwas,gorilla,gws,nbio; -smoke: surge-inline,gorilla)")
 	gens := fs.String("generators", "", "comma-separated load generators of echo and rate scenarios (default both: wsbench,rawload)")
@@ -55,6 +57,9 @@ func run(args []string) error {
 	compare := fs.Bool("compare", false, "compare two results.json files given as arguments: old new")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.Rounds < 0 {
+		return fmt.Errorf("-rounds %d: want 1 or more (0 for the default)", o.Rounds)
 	}
 	if *compare {
 		if fs.NArg() != 2 {

@@ -8,8 +8,11 @@ import (
 // Compare writes, for every library, scenario and load generator present in
 // both runs, the headline figure of each and the ratio new/old: messages per
 // server core-second for echo and rate runs, RSS per connection and upgrades
-// per second for idle runs.
+// per second for idle runs. A run of several rounds counts by its median
+// round (as in the report).
 func Compare(w io.Writer, old, cur *Run) {
+	old, _ = old.medians()
+	cur, _ = cur.medians()
 	fmt.Fprintf(w, "old: %s (%s)\nnew: %s (%s)\n\n", old.Started, old.Host.CPU, cur.Started, cur.Host.CPU)
 	fmt.Fprintf(w, "%-16s %-18s %-8s %-14s %14s %14s %8s\n", "library", "scenario", "gen", "figure", "old", "new", "new/old")
 	for _, n := range cur.Results {

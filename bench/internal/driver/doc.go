@@ -5,7 +5,9 @@
 // (no surge code), reads the server's runtime snapshots (package stats),
 // and keeps everything in one Run that is saved as JSON and rendered as
 // docs/benchmarks.md with SVG charts. A lead over the peers counts only
-// where both generators measure it (LeadRatio).
+// where both generators measure it (LeadRatio). Each closed-loop scenario
+// runs in rounds (Options.Rounds, libraries interleaved within a round) and
+// the report shows every library's median round with the spread.
 //
 // The headline figure is messages per server core-second: echoed messages
 // per second divided by the CPU the server process used (the generator samples

@@ -23,7 +23,8 @@ type lead struct {
 }
 
 // leadOf returns surge's best mode and the best peer under scenario, by gen,
-// in messages per server core-second.
+// in messages per server core-second. rp.run is the median view, so both
+// are per-library medians over the rounds.
 func (rp *reporter) leadOf(scenario, gen string) lead {
 	var l lead
 	for _, m := range leadModes {
@@ -99,7 +100,13 @@ func (rp *reporter) leads() {
 	gens := rp.gens()
 	rp.p("## Lead per shape, by both load generators")
 	rp.p("")
-	rp.p("*surge best* is the higher of surge-inline and surge-pool in messages per server core-second, *best peer* the highest of the other libraries, *ratio* the one divided by the other, for each generator on its own (wsbench is built on surge; rawload, `bench/cmd/rawload`, shares no code with it). In brackets: the mode or library and its server CPU in cores; † marks a server below %.0f%% of its core, where the generator rather than the server was the limit. A shape counts as a **lead** only where every generator measured %.1f× or more.", SaturatedCores*100, LeadRatio)
+	figure, medians, bracket := "messages per server core-second", "", "its server CPU in cores"
+	if rp.rounds > 1 {
+		figure = fmt.Sprintf("median messages per server core-second over %d rounds", rp.rounds)
+		medians = "' medians"
+		bracket = "the median round's server CPU in cores and the lowest–highest figure of its rounds"
+	}
+	rp.p("*surge best* is the higher of surge-inline's and surge-pool's %s, *best peer* the highest of the other libraries%s, *ratio* the one divided by the other, for each generator on its own (wsbench is built on surge; rawload, `bench/cmd/rawload`, shares no code with it). In brackets: the mode or library, %s; † marks a server below %.0f%% of its core, where the generator rather than the server was the limit. A shape counts as a **lead** only where every generator measured %.1f× or more.", figure, medians, bracket, SaturatedCores*100, LeadRatio)
 	rp.p("")
 	head, sep := "| shape |", "|---|"
 	for _, g := range gens {
@@ -121,8 +128,9 @@ func (rp *reporter) leads() {
 				line += " — | — | — |"
 				continue
 			}
-			line += fmt.Sprintf(" %s (%s, %s) | %s (%s, %s) | %.2f× |",
-				human(l.surge.PerCoreSecond), shortLib(l.surge.Lib), coresStr(l.surge), human(l.peer.PerCoreSecond), l.peer.Lib, coresStr(l.peer), l.ratio)
+			line += fmt.Sprintf(" %s (%s, %s%s) | %s (%s, %s%s) | %.2f× |",
+				human(l.surge.PerCoreSecond), shortLib(l.surge.Lib), coresStr(l.surge), rp.spreadCell(l.surge),
+				human(l.peer.PerCoreSecond), l.peer.Lib, coresStr(l.peer), rp.spreadCell(l.peer), l.ratio)
 		}
 		rp.p("%s %s |", line, leadVerdict(ls))
 	}
@@ -172,6 +180,15 @@ func (rp *reporter) bestPeerGen(scenario, gen string, f func(*Result) float64, l
 		}
 	}
 	return best, bv
+}
+
+// spreadCell is r's spread over its rounds for a bracket of the lead table
+// ("; rounds 250k–320k"), "" for a single round.
+func (rp *reporter) spreadCell(r *Result) string {
+	if s := rp.spreadOf(r); s != "" {
+		return "; rounds " + s
+	}
+	return ""
 }
 
 // coresStr is a result's server CPU, marked † below SaturatedCores.

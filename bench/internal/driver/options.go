@@ -13,7 +13,7 @@ const (
 	KindIdle = "idle" // connections held without traffic; also the connect rate
 )
 
-// Load generators: every echo and rate scenario runs once with each.
+// Load generators: every echo and rate scenario runs with each (every round).
 const (
 	// GenWSBench is cmd/wsbench, built on surge's client.
 	GenWSBench = "wsbench"
@@ -23,29 +23,35 @@ const (
 )
 
 // Options configure a benchmark run. The zero value is the full run; Quick
-// shrinks every scenario to a run of a few minutes, Smoke to one of seconds.
+// shrinks every scenario to a run of about ten minutes, Smoke to one of seconds.
 type Options struct {
 	// Duration is the measured time of each echo and rate run (after
 	// Warmup) and how long idle connections are held. 0 means 3 s (1 s with
-	// Quick, 300 ms with Smoke): every echo and rate scenario runs once per
-	// generator, so the full run (7 scenarios, 8 libraries, 2 generators)
-	// takes about 112 × (Warmup + Duration + 1–3 s of connecting and
-	// pauses), some 15 minutes, where 3 s of /proc's 10 ms CPU ticks
+	// Quick, 200 ms with Smoke): every echo scenario runs Rounds times and
+	// the rate scenario once per generator, so the full run (6 echo
+	// scenarios × 3 rounds + 1 rate, 8 libraries, 2 generators, + 8 idle)
+	// takes about 312 × (Warmup + Duration + 1–3 s of connecting and
+	// pauses), some 40 minutes, where 3 s of /proc's 10 ms CPU ticks
 	// still resolve the server's CPU to 0.3%.
 	Duration time.Duration
 	// Warmup is traffic before measuring. 0 means 2 s (300 ms with Quick,
-	// 150 ms with Smoke): long enough for every server's pools to reach the
+	// 100 ms with Smoke): long enough for every server's pools to reach the
 	// working set of the largest scenario (10,000 connections × 1 KiB × 8
 	// in flight), so that allocations per message measure the steady state
 	// rather than pool growth.
 	Warmup time.Duration
+	// Rounds is how many times each closed-loop echo scenario runs per
+	// library and generator; the report shows the median round and the
+	// spread. 0 means DefaultRounds (2 with Smoke). The open-loop rate and
+	// the idle scenarios run once.
+	Rounds int
 	// Quick divides connection counts by ten and shortens the defaults.
 	Quick bool
-	// Smoke divides connection counts by a hundred, measures 300 ms after
-	// 150 ms of warmup, runs surge-inline and gorilla unless Libs says
-	// otherwise, and skips the masking benchmarks: every scenario and both
-	// generators in about half a minute, to check the pipeline, not to
-	// measure.
+	// Smoke divides connection counts by a hundred, measures 200 ms after
+	// 100 ms of warmup, runs surge-inline and gorilla unless Libs says
+	// otherwise, runs two rounds of each echo scenario, and skips the
+	// masking benchmarks: every scenario and both generators in about half
+	// a minute, to check the pipeline, not to measure.
 	Smoke bool
 	// Libs are the servers to run, in report order; nil means all (with
 	// Smoke, surge-inline and gorilla).
@@ -146,7 +152,7 @@ func (o Options) duration() time.Duration {
 	case o.Duration > 0:
 		return o.Duration
 	case o.Smoke:
-		return 300 * time.Millisecond
+		return 200 * time.Millisecond
 	case o.Quick:
 		return time.Second
 	}
@@ -158,7 +164,7 @@ func (o Options) warmup() time.Duration {
 	case o.Warmup > 0:
 		return o.Warmup
 	case o.Smoke:
-		return 150 * time.Millisecond
+		return 100 * time.Millisecond
 	case o.Quick:
 		return 300 * time.Millisecond
 	}

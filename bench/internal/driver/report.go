@@ -16,6 +16,8 @@ const NotesMarker = "<!-- notes: everything below this line is kept when the rep
 
 // Render writes the markdown report of run to docs and its SVG charts into
 // chartsDir, keeping any notes after NotesMarker in an existing docs file.
+// Every table and chart shows, per library, scenario and generator, the
+// median round (medianOf); the lead table adds the spread of the rounds.
 func Render(run *Run, docs, chartsDir string) error {
 	if len(run.Results) == 0 {
 		return ErrNoRuns
@@ -32,7 +34,8 @@ func Render(run *Run, docs, chartsDir string) error {
 	}
 	rel = filepath.ToSlash(rel)
 	var w strings.Builder
-	rp := reporter{run: run, w: &w}
+	view, spreads := run.medians()
+	rp := reporter{run: view, spreads: spreads, rounds: run.roundsRun(), w: &w}
 	rp.all(chartsDir, rel)
 	w.WriteString("\n" + NotesMarker + "\n\n" + notes)
 	if err := os.MkdirAll(filepath.Dir(docs), 0o755); err != nil {
@@ -41,9 +44,25 @@ func Render(run *Run, docs, chartsDir string) error {
 	return os.WriteFile(docs, []byte(w.String()), 0o644)
 }
 
+// reporter writes the report of run, the median view of a saved Run.
 type reporter struct {
-	run *Run
-	w   *strings.Builder
+	run     *Run
+	spreads map[roundKey]spread // of each median in run
+	rounds  int                 // rounds of the closed-loop scenarios
+	w       *strings.Builder
+}
+
+// roundsNote is the echo tables' word on rounds ("" for one round).
+func (rp *reporter) roundsNote() string {
+	if rp.rounds <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" Every figure of a row is the library's median round of %d, and the lowest–highest msg/core-s of its rounds follows that figure in brackets.", rp.rounds)
+}
+
+// spreadOf returns the spread of r's rounds ("" for one round).
+func (rp *reporter) spreadOf(r *Result) string {
+	return rp.spreads[roundKey{r.Lib, r.Scenario, r.Gen()}].String()
 }
 
 func (rp *reporter) p(format string, args ...any) { fmt.Fprintf(rp.w, format+"\n", args...) }
@@ -100,6 +119,9 @@ func (rp *reporter) all(chartsDir, rel string) {
 		rp.p("**This is a quick smoke run** (connection counts ÷ 10, short durations): its numbers are not the published ones.")
 	}
 	rp.p("Raw results (every wsbench and rawload JSON and server snapshot): [`%s/results.json`](%s/results.json).", rel, rel)
+	if rp.rounds > 1 {
+		rp.p("Each closed-loop echo scenario ran in %d rounds per library and generator; every closed-loop figure below (tables, charts, summary) is the **median** round's, by messages per server core-second (the lower middle one when an even number of rounds measured), so that one noisy run moves nothing; every round is in `results.json`. The open-loop rate and idle scenarios ran once.", rp.rounds)
+	}
 	rp.p("")
 	rp.summary()
 	rp.leads()
@@ -166,9 +188,12 @@ func (rp *reporter) setup() {
 		rp.p("| pinning | **none** (taskset missing or one CPU): server and client share the CPUs |")
 	}
 	rp.p("| durations | warmup %gs, measured %gs per echo/rate run; idle connections held %gs |", run.Settings.Warmup, run.Settings.Duration, run.Settings.Duration)
+	if rp.rounds > 1 {
+		rp.p("| rounds | %d per closed-loop echo scenario (median shown); 1 for rate and idle |", rp.rounds)
+	}
 	rp.p("| command | `%s` |", run.Settings.Command)
 	rp.p("")
-	rp.p("Every library ran in the same invocation, one fresh server process per run, scenarios in the outer loop, libraries in the middle one and load generators in the inner one. Exact command lines of one run per generator:")
+	rp.p("Every library ran in the same invocation, one fresh server process per run, scenarios in the outer loop, then rounds, then libraries (in reverse order in even rounds, so that no library always runs first after a scenario's set-up), then load generators. Exact command lines of one run per generator:")
 	rp.p("")
 	for _, g := range rp.gens() {
 		for _, r := range run.Results {
@@ -228,7 +253,7 @@ func (rp *reporter) echo() {
 	gens := rp.gens()
 	rp.p("## Echo, closed loop")
 	rp.p("")
-	rp.p("Each connection keeps the scenario's messages in flight and sends the next when an echo arrives. For each generator: *msg/s*; *CPU*, the server's CPU in cores (from /proc/PID/stat; † below %.0f%% busy: the single-core generator, not the server, was the limit, so compare per core-second); *msg/core-s*, messages per second divided by that CPU, the headline; *×peer*, that divided by the best peer's under the same generator; *p50 / p99* latency. Allocations are the server's per message in each generator's run (wsbench / rawload).", SaturatedCores*100)
+	rp.p("Each connection keeps the scenario's messages in flight and sends the next when an echo arrives. For each generator: *msg/s*; *CPU*, the server's CPU in cores (from /proc/PID/stat; † below %.0f%% busy: the single-core generator, not the server, was the limit, so compare per core-second); *msg/core-s*, messages per second divided by that CPU, the headline; *×peer*, that divided by the best peer's under the same generator; *p50 / p99* latency. Allocations are the server's per message in each generator's run (wsbench / rawload).%s", SaturatedCores*100, rp.roundsNote())
 	rp.p("")
 	for _, sc := range rp.run.Scenarios {
 		if sc.Kind != KindEcho {
@@ -265,8 +290,12 @@ func (rp *reporter) echo() {
 					continue
 				}
 				found = true
+				perCore := thousands(r.PerCoreSecond)
+				if sp := rp.spreadOf(r); sp != "" {
+					perCore += " (" + sp + ")"
+				}
 				line += fmt.Sprintf(" %s | %s | %s | %s | %s / %s |", thousands(r.MessagesPerSec), coresStr(r),
-					thousands(r.PerCoreSecond), ratioStr(r.PerCoreSecond, best[g]), usStr(r.P50), usStr(r.P99))
+					perCore, ratioStr(r.PerCoreSecond, best[g]), usStr(r.P50), usStr(r.P99))
 				allocs = append(allocs, allocStr(r))
 				errs = append(errs, fmt.Sprint(r.ErrorTotal))
 			}
@@ -457,14 +486,17 @@ func (rp *reporter) profile() {
 func (rp *reporter) method() {
 	rp.p("## Method and how to reproduce")
 	rp.p("")
-	rp.p("- Full run (about 15 minutes on 2 vCPUs; writes `bench/results/<stamp>/` and this file): `cd bench && go run ./cmd/run`.")
-	rp.p("- Quick run (a few minutes, connection counts ÷ 10): `cd bench && go run ./cmd/run -quick -docs -`. Smoke run of the pipeline (seconds: connection counts ÷ 100, surge-inline and gorilla, both generators, every scenario; `TestSmokeRun` in CI): `cd bench && go run ./cmd/run -smoke -docs -`.")
+	rp.p("- Full run (about 40 minutes on 2 vCPUs with 3 rounds, `-rounds N` to change; writes `bench/results/<stamp>/` and this file): `cd bench && go run ./cmd/run`.")
+	rp.p("- Quick run (about 10 minutes with 3 rounds, connection counts ÷ 10): `cd bench && go run ./cmd/run -quick -docs -`. Smoke run of the pipeline (seconds: connection counts ÷ 100, surge-inline and gorilla, both generators, every scenario; `TestSmokeRun` in CI): `cd bench && go run ./cmd/run -smoke -docs -`.")
 	rp.p("- Compare two runs: `cd bench && go run ./cmd/run -compare results/A/results.json results/B/results.json`.")
 	rp.p("- Servers: `bench/cmd/echoserver -lib NAME` (`bench/internal/servers`, one file per library, each as its authors recommend: gorilla and coder under net/http with a goroutine per connection; gobwas with `ws.Upgrade` on the raw connection and `wsutil` reader/writer; gws with its own server, event API, `ParallelEnabled` off; nbio's non-blocking nbhttp engine with its WebSocket upgrader; surge with `HandleEvents` inline, `HandleEvents` on the worker pool, and `HandleSession` (goroutine per session)).")
 	rp.p("- Load, two generators in every echo and rate scenario, each run on a fresh server: `cmd/wsbench` (surge's client event loops) and `bench/cmd/rawload` (no surge code: a hand-written handshake, one epoll loop over the raw sockets, masked frames written with `write(2)`, echoes checked byte for byte, fragmented echoes joined), both pinned to the generator's CPU. Binary frames of verified payloads; closed loop with 1 or 8 messages in flight per connection, or open loop at a fixed rate per connection with the sends spread evenly and latency counted from when each message was due. The idle scenario uses wsbench alone.")
 	rp.p("- Server snapshots: each echoserver writes runtime counters on SIGUSR1 (after a GC on SIGUSR2) to its `-stats` file; the driver asks every %v.", snapshotEvery)
 	rp.p("- Headline and bar: messages per server core-second (echoes per second over the server's CPU from /proc/PID/stat, read by each generator over its measured window); surge's best of inline and pool against the best peer, per generator; a lead counts only where both generators measure %.1f× or more. A server below %.0f%% of its core (†) was held back by the single-core generator: its per-core figure still compares, its msg/s does not.", LeadRatio, SaturatedCores*100)
-	rp.p("- Every result, including wsbench's and rawload's complete JSON, is in `results.json`; nothing is averaged across runs or hand-edited.")
+	if rp.rounds > 1 {
+		rp.p("- Rounds: each closed-loop echo scenario runs %d times per library and generator (`-rounds`), the libraries interleaved within a round; the report shows the median round by messages per server core-second (the lower middle one for an even count) with all of that round's figures, so msg/s ÷ CPU = msg/core-s and the † mark is that round's; the lead table adds the min–max over the rounds.", rp.rounds)
+	}
+	rp.p("- Every result, every round, including wsbench's and rawload's complete JSON, is in `results.json`; nothing is averaged across runs or hand-edited.")
 	rp.p("")
 }
 

@@ -10,8 +10,14 @@ import (
 )
 
 // Schema names the layout of a saved Run; it changes when a field is
-// removed or changes meaning.
-const Schema = "surge-bench/v1"
+// removed or changes meaning. v2: Results holds one entry per round of a
+// closed-loop scenario (Result.Round), not one per library, scenario and
+// generator.
+const Schema = "surge-bench/v2"
+
+// schemaV1 is the layout before rounds: one result per library, scenario
+// and generator. Load still reads it, as runs of one round.
+const schemaV1 = "surge-bench/v1"
 
 // SaturatedCores is the server CPU (in cores) above which a closed-loop run
 // counts as server-bound.
@@ -50,6 +56,9 @@ type Settings struct {
 	Warmup   float64 `json:"warmup_s"`
 	Quick    bool    `json:"quick"`
 	Smoke    bool    `json:"smoke,omitempty"`
+	// Rounds is how many times each closed-loop echo scenario ran per
+	// library and generator (0 in runs saved before rounds: one).
+	Rounds int `json:"rounds,omitempty"`
 	// Generators are the load generators of echo and rate scenarios.
 	Generators []string `json:"generators,omitempty"`
 	Pinned     bool     `json:"pinned"`
@@ -68,6 +77,10 @@ type Result struct {
 	Conns     int    `json:"conns"`
 	Size      int    `json:"size"`
 	Depth     int    `json:"depth,omitempty"`
+	// Round is the round (1-based) of this run among Settings.Rounds of a
+	// closed-loop scenario; 1 for the scenarios that run once, 0 in runs
+	// saved before rounds. The report shows the median round.
+	Round int `json:"round,omitempty"`
 	// ServerCmd and ClientCmd are the exact command lines run.
 	ServerCmd string `json:"server_cmd"`
 	ClientCmd string `json:"client_cmd"`
@@ -141,16 +154,18 @@ func Load(path string) (*Run, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("driver: %s: %w", path, err)
 	}
-	if r.Schema != Schema {
+	if r.Schema != Schema && r.Schema != schemaV1 {
 		return nil, fmt.Errorf("driver: %s: schema %q, want %q", path, r.Schema, Schema)
 	}
 	return &r, nil
 }
 
-// Find returns the wsbench result of lib under scenario, or nil.
+// Find returns the wsbench result of lib under scenario (its first round),
+// or nil.
 func (r *Run) Find(lib, scenario string) *Result { return r.FindGen(lib, scenario, GenWSBench) }
 
-// FindGen returns the result of lib under scenario driven by gen, or nil.
+// FindGen returns the result of lib under scenario driven by gen (its first
+// round), or nil.
 func (r *Run) FindGen(lib, scenario, gen string) *Result {
 	for i := range r.Results {
 		if x := &r.Results[i]; x.Lib == lib && x.Scenario == scenario && x.Gen() == gen {

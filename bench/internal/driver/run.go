@@ -24,13 +24,15 @@ import (
 // enough that the (stop-the-world) ReadMemStats costs nothing measurable.
 const snapshotEvery = 250 * time.Millisecond
 
-// smokeSnapshotEvery is the smoke run's: its 300 ms window needs readings
+// smokeSnapshotEvery is the smoke run's: its 200 ms window needs readings
 // enough for a steady window (stats.Window wants three after the warmup).
 const smokeSnapshotEvery = 50 * time.Millisecond
 
 // Execute builds the binaries, runs every scenario of o against every
-// library with every load generator (libraries, then generators, inner, so
-// the peers of one scenario run minutes apart at most), saves the Run
+// library with every load generator, each closed-loop scenario in
+// o.Rounds rounds (in the order of schedule: rounds inside a scenario,
+// libraries inside a round, generators inner, so the peers of one round
+// run minutes apart at most), saves the Run
 // under ResultsDir/<stamp>/results.json with its charts, and writes the
 // report to Docs. It returns the Run even when some results carry an Error.
 func Execute(ctx context.Context, o Options) (*Run, error) {
@@ -96,7 +98,7 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 		Host:    hostInfo(),
 		Settings: Settings{
 			Command: o.Command, Duration: o.duration().Seconds(), Warmup: o.warmup().Seconds(),
-			Quick: o.Quick, Smoke: o.Smoke, Pinned: pinned, ServerCPU: scpu, ClientCPU: ccpu,
+			Quick: o.Quick, Smoke: o.Smoke, Rounds: o.rounds(), Pinned: pinned, ServerCPU: scpu, ClientCPU: ccpu,
 			Generators: o.generators(),
 		},
 	}
@@ -106,28 +108,20 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 		}
 		run.Scenarios = append(run.Scenarios, sc)
 	}
-	total := 0
-	for _, sc := range run.Scenarios {
-		total += len(libs) * len(generatorsOf(sc, o))
-	}
+	jobs := schedule(run.Scenarios, libs, o)
 	pause := 500 * time.Millisecond // let the kernel reap the last run's sockets
 	if o.Smoke {
 		pause = 100 * time.Millisecond // hundreds of sockets, not thousands
 	}
-	k := 0
-	for _, sc := range run.Scenarios {
-		for _, lib := range libs {
-			for _, gen := range generatorsOf(sc, o) {
-				if ctx.Err() != nil {
-					break
-				}
-				k++
-				r := runOne(ctx, bins, o, sc, lib, gen, scpu, ccpu, outDir, "")
-				o.logf("[%d/%d] %s", k, total, r.summary())
-				run.Results = append(run.Results, r)
-				time.Sleep(pause)
-			}
+	for k, j := range jobs {
+		if ctx.Err() != nil {
+			break
 		}
+		r := runOne(ctx, bins, o, j.sc, j.lib, j.gen, scpu, ccpu, outDir, "")
+		r.Round = j.round
+		o.logf("[%d/%d] round %d/%d %s", k+1, len(jobs), j.round, j.rounds, r.summary())
+		run.Results = append(run.Results, r)
+		time.Sleep(pause)
 	}
 	if o.Profile && ctx.Err() == nil {
 		run.Profile = profileSurge(ctx, bins, o, scpu, ccpu, outDir)
