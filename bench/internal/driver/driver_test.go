@@ -96,14 +96,7 @@ func TestRender(t *testing.T) {
 	if err := os.WriteFile(docs, []byte("old\n"+NotesMarker+"\n\nmy analysis\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Render(sampleRun(), docs, charts); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := string(b)
+	md := renderReport(t, sampleRun(), docs, charts)
 	for _, want := range []string{
 		// The bar: a lead only where both generators agree.
 		"| surge (inline or pool) ≥ 1.3× the best peer in messages per server core-second in every closed-loop shape, by wsbench and rawload | a lead in 1 of 2 shapes (next section) | **no** |",
@@ -185,4 +178,17 @@ func TestSaveLoadCompare(t *testing.T) {
 	if _, err := Load(path); err == nil {
 		t.Fatal("Load accepted another schema")
 	}
+}
+
+// renderReport renders run into docs (charts in dir) and returns the report.
+func renderReport(t *testing.T, run *Run, docs, dir string) string {
+	t.Helper()
+	if err := Render(run, docs, dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -202,14 +201,7 @@ func TestRenderRounds(t *testing.T) {
 			"gws": {90000, 95000, 200000}, "gorilla": {80000, 85000, 82000}},
 		map[string][]float64{"surge-inline": {130000, 140000, 135000}, "surge-pool": {100000, 100000, 100000},
 			"gws": {100000, 100000, 100000}, "gorilla": {50000, 50000, 50000}})
-	if err := Render(run, docs, dir); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := string(b)
+	md := renderReport(t, run, docs, dir)
 	for _, want := range []string{
 		"ran in 3 rounds per library and generator; every closed-loop figure below (tables, charts, summary) is the **median** round's",
 		"| rounds | 3 per closed-loop echo scenario (median shown); 1 for rate and idle |",
@@ -224,14 +216,9 @@ func TestRenderRounds(t *testing.T) {
 		}
 	}
 	// A run of one round (or saved before rounds) claims no medians.
-	if err := Render(sampleRun(), docs, dir); err != nil {
-		t.Fatal(err)
-	}
-	if b, err = os.ReadFile(docs); err != nil {
-		t.Fatal(err)
-	}
+	one := renderReport(t, sampleRun(), docs, dir)
 	for _, bad := range []string{"median", "| rounds |", "; rounds "} {
-		if strings.Contains(string(b), bad) {
+		if strings.Contains(one, bad) {
 			t.Errorf("one-round report says %q", bad)
 		}
 	}
