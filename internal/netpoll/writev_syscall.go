@@ -2,11 +2,7 @@
 
 package netpoll
 
-import (
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // MaxWritevBuffers is the number of buffers one [Writev] passes to the
 // kernel, below every system's IOV_MAX (1024). The iovec array is a fixed
@@ -33,10 +29,5 @@ func writev(fd int, bufs [][]byte) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	// Raw, like sysWrite: writev on a non-blocking fd never blocks.
-	r, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
+	return sysWritev(fd, &iov[0], n)
 }
