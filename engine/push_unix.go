@@ -17,11 +17,19 @@ import (
 var (
 	_ seam.LoopDriver   = (*conn)(nil)
 	_ seam.VectorWriter = (*conn)(nil)
+	_ seam.PairWriter   = (*conn)(nil)
 	_ seam.Loop         = (*loop)(nil)
 )
 
 // Loop returns the event loop that serves the connection.
 func (c *conn) Loop() seam.Loop { return c.loop }
+
+// WritePair writes a and then b now without blocking, in one system call,
+// and returns how much the kernel took.
+func (c *conn) WritePair(a, b []byte) (int, error) {
+	bufs := [2][]byte{a, b}
+	return c.Writev(bufs[:])
+}
 
 // Writev writes bufs now without blocking, in one system call, and returns
 // how much the kernel took.

@@ -80,7 +80,13 @@ func (s *Session) consume(p []byte) error {
 		if int64(n) > s.remain {
 			n = int(s.remain)
 		}
+		if n == len(p) {
+			// Nothing follows in this Feed: a large echo of this message
+			// batches with nothing and may go out at once, uncopied.
+			s.atomicFlags.Or(flagFeedEnd)
+		}
 		err := s.payload(p[:n])
+		s.atomicFlags.And(^flagFeedEnd)
 		p = p[n:]
 		if err != nil {
 			if s.remain > maxSkip {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/seam"
 	"github.com/surgews/surge/mask"
 )
 
@@ -220,6 +221,15 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 		binary.LittleEndian.PutUint32(h.Key[:], rand.Uint32())
 	}
 	n := h.Size() + len(p)
+	if len(p) >= directMin && !h.Masked && s.state&stWantWrite == 0 {
+		// A large payload goes to the socket from the caller's bytes,
+		// behind what is batched, unless Feed has more to batch with it.
+		if pw, ok := s.drv.(seam.PairWriter); ok {
+			if f := s.atomicFlags.Load(); f&flagCork == 0 || f&flagFeedEnd != 0 {
+				return s.writeDirectLocked(pw, &h, p)
+			}
+		}
+	}
 	if s.queueLocked(n) {
 		s.out.B = appendFrame(s.out.B, &h, p)
 		s.queuedLocked()
@@ -240,6 +250,43 @@ func (s *Session) writeLocked(fin bool, op frame.Opcode, rsv byte, p []byte) err
 	}
 	s.out, s.outOff = b, w
 	s.wantWriteLocked()
+	return nil
+}
+
+// directMin is the smallest payload writeLocked writes from the caller's
+// bytes instead of copying it behind its header: the copy (a memmove of the
+// whole payload, 2–3% of the server's CPU at 100 × 16 KiB) outweighs a
+// second iovec only for large payloads.
+const directMin = 4 << 10
+
+// writeDirectLocked writes the backlog (if any, unsent only because Feed
+// batches it), h and p in one system call, and copies into the backlog only
+// what the socket did not take. The header goes behind the backlog, in a
+// pooled buffer, so that the call takes two buffers.
+func (s *Session) writeDirectLocked(pw seam.PairWriter, h *frame.Header, p []byte) error {
+	if s.out == nil {
+		s.out, s.outOff = bufpool.Get(frame.MaxHeaderSize), 0
+	}
+	s.out.B = frame.AppendHeader(s.out.B, h)
+	head := len(s.out.B) - s.outOff
+	w, err := pw.WritePair(s.out.B[s.outOff:], p)
+	s.written += uint64(w)
+	if err != nil {
+		s.writeFailedLocked(err)
+		return err
+	}
+	if w < head {
+		s.outOff += w
+		w = 0
+	} else {
+		s.outOff = len(s.out.B)
+		w -= head
+	}
+	if w < len(p) {
+		s.out = bufpool.Grow(s.out, len(p)-w)
+		s.out.B = append(s.out.B, p[w:]...)
+	}
+	s.wroteLocked()
 	return nil
 }
 
@@ -340,6 +387,13 @@ func (s *Session) flushLocked() {
 		s.writeFailedLocked(err)
 		return
 	}
+	s.wroteLocked()
+}
+
+// wroteLocked follows a write from the backlog (outOff has moved past what
+// the transport took): it wakes flushers, and either asks for writability
+// or, with the backlog empty, releases it and finishes what waited for it.
+func (s *Session) wroteLocked() {
 	s.notifyLocked()
 	if s.state&stPongQueued != 0 && s.outOff >= s.lazy.pongEnd {
 		s.state &^= stPongQueued // the queued pong is out: answer the next ping

@@ -64,6 +64,7 @@ const (
 	flagLimit                         // SetMaxFrameSize changed the frame limit
 	flagCork                          // Feed runs: writes are batched until it ends
 	flagCorkQueued                    // a write was batched while corked
+	flagFeedEnd                       // the payload being fed ends Feed's bytes: see writeDirectLocked
 	flagInflating                     // a message is inflated in steps: reading stays paused (inflate.go)
 )
 

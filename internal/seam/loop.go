@@ -30,3 +30,13 @@ type LoopDriver interface {
 type VectorWriter interface {
 	Writev(bufs [][]byte) (int, error)
 }
+
+// PairWriter is implemented by a Driver that can write two buffers in one
+// system call: a frame's header, behind whatever the session has batched,
+// and a large payload, which the session then writes from the caller's bytes
+// instead of copying it. Like Write it never blocks and must not keep the
+// buffers. Two slices by value, unlike VectorWriter's slice of slices, need
+// no array that would escape to the heap on every call.
+type PairWriter interface {
+	WritePair(a, b []byte) (int, error)
+}
