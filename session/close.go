@@ -99,6 +99,22 @@ func (s *Session) queueCloseLocked(code frame.CloseCode, reason string) {
 	s.drv.SetTimer(s.closeTimeoutLocked())
 }
 
+// badCloseSkipped follows the last byte of a close frame that broke the
+// rules (see consume): the peer's close has now arrived whole, so the
+// transport closes once our close is out.
+func (s *Session) badCloseSkipped() {
+	s.mu.Lock()
+	if s.state&stCloseRecv != 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.state |= stCloseRecv
+	if s.state&stCloseSent != 0 && s.state&stFinished == 0 {
+		s.afterCloseLocked()
+	}
+	s.mu.Unlock()
+}
+
 // afterCloseLocked runs once both close frames are exchanged (or we gave
 // up on the peer): when our close is written, a server closes the transport
 // (RFC 6455 §7.1.1: the server closes TCP first); a client gives the server

@@ -3,8 +3,10 @@ package session_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/surgews/surge/frame"
@@ -259,5 +261,41 @@ func TestEmptyMessages(t *testing.T) {
 		if got, want := rec.messages(), []string{"t:", "b:", "t:", "b:z"}; !slices.Equal(got, want) {
 			t.Fatalf("role %v: delivered %q, want %q", role, got, want)
 		}
+	}
+}
+
+// TestOversizeCloseReadWhole: the peer's close frame that is too long for a
+// control frame is still its last, but the transport closes only once that
+// frame's payload has been read (skipped). Closing with the peer's bytes in
+// flight makes the kernel answer them with an RST, which can destroy our
+// close frame before the peer reads it (Autobahn 7.3.6 with the frame sent
+// a few bytes at a time).
+func TestOversizeCloseReadWhole(t *testing.T) {
+	reason := strings.Repeat("r", 124)
+	in := encodeFrom(seam.Server, closeFrame(append([]byte{0x03, 0xe8}, reason...)))
+	for _, cut := range []int{2, 7, 8, 40, len(in) - 1} {
+		t.Run(fmt.Sprint(cut), func(t *testing.T) {
+			d := newMemDriver()
+			_, ep := newSession(t, session.Config{}, session.NopHandler{}, seam.Server, d, nil)
+			_ = ep.Feed(in[:cut])
+			if cut >= 8 { // the header (2 + 2 + 4 bytes) is whole: the violation is known
+				if fs := d.frames(t); len(fs) != 1 || fs[0].Op != frame.OpClose {
+					t.Fatalf("wrote %d frames, want our close", len(fs))
+				}
+			}
+			if n := d.closeCount(); n != 0 {
+				t.Fatalf("transport closed with %d bytes of the peer's close frame unread", len(in)-cut)
+			}
+			_ = ep.Feed(in[cut:])
+			wantTransportClosed(t, d, true, "the bad close read whole")
+			fs := d.frames(t)
+			if len(fs) != 1 {
+				t.Fatalf("wrote %d frames, want one close", len(fs))
+			}
+			if code, _, _ := frame.ParseClose(fs[0].Payload); code != frame.CloseProtocolError {
+				t.Fatalf("close code %d, want 1002", code)
+			}
+			ep.Closed(io.EOF)
+		})
 	}
 }

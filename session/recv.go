@@ -65,9 +65,14 @@ func (s *Session) consume(p []byte) error {
 					// A close frame that breaks the rules is still the
 					// peer's last (§5.5.1): drop TCP once our close is
 					// out instead of waiting CloseTimeout for another.
-					s.mu.Lock()
-					s.state |= stCloseRecv
-					s.mu.Unlock()
+					// With its payload still to come, only once that is
+					// read: closing with the peer's bytes in flight
+					// ends the connection with an RST, not a FIN.
+					if s.remain == 0 || s.recv&recvLost != 0 {
+						s.mu.Lock()
+						s.state |= stCloseRecv
+						s.mu.Unlock()
+					}
 				}
 				first = keepFirst(first, s.fail(err))
 				continue
@@ -238,6 +243,9 @@ func (s *Session) payload(chunk []byte) error {
 	}
 	if s.skipping() && (s.recv&recvBadFrame != 0 || h.Op != frame.OpClose || h.Length > frame.MaxControlPayload) {
 		// After a failure or the peer's close only a close frame matters.
+		if whole && s.recv&recvBadFrame != 0 && h.Op == frame.OpClose {
+			s.badCloseSkipped()
+		}
 		return nil
 	}
 	if h.Op.IsControl() {
