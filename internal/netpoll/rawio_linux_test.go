@@ -70,16 +70,23 @@ func echo(tb testing.TB, a, b int, p []byte, read, write func(int, []byte) (int,
 		if n, err := write(fds[0], p); n != len(p) || err != nil {
 			tb.Fatalf("write = %d, %v", n, err)
 		}
-		for got := 0; got < len(p); {
-			n, err := read(fds[1], p[got:])
-			if err == unix.EAGAIN {
-				continue
-			}
-			if err != nil {
-				tb.Fatal(err)
-			}
-			got += n
+		readFull(tb, fds[1], p, read)
+	}
+}
+
+// readFull fills p from fd with read, retrying EAGAIN: the sender's bytes
+// are on loopback, so they arrive at once.
+func readFull(tb testing.TB, fd int, p []byte, read func(int, []byte) (int, error)) {
+	tb.Helper()
+	for got := 0; got < len(p); {
+		n, err := read(fd, p[got:])
+		if err == unix.EAGAIN {
+			continue
 		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		got += n
 	}
 }
 
@@ -93,16 +100,7 @@ func TestSocketCallsMatchFileCalls(t *testing.T) {
 	if n, err := sysWrite(a, p); n != len(p) || err != nil {
 		t.Fatalf("sysWrite = %d, %v", n, err)
 	}
-	for n := 0; n < len(p); {
-		k, err := fileRead(b, got[n:])
-		if err == unix.EAGAIN {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += k
-	}
+	readFull(t, b, got, fileRead)
 	if string(got) != string(p) {
 		t.Fatalf("read %q, want %q", got, p)
 	}
@@ -113,16 +111,7 @@ func TestSocketCallsMatchFileCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	clear(got)
-	for n := 0; n < len(p); {
-		k, err := sysRead(a, got[n:])
-		if err == unix.EAGAIN {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += k
-	}
+	readFull(t, a, got, sysRead)
 	if string(got) != string(p) {
 		t.Fatalf("sysRead %q, want %q", got, p)
 	}
