@@ -266,6 +266,8 @@ const directMin = 4 << 10
 func (s *Session) writeDirectLocked(pw seam.PairWriter, h *frame.Header, p []byte) error {
 	if s.out == nil {
 		s.out, s.outOff = bufpool.Get(frame.MaxHeaderSize), 0
+	} else {
+		s.out = bufpool.Grow(s.out, frame.MaxHeaderSize) // append must not leave the pooled buffer
 	}
 	s.out.B = frame.AppendHeader(s.out.B, h)
 	head := len(s.out.B) - s.outOff
