@@ -5,10 +5,10 @@ import (
 	"io"
 	"sync"
 
-	"github.com/klauspost/compress/flate"
 	"github.com/surgews/surge/extension"
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/bufpool"
+	"github.com/surgews/surge/internal/inflate"
 	"github.com/surgews/surge/internal/stepdecode"
 )
 
@@ -24,10 +24,9 @@ var inflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 // (stepdecode) keeps its decoder across the event loop's turns, and an idle
 // session holds none.
 type decoder struct {
-	fr flate.Resetter
-	rd io.Reader
-	// in is a *bytes.Reader because klauspost/compress inflates from one
-	// several times faster than from another io.ByteReader.
+	// fr is klauspost/compress's inflater with a fix (internal/inflate):
+	// upstream's decodes some corrupt streams once it has been used.
+	fr inflate.Reader
 	in bytes.Reader
 
 	// The message being decoded.
@@ -50,10 +49,7 @@ func getDecoder() *decoder {
 	if v := decoders.Get(); v != nil {
 		return v.(*decoder)
 	}
-	d := &decoder{}
-	r := flate.NewReader(&d.in)
-	d.rd, d.fr = r, r.(flate.Resetter)
-	return d
+	return &decoder{}
 }
 
 func putDecoder(d *decoder) {
@@ -65,8 +61,10 @@ func putDecoder(d *decoder) {
 		bufpool.Put(c)
 		d.chunks[i] = nil
 	}
-	fr, rd, chunks := d.fr, d.rd, d.chunks[:0]
-	*d = decoder{fr: fr, rd: rd, chunks: chunks}
+	// The inflater keeps its window and tables for the next message; its
+	// next Reset forgets everything else.
+	fr, chunks := d.fr, d.chunks[:0]
+	*d = decoder{fr: fr, chunks: chunks}
 	decoders.Put(d)
 }
 
@@ -130,10 +128,7 @@ func (e *Extension) begin(dst []byte, payload []byte, limit int64) (*decoder, er
 	if !e.decNCT {
 		dict = e.window
 	}
-	if err := d.fr.Reset(&d.in, dict); err != nil {
-		putDecoder(d)
-		return nil, ErrCorrupt
-	}
+	d.fr.Reset(&d.in, dict)
 	d.start = len(dst)
 	d.g.orig = dst
 	d.out = dst
@@ -159,7 +154,7 @@ func (d *decoder) Step(n int) (done bool, err error) {
 		if d.produced() == d.budget {
 			// The output is as large as it may be: one more byte, read
 			// aside, tells the end of the message from a bomb.
-			m, rerr := d.rd.Read(d.probe[:])
+			m, rerr := d.fr.Read(d.probe[:])
 			switch {
 			case m > 0:
 				err = frame.ErrMessageTooBig
@@ -176,7 +171,7 @@ func (d *decoder) Step(n int) (done bool, err error) {
 		if left := d.budget - d.produced(); int64(len(room)) > left {
 			room = room[:left]
 		}
-		m, rerr := d.rd.Read(room)
+		m, rerr := d.fr.Read(room)
 		if c := len(d.chunks); c > 0 {
 			d.chunks[c-1].B = d.chunks[c-1].B[:len(d.chunks[c-1].B)+m]
 			d.tail += int64(m)

@@ -1,5 +1,8 @@
 // Package deflate implements the permessage-deflate WebSocket extension
-// (RFC 7692) for surge sessions, built on github.com/klauspost/compress/flate.
+// (RFC 7692) for surge sessions. It compresses with
+// github.com/klauspost/compress/flate and inflates with internal/inflate,
+// klauspost's inflater with a fix (a reused one accepted some corrupt
+// streams).
 //
 // A [*Factory] made by [New] is an [extension.Factory]: put it in
 // engine.Config.Extensions (server) or engine.DialOptions.Extensions
