@@ -22,5 +22,6 @@
 // uses it.
 //
 // Everything else follows upstream; the checkpoint API, partial-flush mode,
-// WriteTo and the decoders for other reader types are left out.
+// WriteTo and the decoders for other reader types are left out, and init's
+// compiled-out sanity checks became TestInitOverwritesEveryEntry.
 package inflate
