@@ -486,13 +486,15 @@ func (s *Session) closed(err error) {
 		x.dropHeadLocked()
 	}
 	s.notifyLocked()
+	// Counted before Done closes, so that whoever waited on Done finds
+	// the end in the statistics.
+	s.countEndLocked(x)
 	if x.done != nil {
 		close(x.done)
 	} else {
 		x.done = closedChan
 	}
 	s.drv.SetTimer(0)
-	s.countEndLocked(x)
 	reportErr := x.err
 	s.mu.Unlock()
 	s.endPush()

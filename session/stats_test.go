@@ -147,3 +147,46 @@ func TestLogger(t *testing.T) {
 		})
 	}
 }
+
+// endOrderDriver watches, from the driver call that follows the closing of
+// Done (SetTimer(0), which stops the session's timer), whether the end was
+// already counted.
+type endOrderDriver struct {
+	*memDriver
+	done          <-chan struct{}
+	sawDone       bool
+	countedAtDone bool
+}
+
+func (d *endOrderDriver) SetTimer(t time.Duration) {
+	if d.done != nil && t == 0 {
+		select {
+		case <-d.done:
+			d.sawDone = true
+			var n uint64
+			for i := range d.ctr.Ended {
+				n += d.ctr.Ended[i].Load()
+			}
+			d.countedAtDone = n > 0
+		default:
+		}
+	}
+	d.memDriver.SetTimer(t)
+}
+
+// TestEndCountedBeforeDone: whoever waited on Done finds the session's end
+// in the counters (a dialer's statistics read after <-Done once missed it).
+func TestEndCountedBeforeDone(t *testing.T) {
+	d := &endOrderDriver{memDriver: newMemDriver()}
+	d.ctr = new(counters.Set)
+	s, ep := newSession(t, session.Config{}, newRecorder(), seam.Server, d, nil)
+	d.done = s.Done()
+	ep.Closed(nil)
+	<-s.Done()
+	if !d.sawDone {
+		t.Fatal("the driver saw no SetTimer(0) after Done closed; the test must watch another call")
+	}
+	if !d.countedAtDone {
+		t.Fatal("Done closed before the end was counted")
+	}
+}
