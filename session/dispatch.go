@@ -242,8 +242,12 @@ func (s *Session) pump() {
 // Bounds of awaitHandler.
 const (
 	handlerDrainLimit = time.Second
-	handlerGrace      = 50 * time.Millisecond
-	handlerPoll       = 100 * time.Microsecond
+	// handlerGrace was 50 ms until a race-detector run beside two busy
+	// loops took longer between a channel handler's receive and its Send
+	// (conformance 4.2.3 lost its echo); the wait ends at the first Send,
+	// so only an application that answers nothing pays all of it.
+	handlerGrace = 250 * time.Millisecond
+	handlerPoll  = 100 * time.Microsecond
 )
 
 // awaitHandler gives a channel-style application the chance to answer the
