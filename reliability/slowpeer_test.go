@@ -77,15 +77,22 @@ func canaryLatency(t *testing.T, c *canary) []time.Duration {
 		rtts[i] = c.roundTrip("canary")
 	}
 	sort.Slice(rtts, func(i, j int) bool { return rtts[i] < rtts[j] })
+	bar := canaryBar
+	if raceEnabled {
+		// Instrumented, beside two busy loops, 3 of 20 round trips took
+		// 118-261 ms with 200 non-readers. A stall, the bug this guards
+		// against, holds the canary for seconds, past canaryCeiling.
+		bar = 3 * canaryBar
+	}
 	over := 0
 	for _, d := range rtts {
-		if d >= canaryBar {
+		if d >= bar {
 			over++
 		}
 	}
 	if over > canaryOutliers || rtts[len(rtts)-1] > canaryCeiling {
 		t.Errorf("canary round trips %v: %d over %v (at most %d allowed, none over %v)",
-			rtts, over, canaryBar, canaryOutliers, canaryCeiling)
+			rtts, over, bar, canaryOutliers, canaryCeiling)
 	}
 	return rtts
 }
