@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -383,6 +384,46 @@ func TestOutgoingThenClose(t *testing.T) {
 	wantClose(t, fs[n], frame.CloseNormal, "bye")
 	if err := s.Send(context.Background(), session.CopyText("late")); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Send after Close = %v", err)
+	}
+}
+
+// TestOutgoingRacesClose: frames put in Outgoing before Close all go out
+// before the close frame, however the drainer and Close interleave. The
+// drainer once asked whether a Close was pending before sending each frame,
+// so one read just before Close and sent just after it was dropped
+// (TestOutgoingThenClose caught it once under the race detector).
+func TestOutgoingRacesClose(t *testing.T) {
+	for round := range 300 {
+		d := newMemDriver()
+		s, ep := newSession(t, session.Config{Dispatch: session.DispatchPool}, session.NopHandler{}, seam.Server, d, nil)
+		stop := make(chan struct{})
+		d.pumpWritable(ep, stop)
+		out := s.Outgoing()
+		const n = 3
+		for i := range n {
+			out <- session.CopyText(fmt.Sprintf("frame %d", i))
+		}
+		if err := s.Close(session.CloseReason{Code: frame.CloseNormal}); err != nil {
+			t.Fatal(err)
+		}
+		var fs []wireFrame
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if b := d.bytes(); len(b) > 0 {
+				fs = parseWhole(b)
+			}
+			if len(fs) > 0 && fs[len(fs)-1].Op == frame.OpClose {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: close frame not written (%d frames so far)", round, len(fs))
+			}
+			runtime.Gosched()
+		}
+		close(stop)
+		if len(fs) != n+1 {
+			t.Fatalf("round %d: %d frames before the close, want %d", round, len(fs)-1, n)
+		}
 	}
 }
 

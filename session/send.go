@@ -515,11 +515,12 @@ func (s *Session) drainOutgoing(ch chan Frame, done, stop chan struct{}) {
 		select {
 		case f := <-ch:
 			// While a Close waits behind them, the frames of Outgoing
-			// still go out.
-			s.mu.Lock()
-			queued := s.state&stClosePending != 0
-			s.mu.Unlock()
-			if err := s.send(context.Background(), f, queued); err != nil {
+			// still go out: a frame read here is ahead of the close
+			// frame in the channel, so it goes out before it, and the
+			// close frame, once sent, refuses the rest. Asking here
+			// whether a Close is pending raced with Close: a frame read
+			// just before Close and sent just after it was dropped.
+			if err := s.send(context.Background(), f, true); err != nil {
 				s.outgoingFailed(err)
 			}
 			continue
