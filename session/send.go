@@ -37,8 +37,8 @@ func (s *Session) Send(ctx context.Context, f Frame) error {
 	return s.send(ctx, f, false)
 }
 
-// send is Send; queued says the frame comes from Outgoing and was queued
-// before a Close that waits for it.
+// send is Send; queued says the frame comes from Outgoing, where it is ahead
+// of the close frame of any pending Close, so that Close does not refuse it.
 func (s *Session) send(ctx context.Context, f Frame, queued bool) error {
 	if f.buf != nil && f.buf.Gen() != f.gen {
 		// Sending it would send whatever the recycled buffer holds now.
