@@ -11,24 +11,35 @@ import (
 )
 
 // loopStates returns the scheduler state of every event loop goroutine of
-// the process: "IO wait" when parked in the runtime's poller, "syscall" when
-// blocked in epoll_wait, "runnable" or "running" when polling.
+// the process: "IO wait" when parked in the runtime's poller, "epoll_wait"
+// when blocked in the system call, "runnable" or "running" when polling.
+// Any other system call, such as the sendmsg of an echo whose thread the
+// kernel has not yet returned from, shows as "syscall <function>": the
+// scheduler calls all of them "syscall", and such a loop is not parked.
 func loopStates(buf []byte) []string {
 	var states []string
 	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
 		if !strings.Contains(g, "engine.(*loop).run(") {
 			continue
 		}
-		head, _, _ := strings.Cut(g, "\n")
+		head, frames, _ := strings.Cut(g, "\n")
 		_, state, _ := strings.Cut(head, "[")
 		state, _, _ = strings.Cut(state, "]")
 		state, _, _ = strings.Cut(state, ",")
+		if state == "syscall" {
+			if strings.Contains(g, "unix.EpollWait(") {
+				state = "epoll_wait"
+			} else {
+				fn, _, _ := strings.Cut(frames, "(")
+				state += " " + fn
+			}
+		}
 		states = append(states, state)
 	}
 	return states
 }
 
-func parked(state string) bool { return state == "IO wait" || state == "syscall" }
+func parked(state string) bool { return state == "IO wait" || state == "epoll_wait" }
 
 // TestBusyPollDefersParking: an event that wakes a parked loop with BusyPoll
 // starts the window: the loop keeps polling through it (some loop goroutine
