@@ -60,14 +60,20 @@ func TestOutgoingAfterEndNeverBlocks(t *testing.T) {
 func TestOutgoingDrainerEnds(t *testing.T) {
 	before := runtime.NumGoroutine()
 	const n = 50
+	// Held until counted: a collection during the loop would otherwise end
+	// the drainers of the sessions collected so far, which is right, but
+	// would leave too few to show that they ran.
+	held := make([]*session.Session, 0, n)
 	for i := 0; i < n; i++ {
 		s, ep := newSession(t, session.Config{}, nil, seam.Server, newMemDriver(), nil)
 		s.Outgoing() <- session.CopyText("x")
 		endSession(t, s, ep)
+		held = append(held, s)
 	}
 	if g := runtime.NumGoroutine(); g < before+n/2 {
 		t.Fatalf("%d goroutines with %d ended sessions that used Outgoing, %d before: the drainers did not run", g, n, before)
 	}
+	runtime.KeepAlive(held) // and no longer: the loop below waits for them to be collected
 	deadline := time.Now().Add(30 * time.Second)
 	for runtime.NumGoroutine() > before+n/10 {
 		if time.Now().After(deadline) {
