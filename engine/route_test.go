@@ -155,35 +155,46 @@ func TestRequestHeadersAnyPath(t *testing.T) {
 	for _, via := range []string{"loop", "http", "serveconn"} {
 		t.Run(via, func(t *testing.T) {
 			srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}})
-			type seen struct {
-				open  http.Header
-				after chan http.Header
-			}
-			got := make(chan seen, 1)
-			srv.HandleEvents("/", openHook(func(s *session.Session) {
-				sn := seen{open: s.Request().Header, after: make(chan http.Header, 1)}
-				got <- sn
-				go func() { <-sn.after; sn.after <- s.Request().Header }()
-			}))
+			h := headerProbe{open: make(chan http.Header, 1), later: make(chan http.Header, 1)}
+			srv.HandleEvents("/", h)
 			addr := serveVia(t, srv, via)
-			h := http.Header{}
-			h.Set("User-Agent", "surge-test/2")
-			h.Add("Cookie", "session=abc")
-			h.Set("Authorization", "Bearer xyz")
-			c := dialSession(t, "ws://"+addr+"/", &engine.DialOptions{Header: h})
+			hdr := http.Header{}
+			hdr.Set("User-Agent", "surge-test/2")
+			hdr.Add("Cookie", "session=abc")
+			hdr.Set("Authorization", "Bearer xyz")
+			c := dialSession(t, "ws://"+addr+"/", &engine.DialOptions{Header: hdr})
 			defer c.Terminate()
-			sn := <-got
-			if sn.open.Get("User-Agent") != "surge-test/2" || sn.open.Get("Cookie") != "session=abc" ||
-				sn.open.Get("Authorization") != "Bearer xyz" || sn.open.Get("Host") != addr {
-				t.Fatalf("headers in OnOpen: %v", sn.open)
+			open := <-h.open
+			if open.Get("User-Agent") != "surge-test/2" || open.Get("Cookie") != "session=abc" ||
+				open.Get("Authorization") != "Bearer xyz" || open.Get("Host") != addr {
+				t.Fatalf("headers in OnOpen: %v", open)
 			}
-			sn.after <- nil
-			if after := <-sn.after; after != nil {
-				t.Fatalf("after OnOpen the session keeps the headers: %v", after)
+			// A message event runs only after OnOpen has returned; reading
+			// the headers from a goroutine started in OnOpen could run
+			// before it had (CI failed on that under -race).
+			if err := c.Send(context.Background(), session.CopyText("after")); err != nil {
+				t.Fatal(err)
+			}
+			if later := <-h.later; later != nil {
+				t.Fatalf("after OnOpen the session keeps the headers: %v", later)
 			}
 		})
 	}
 }
+
+// headerProbe reports the session's request headers in OnOpen and in its
+// first OnMessage.
+type headerProbe struct{ open, later chan http.Header }
+
+func (h headerProbe) OnOpen(s *session.Session) { h.open <- s.Request().Header }
+func (h headerProbe) OnMessage(s *session.Session, _ session.Frame) {
+	select {
+	case h.later <- s.Request().Header:
+	default:
+	}
+}
+func (headerProbe) OnError(*session.Session, error)               {}
+func (headerProbe) OnClose(*session.Session, session.CloseReason) {}
 
 // TestOutgoingWriterFreed: a channel-style handler that keeps writing to
 // Outgoing after its peer left (a natural port of Ktor's outgoing.send) is
