@@ -132,10 +132,22 @@ func TestGracefulShutdown(t *testing.T) {
 				case <-ctx.Done():
 					t.Fatalf("client %d: Incoming not closed", i)
 				}
-				h.mu.Lock()
-				echoed := h.echoed[fmt.Sprintf("c%d", i)]
-				h.mu.Unlock()
-				if got := int(c.got.Load()); got != echoed || !c.inSeq {
+				// Shutdown waits for the closing handshakes, not for the
+				// handlers: one whose echo the client has can still be on
+				// its way from Send to the count. Wait for it to settle.
+				got := int(c.got.Load())
+				echoed := 0
+				deadline := time.Now().Add(ioTimeout)
+				for {
+					h.mu.Lock()
+					echoed = h.echoed[fmt.Sprintf("c%d", i)]
+					h.mu.Unlock()
+					if echoed >= got || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(2 * time.Millisecond)
+				}
+				if got != echoed || !c.inSeq {
 					t.Errorf("client %d: server echoed %d messages, client got %d (in order: %v)", i, echoed, got, c.inSeq)
 				}
 				if r := c.s.CloseReason(); r.Code != frame.CloseGoingAway {
