@@ -162,10 +162,3 @@ func waitDone(done <-chan struct{}, d time.Duration) bool {
 		return false
 	}
 }
-
-// echoLostOnFailure is the known failure of the cases where a valid message
-// is followed, in the same read, by a violation: with a handler that does
-// not run on the event loop (pool, channel style, and so the client, whose
-// test session is channel style), the loop sends the failing close frame
-// before the handler has sent the echo, and nothing may follow a close frame
-// (RFC 6455 §5.5.1), so the echo Autobahn expects is lost.
