@@ -74,7 +74,7 @@ func (s idleStats) String() string {
 }
 
 // idleServer starts a server of the given dispatch mode whose handlers
-// count opened sessions.
+// count the sessions opened and ended.
 func idleServer(t testing.TB, mode string) (*engine.Server, *idleCounts) {
 	var n idleCounts
 	cfg := engine.Config{Reactor: engine.ReactorConfig{Loops: 2}}
