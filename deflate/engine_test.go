@@ -51,7 +51,10 @@ func TestEngineEcho(t *testing.T) {
 		for _, channel := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/channel=%v", m.name, channel), func(t *testing.T) {
 				srv := startServer(t, channel, deflate.New(m.server))
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				// The bound is for a hang: level 9 takes 10 s for this
+				// subtest under the race detector on a quiet machine,
+				// and went past 20 s beside two busy loops.
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
 				c, err := engine.Dial(ctx, "ws://"+srv.Addr().String()+"/", &engine.DialOptions{
 					Extensions: []extension.Factory{deflate.New(m.client)},
