@@ -239,13 +239,22 @@ func startServer(t testing.TB, srv *engine.Server) string {
 // waitFor polls cond every few milliseconds until it holds or d passes.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if !eventually(d, cond) {
+		t.Fatalf("timed out after %v waiting for %s", d, what)
+	}
+}
+
+// eventually polls cond until it holds or d passes, and reports whether it
+// held, for callers whose failure message needs what cond saw.
+func eventually(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
+			return false
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+	return true
 }
 
 // recorder is an event-style handler that echoes and records what happens

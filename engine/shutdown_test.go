@@ -135,18 +135,13 @@ func TestGracefulShutdown(t *testing.T) {
 				// Shutdown waits for the closing handshakes, not for the
 				// handlers: one whose echo the client has can still be on
 				// its way from Send to the count. Wait for it to settle.
-				got := int(c.got.Load())
-				echoed := 0
-				deadline := time.Now().Add(ioTimeout)
-				for {
+				got, echoed := int(c.got.Load()), 0
+				eventually(ioTimeout, func() bool {
 					h.mu.Lock()
+					defer h.mu.Unlock()
 					echoed = h.echoed[fmt.Sprintf("c%d", i)]
-					h.mu.Unlock()
-					if echoed >= got || time.Now().After(deadline) {
-						break
-					}
-					time.Sleep(2 * time.Millisecond)
-				}
+					return echoed >= got
+				})
 				if got != echoed || !c.inSeq {
 					t.Errorf("client %d: server echoed %d messages, client got %d (in order: %v)", i, echoed, got, c.inSeq)
 				}
