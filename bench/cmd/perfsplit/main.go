@@ -150,9 +150,9 @@ func kernelCategory(stack []frame) string {
 	for _, f := range stack {
 		if strings.HasPrefix(f.dso, "[kernel") {
 			switch {
-			case hasAny(f.sym, "ksys_write", "do_writev", "__x64_sys_write", "__x64_sys_writev", "__sys_sendmsg"):
+			case hasAny(f.sym, "ksys_write", "do_writev", "__x64_sys_write", "__x64_sys_writev", "__sys_sendmsg", "__sys_sendto"):
 				return catWrite
-			case hasAny(f.sym, "ksys_read", "__x64_sys_read", "__sys_recvmsg"):
+			case hasAny(f.sym, "ksys_read", "__x64_sys_read", "__sys_recvmsg", "__sys_recvfrom"):
 				return catRead
 			case hasAny(f.sym, "do_epoll_wait", "__x64_sys_epoll"):
 				return catPoll
@@ -170,7 +170,9 @@ func kernelCategory(stack []frame) string {
 			!hasAny(f.sym, "Write", "Read") {
 			continue
 		}
-		sym := strings.ToLower(f.sym)
+		// The function's own name, not its package path: surge's read and
+		// write stubs live in internal/netpoll, which is not the poller.
+		sym := strings.ToLower(funcName(f.sym))
 		switch {
 		case hasAny(sym, "futex"):
 			return catFutex
@@ -193,6 +195,17 @@ func kernelCategory(stack []frame) string {
 		return catKernel
 	}
 	return catKernel
+}
+
+// funcName returns sym without its package path: "read" for
+// "syscall.read", "sysRead" for "github.com/x/internal/netpoll.sysRead",
+// "(*Poller).wait" for "internal/netpoll.(*Poller).wait".
+func funcName(sym string) string {
+	rest := sym[strings.LastIndexByte(sym, '/')+1:]
+	if _, name, ok := strings.Cut(rest, "."); ok {
+		return name
+	}
+	return rest
 }
 
 // userCategory charges a user frame by what it is.

@@ -32,6 +32,17 @@ func TestClassify(t *testing.T) {
 			"syscall.RawSyscall6@" + bin, "github.com/surgews/surge/internal/netpoll.sysWrite@" + bin}, catWrite},
 		{"read named by the caller", []string{"_copy_to_iter@" + k, "internal/runtime/syscall/linux.Syscall6@" + bin,
 			"syscall.Syscall@" + bin, "syscall.read@" + bin, "internal/poll.(*FD).Read@" + bin}, catRead},
+		{"recvfrom named by the kernel", []string{"_copy_to_iter@" + k, "__sys_recvfrom@" + k, "do_syscall_64@" + k,
+			"syscall.RawSyscall6@" + bin, "github.com/surgews/surge/internal/netpoll.(*Poller).wait@" + bin}, catRead},
+		{"sendto named by the kernel", []string{"_copy_from_iter@" + k, "__sys_sendto@" + k, "syscall.RawSyscall6@" + bin}, catWrite},
+		// surge's read and write stubs are in package internal/netpoll:
+		// the function's name tells the call, not the package's.
+		{"read stub in a poller package", []string{"_copy_to_iter@" + k, "syscall.RawSyscall6@" + bin,
+			"github.com/surgews/surge/internal/netpoll.sysRead@" + bin, "github.com/surgews/surge/engine.(*loop).read@" + bin}, catRead},
+		{"vector write stub in a poller package", []string{"tcp_v4_rcv@" + k, "syscall.RawSyscall6@" + bin,
+			"github.com/surgews/surge/internal/netpoll.sysWritev@" + bin}, catWrite},
+		{"surge's poller", []string{"ep_poll@" + k, "syscall.RawSyscall6@" + bin,
+			"github.com/surgews/surge/internal/netpoll.(*Poller).wait@" + bin}, catPoll},
 		{"runtime poller", []string{"finish_task_switch.isra.0@" + k, "internal/runtime/syscall/linux.Syscall6@" + bin,
 			"internal/runtime/syscall/linux.EpollWait@" + bin, "runtime.netpoll@" + bin}, catPoll},
 		{"futex before the ready in its caller", []string{"_raw_spin_unlock_irqrestore@" + k, "runtime.futex.abi0@" + bin,
