@@ -4,7 +4,7 @@
 # code). For each library: the echo server on CPU 0 (GOMAXPROCS=1), rawload
 # on CPU 1; `perf stat` counts the server's system calls over the whole run
 # (divided by the echoes rawload verified, connection set-up included), and
-# `perf record -g` samples the server's CPU over the middle of the measured
+# `perf record -g` samples CPU 0, the server's, over the middle of the measured
 # window, split into categories by bench/cmd/perfsplit.
 # Needs perf (Debian linux-perf) and root or perf_event_paranoid <= 1.
 # Usage: bench/cpusplit.sh [libs] [conns:size ...]
@@ -18,7 +18,7 @@ trap 'rm -rf "$dir"' EXIT
 go build -o "$dir/echoserver" ./cmd/echoserver
 go build -o "$dir/rawload" ./cmd/rawload
 go build -o "$dir/perfsplit" ./cmd/perfsplit
-calls="read write writev epoll_wait epoll_pwait futex nanosleep sched_yield"
+calls="read write writev recvfrom sendto sendmsg epoll_wait epoll_pwait futex nanosleep sched_yield"
 events=$(for s in $calls; do printf 'syscalls:sys_enter_%s,' "$s"; done)
 echo "# $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) load $(cut -d' ' -f1-3 /proc/loadavg)"
 for shape in $shapes; do
@@ -37,7 +37,10 @@ for shape in $shapes; do
 		rl=$!
 		# The measured window starts after set-up and the warm-up.
 		sleep $((3 + conns / 5000))
-		perf record -q -F 1999 -g -o "$dir/perf.data" -p "$pid" -- sleep 3 >/dev/null 2>&1 || true
+		# All of CPU 0, then the server's samples: perf record -p follows only
+		# the threads that exist when it starts, and a Go server may start
+		# more (a peer's profile lost two thirds of its samples that way).
+		perf record -q -F 1999 -g -o "$dir/perf.data" -C 0 -- sleep 3 >/dev/null 2>&1 || true
 		wait "$rl" || true
 		kill -INT "$stat"
 		wait "$stat" || true
@@ -48,6 +51,6 @@ for shape in $shapes; do
 		awk -F, -v n="${verified:-0}" '$1 ~ /^[0-9]+$/ && $1 > 0 && n > 0 {
 			sub(/.*sys_enter_/, "", $3); printf "%s %.2f  ", $3, $1 / n; t += $1 }
 			END { if (n > 0) printf "= %.2f system calls per echo\n", t / n }' "$dir/stat"
-		perf script -i "$dir/perf.data" 2>/dev/null | "$dir/perfsplit" || true
+		perf script -i "$dir/perf.data" --pid "$pid" 2>/dev/null | "$dir/perfsplit" || true
 	done
 done
