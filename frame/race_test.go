@@ -1,0 +1,7 @@
+//go:build race
+
+package frame
+
+// raceBuild is true under the race detector, which slows the exhaustive
+// tests tenfold.
+const raceBuild = true
