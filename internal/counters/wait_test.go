@@ -2,6 +2,7 @@ package counters
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -40,11 +41,14 @@ func TestWaitIncludesThePark(t *testing.T) {
 }
 
 // TestWaitNeverShrinks reads the wait while a loop parks and wakes as fast
-// as it can: a Prometheus counter must never go back.
+// as it can: a Prometheus counter must never go back. The reads go on until
+// the parking goroutine has run 1,000 cycles: it may not have started
+// before the first 200,000 reads are done.
 func TestWaitNeverShrinks(t *testing.T) {
 	var s Set
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var cycles atomic.Int64
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -56,10 +60,17 @@ func TestWaitNeverShrinks(t *testing.T) {
 			}
 			s.Park(time.Now())
 			s.Unpark()
+			cycles.Add(1)
 		}
 	}()
 	var last time.Duration
-	for range 200000 {
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; i < 200000 || cycles.Load() < 1000; i++ {
+		if i%1024 == 0 && time.Now().After(deadline) {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("%d park cycles in 30 s", cycles.Load())
+		}
 		w := s.Wait()
 		if w < last {
 			close(stop)
@@ -68,9 +79,12 @@ func TestWaitNeverShrinks(t *testing.T) {
 		}
 		last = w
 	}
+	// One more read: the goroutine may have run its 1,000 cycles between
+	// the loop's last read and its condition (on the reader's P, when the
+	// reader was preempted there).
+	if w := s.Wait(); w < last || w == 0 {
+		t.Errorf("wait %v after %d park cycles, the loop's last read %v", w, cycles.Load(), last)
+	}
 	close(stop)
 	wg.Wait()
-	if last == 0 {
-		t.Fatal("no park was counted")
-	}
 }
