@@ -231,25 +231,35 @@ func FuzzUTF8(f *testing.F) {
 	}
 	f.Add([]byte(strings.Repeat("a", 33)+"\xc3\xa9"+strings.Repeat("b", 40)), []byte{34, 1, 0, 40})
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		if got, want := ValidUTF8(data), utf8.Valid(data); got != want {
-			t.Fatalf("% x: ValidUTF8 = %v, want %v", data, got, want)
-		}
-		var u UTF8
-		seen, ci := 0, 0
-		for seen < len(data) {
-			step := len(data) - seen
+		ci := 0
+		checkUTF8Stream(t, data, func(rest int) int {
 			if ci < len(cuts) {
-				step = min(step, int(cuts[ci]))
 				ci++
+				return min(rest, int(cuts[ci-1]))
 			}
-			got := u.Write(data[seen : seen+step])
-			seen += step
-			if want := isValidPrefix(data[:seen]); got != want {
-				t.Fatalf("% x: Write after %d bytes = %v, want %v", data, seen, got, want)
-			}
-		}
-		if got, want := u.Final(), utf8.Valid(data); got != want {
-			t.Fatalf("% x: Final = %v, want %v", data, got, want)
-		}
+			return rest
+		})
 	})
+}
+
+// checkUTF8Stream checks ValidUTF8(in) against unicode/utf8, then feeds in
+// to a UTF8 in pieces of next(bytes left) bytes, checking every Write
+// against isValidPrefix and Final against unicode/utf8.
+func checkUTF8Stream(t testing.TB, in []byte, next func(rest int) int) {
+	t.Helper()
+	if got, want := ValidUTF8(in), utf8.Valid(in); got != want {
+		t.Fatalf("% x: ValidUTF8 = %v, want %v", in, got, want)
+	}
+	var u UTF8
+	for seen := 0; seen < len(in); {
+		step := next(len(in) - seen)
+		got := u.Write(in[seen : seen+step])
+		seen += step
+		if want := isValidPrefix(in[:seen]); got != want {
+			t.Fatalf("% x: Write after %d bytes = %v, want %v", in, seen, got, want)
+		}
+	}
+	if got, want := u.Final(), utf8.Valid(in); got != want {
+		t.Fatalf("% x: Final = %v, want %v", in, got, want)
+	}
 }

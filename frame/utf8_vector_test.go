@@ -89,21 +89,7 @@ func TestUTF8VectorStream(t *testing.T) {
 		if len(in) > 0 && rng.IntN(2) == 0 {
 			in[rng.IntN(len(in))] = vectorBytes[rng.IntN(len(vectorBytes))]
 		}
-		if got, want := ValidUTF8(in), utf8.Valid(in); got != want {
-			t.Fatalf("% x: ValidUTF8 = %v, want %v", in, got, want)
-		}
-		var u UTF8
-		for seen := 0; seen < len(in); {
-			step := min(len(in)-seen, 1+rng.IntN(80))
-			got := u.Write(in[seen : seen+step])
-			seen += step
-			if want := isValidPrefix(in[:seen]); got != want {
-				t.Fatalf("% x: Write after %d bytes = %v, want %v", in, seen, got, want)
-			}
-		}
-		if got, want := u.Final(), utf8.Valid(in); got != want {
-			t.Fatalf("% x: Final = %v, want %v", in, got, want)
-		}
+		checkUTF8Stream(t, in, func(rest int) int { return min(rest, 1+rng.IntN(80)) })
 	}
 }
 

@@ -32,22 +32,27 @@ func BenchmarkReceive(b *testing.B) {
 				name := fmt.Sprintf("%s/%s/%d", roleName(role), op, n)
 				b.Run(name, func(b *testing.B) {
 					h := frame.Header{Fin: true, Op: op, Length: int64(n), Masked: role == seam.Server}
-					wire := append(frame.AppendHeader(nil, &h), benchPayload(n)...)
-					var count int
-					_, ep := newSession(b, session.Config{}, countHandler{n: &count}, role, &discardDriver{}, nil)
-					b.SetBytes(int64(n))
-					b.ReportAllocs()
-					for b.Loop() {
-						if err := ep.Feed(wire); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if count == 0 {
-						b.Fatal("nothing delivered")
-					}
+					benchFeed(b, role, append(frame.AppendHeader(nil, &h), benchPayload(n)...), n)
 				})
 			}
 		}
+	}
+}
+
+// benchFeed times Feed of wire, one message of n payload bytes (in one
+// frame or several), per op on a session of the given role with an inline handler that only counts.
+func benchFeed(b *testing.B, role seam.Role, wire []byte, n int) {
+	var count int
+	_, ep := newSession(b, session.Config{}, countHandler{n: &count}, role, &discardDriver{}, nil)
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ep.Feed(wire); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if count == 0 {
+		b.Fatal("nothing delivered")
 	}
 }
 
@@ -68,18 +73,7 @@ func BenchmarkReceiveFragmented(b *testing.B) {
 					h := frame.Header{Fin: i == 3, Op: o, Length: int64(q), Masked: true}
 					wire = append(frame.AppendHeader(wire, &h), p[i*q:(i+1)*q]...)
 				}
-				var count int
-				_, ep := newSession(b, session.Config{}, countHandler{n: &count}, seam.Server, &discardDriver{}, nil)
-				b.SetBytes(int64(4 * q))
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := ep.Feed(wire); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if count == 0 {
-					b.Fatal("nothing delivered")
-				}
+				benchFeed(b, seam.Server, wire, 4*q)
 			})
 		}
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/surgews/surge/frame"
 	"github.com/surgews/surge/internal/seam"
-	"github.com/surgews/surge/session"
 )
 
 // textPayload returns n bytes of valid text in the given script, cut at a
@@ -41,19 +40,7 @@ func BenchmarkReceiveText(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%d", script, n), func(b *testing.B) {
 				p := textPayload(script, n)
 				h := frame.Header{Fin: true, Op: frame.OpText, Length: int64(len(p)), Masked: true}
-				wire := append(frame.AppendHeader(nil, &h), p...)
-				var count int
-				_, ep := newSession(b, session.Config{}, countHandler{n: &count}, seam.Server, &discardDriver{}, nil)
-				b.SetBytes(int64(len(p)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := ep.Feed(wire); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if count == 0 {
-					b.Fatal("nothing delivered")
-				}
+				benchFeed(b, seam.Server, append(frame.AppendHeader(nil, &h), p...), len(p))
 			})
 		}
 	}
