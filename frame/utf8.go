@@ -67,7 +67,7 @@ func (u *UTF8) Reset() { *u = UTF8{} }
 // ValidUTF8 reports whether p is entirely valid UTF-8. It agrees with
 // [unicode/utf8.Valid]. It checks ASCII up to 64 bytes at a time, and on
 // amd64 with AVX2 hands text that is not plain ASCII to the vector
-// validator of github.com/segmentio/asm (10–17 times the standard
+// validator of github.com/segmentio/asm (6–10 times the standard
 // library's speed on such text; docs/benchmarks-codec.md). It allocates
 // nothing.
 func ValidUTF8(p []byte) bool {
