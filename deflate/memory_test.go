@@ -26,8 +26,9 @@ func heapNow() int64 {
 // idle for two ping intervals, and returns the heap bytes per connection
 // (server and raw client together: compare modes, not absolute numbers).
 // With want > 0 it measures again, for up to 10 s, until the figure is at
-// most want: on a busy machine the sessions' idle ticks, which release the
-// coders, can come later than four ping intervals.
+// most want: beside other packages' tests, the figure taken after four ping
+// intervals once still held memory that later measurements did not
+// (+4663 B over no deflate against a bar of 3072).
 func idleBytes(t *testing.T, n int, want int64, exts ...extension.Factory) int64 {
 	const ping = 100 * time.Millisecond
 	srv := engine.New(engine.Config{Reactor: engine.ReactorConfig{Loops: 1}, Extensions: exts, Session: session.Config{PingInterval: ping, Timeout: time.Minute}})
