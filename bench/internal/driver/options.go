@@ -31,14 +31,16 @@ type Options struct {
 	// the rate scenario once per generator, so the full run (6 echo
 	// scenarios × 3 rounds + 1 rate, 8 libraries, 2 generators, + 8 idle)
 	// takes about 312 × (Warmup + Duration + 1–3 s of connecting and
-	// pauses), some 40 minutes, where 3 s of /proc's 10 ms CPU ticks
+	// pauses), some 55 minutes, where 3 s of /proc's 10 ms CPU ticks
 	// still resolve the server's CPU to 0.3%.
 	Duration time.Duration
-	// Warmup is traffic before measuring. 0 means 2 s (300 ms with Quick,
-	// 100 ms with Smoke): long enough for every server's pools to reach the
-	// working set of the largest scenario (10,000 connections × 1 KiB × 8
-	// in flight), so that allocations per message measure the steady state
-	// rather than pool growth.
+	// Warmup is traffic before measuring. 0 means 5 s (300 ms with Quick,
+	// 100 ms with Smoke), so that allocations per message measure the
+	// steady state rather than pool growth. 2 s was too short for surge's
+	// goroutine mode at 100 connections × 16 KiB × 8 in flight: its pool
+	// of copies for Incoming still met new peaks of messages in flight 3–6
+	// s after the traffic began (one 16 KiB buffer each, none per message;
+	// docs/benchmarks.md, "Allocation gate and warm-up").
 	Warmup time.Duration
 	// Rounds is how many times each closed-loop echo scenario runs per
 	// library and generator; the report shows the median round and the
@@ -168,7 +170,7 @@ func (o Options) warmup() time.Duration {
 	case o.Quick:
 		return 300 * time.Millisecond
 	}
-	return 2 * time.Second
+	return 5 * time.Second
 }
 
 func countName(n int) string {
