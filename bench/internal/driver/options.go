@@ -31,7 +31,7 @@ type Options struct {
 	// the rate scenario once per generator, so the full run (6 echo
 	// scenarios × 3 rounds + 1 rate, 8 libraries, 2 generators, + 8 idle)
 	// takes about 312 × (Warmup + Duration + 1–3 s of connecting and
-	// pauses), some 55 minutes, where 3 s of /proc's 10 ms CPU ticks
+	// pauses), some 50 minutes, where 3 s of /proc's 10 ms CPU ticks
 	// still resolve the server's CPU to 0.3%.
 	Duration time.Duration
 	// Warmup is traffic before measuring. 0 means 5 s (300 ms with Quick,
