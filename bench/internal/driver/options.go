@@ -38,7 +38,7 @@ type Options struct {
 	// 100 ms with Smoke), so that allocations per message measure the
 	// steady state rather than pool growth. 2 s was too short for surge's
 	// goroutine mode at 100 connections × 16 KiB × 8 in flight: its pool
-	// of copies for Incoming still met new peaks of messages in flight 3–6
+	// of copies for Incoming still met new peaks of messages in flight 3–5
 	// s after the traffic began (one 16 KiB buffer each, none per message;
 	// docs/benchmarks.md, "Allocation gate and warm-up").
 	Warmup time.Duration
