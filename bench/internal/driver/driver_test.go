@@ -192,3 +192,23 @@ func renderReport(t *testing.T, run *Run, docs, dir string) string {
 	}
 	return string(b)
 }
+
+// TestLinkPath: the report's links resolve from the docs file however the
+// two paths were given, as cmd/run is run from bench/ with "../docs".
+func TestLinkPath(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Base(wd)
+	for _, c := range []struct{ docs, dir, want string }{
+		{"../docs/benchmarks.md", "results/x", "../" + base + "/results/x"},
+		{"../docs/benchmarks.md", "../" + base + "/results/x", "../" + base + "/results/x"},
+		{"docs/benchmarks.md", "results/x", "../results/x"},
+		{"/a/docs/benchmarks.md", "/a/bench/results/x", "../bench/results/x"},
+	} {
+		if got := filepath.ToSlash(linkPath(c.docs, c.dir)); got != c.want {
+			t.Errorf("linkPath(%q, %q) = %q, want %q", c.docs, c.dir, got, c.want)
+		}
+	}
+}

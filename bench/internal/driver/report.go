@@ -28,11 +28,7 @@ func Render(run *Run, docs, chartsDir string) error {
 			notes = strings.TrimLeft(after, "\n")
 		}
 	}
-	rel, err := filepath.Rel(filepath.Dir(docs), chartsDir)
-	if err != nil {
-		rel = chartsDir
-	}
-	rel = filepath.ToSlash(rel)
+	rel := filepath.ToSlash(linkPath(docs, chartsDir))
 	var w strings.Builder
 	view, spreads := run.medians()
 	rp := reporter{run: view, spreads: spreads, rounds: run.roundsRun(), w: &w}
@@ -486,7 +482,7 @@ func (rp *reporter) profile() {
 func (rp *reporter) method() {
 	rp.p("## Method and how to reproduce")
 	rp.p("")
-	rp.p("- Full run (about 40 minutes on 2 vCPUs with 3 rounds, `-rounds N` to change; writes `bench/results/<stamp>/` and this file): `cd bench && go run ./cmd/run`.")
+	rp.p("- Full run (about 50 minutes on 2 vCPUs with 3 rounds, `-rounds N` to change; writes `bench/results/<stamp>/` and this file): `cd bench && go run ./cmd/run`.")
 	rp.p("- Quick run (about 10 minutes with 3 rounds, connection counts ÷ 10): `cd bench && go run ./cmd/run -quick -docs -`. Smoke run of the pipeline (seconds: connection counts ÷ 100, surge-inline and gorilla, both generators, every scenario; `TestSmokeRun` in CI): `cd bench && go run ./cmd/run -smoke -docs -`.")
 	rp.p("- Compare two runs: `cd bench && go run ./cmd/run -compare results/A/results.json results/B/results.json`.")
 	rp.p("- Servers: `bench/cmd/echoserver -lib NAME` (`bench/internal/servers`, one file per library, each as its authors recommend: gorilla and coder under net/http with a goroutine per connection; gobwas with `ws.Upgrade` on the raw connection and `wsutil` reader/writer; gws with its own server, event API, `ParallelEnabled` off; nbio's non-blocking nbhttp engine with its WebSocket upgrader; surge with `HandleEvents` inline, `HandleEvents` on the worker pool, and `HandleSession` (goroutine per session)).")
@@ -594,3 +590,21 @@ func oneLine(s string) string {
 }
 
 func contains(ss []string, s string) bool { return slices.Contains(ss, s) }
+
+// linkPath is dir as a link from the docs file. Both are made absolute
+// first: filepath.Rel cannot relate two relative paths that climb out of
+// the working directory differently ("../docs" and "results/x" from
+// bench/), and the report then linked "results/x", which does not resolve
+// from docs/.
+func linkPath(docs, dir string) string {
+	from, err1 := filepath.Abs(filepath.Dir(docs))
+	to, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return dir
+	}
+	rel, err := filepath.Rel(from, to)
+	if err != nil {
+		return dir
+	}
+	return rel
+}
