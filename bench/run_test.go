@@ -15,9 +15,10 @@ import (
 // TestSmokeRun is the CI test of the whole pipeline in its smoke mode
 // (`go run ./cmd/run -smoke`): build the echo server, wsbench and rawload;
 // run every scenario of the plan (closed loop at depth 1 and 8, open loop,
-// idle) at a hundredth of the connections against surge and one peer, each
-// echo and rate scenario with both load generators, each echo scenario in
-// two rounds (so the report's medians come from rounds); read the server
+// idle) at a hundredth of the connections against surge and one peer, and
+// the floor server in the echo scenarios, each echo and rate scenario with
+// both load generators, each echo scenario in two rounds (so the report's
+// medians come from rounds); read the server
 // snapshots, save the JSON, render the report. It is bounded (tens of
 // seconds) and runs under -short too; the full run is `go run ./cmd/run` by
 // hand.
@@ -29,6 +30,7 @@ func TestSmokeRun(t *testing.T) {
 	start := time.Now()
 	run, err := driver.Execute(ctx, driver.Options{
 		Smoke:      true,
+		Libs:       []string{"surge-inline", "gorilla", driver.FloorLib},
 		BinDir:     filepath.Join(dir, "bin"),
 		ResultsDir: filepath.Join(dir, "results"),
 		Docs:       docs,
@@ -40,7 +42,8 @@ func TestSmokeRun(t *testing.T) {
 	t.Logf("smoke run: %d results in %v", len(run.Results), time.Since(start).Round(time.Second))
 	plan := driver.Plan(driver.Options{Smoke: true})
 	// Two libraries; every echo scenario in two rounds by two generators,
-	// the rate scenario once by two, the idle one by wsbench.
+	// the rate scenario once by two, the idle one by wsbench; the floor in
+	// every echo scenario's rounds by both generators.
 	echoes := 0
 	for _, sc := range plan {
 		if sc.Kind == driver.KindEcho {
@@ -50,7 +53,7 @@ func TestSmokeRun(t *testing.T) {
 	if run.Settings.Rounds != 2 {
 		t.Fatalf("smoke run of %d rounds, want 2", run.Settings.Rounds)
 	}
-	if want := 2 * (2*2*echoes + 2*(len(plan)-echoes-1) + 1); len(run.Results) != want {
+	if want := 2*(2*2*echoes+2*(len(plan)-echoes-1)+1) + 2*2*echoes; len(run.Results) != want {
 		t.Fatalf("%d results, want %d", len(run.Results), want)
 	}
 	// Each echo result of a library and generator is there once per round.
@@ -63,8 +66,20 @@ func TestSmokeRun(t *testing.T) {
 			rounds[fmt.Sprintf("%s %s %s %d", r.Lib, r.Scenario, r.Gen(), r.Round)]++
 		}
 	}
-	if len(rounds) != 2*2*2*echoes {
-		t.Fatalf("echo rounds %v: want %d (library, scenario, generator, round)", rounds, 2*2*2*echoes)
+	if len(rounds) != 3*2*2*echoes {
+		t.Fatalf("echo rounds %v: want %d (library, scenario, generator, round)", rounds, 3*2*2*echoes)
+	}
+	// The floor answered every echo of its runs, and was measured.
+	for _, r := range run.Results {
+		if r.Lib != driver.FloorLib {
+			continue
+		}
+		if r.Kind != driver.KindEcho {
+			t.Errorf("floor ran %s: want closed-loop echo only", r.Scenario)
+		}
+		if r.Error != "" || r.MessagesPerSec <= 0 || r.ErrorTotal != 0 {
+			t.Errorf("floor %s %s: %.0f msg/s, %d errors, %q", r.Scenario, r.Gen(), r.MessagesPerSec, r.ErrorTotal, r.Error)
+		}
 	}
 	depths := map[int]bool{}
 	// The smoke run's windows are a few hundred ms of light load on a
@@ -122,7 +137,8 @@ func TestSmokeRun(t *testing.T) {
 		"ran in 2 rounds per library and generator", "is the **median** round's",
 		"| shape | wsbench: surge best | best peer | ratio | rawload: surge best | best peer | ratio |",
 		"| library | wsbench msg/s | CPU | msg/core-s | ×peer | p50 / p99 | rawload msg/s |",
-		"| **surge-inline** | rawload |", "surge-inline", "gorilla", "## Idle connections", driver.NotesMarker} {
+		"| **surge-inline** | rawload |", "surge-inline", "gorilla", "## Idle connections", driver.NotesMarker,
+		"## The floor in this run", "| *floor-epoll (reference, not a peer)* |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q", want)
 		}

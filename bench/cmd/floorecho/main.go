@@ -69,6 +69,9 @@ func run(args []string) error {
 	}
 	quit := make(chan os.Signal, 1)
 	signal.Notify(quit, syscall.SIGINT, syscall.SIGTERM)
+	// cmd/echoserver takes snapshots on these; the floor keeps none, and
+	// their default action would end it.
+	signal.Ignore(syscall.SIGUSR1, syscall.SIGUSR2)
 	errc := make(chan error, 1)
 	ready := make(chan struct{})
 	go func() {

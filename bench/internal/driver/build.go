@@ -10,21 +10,25 @@ import (
 // binaries are the paths of the built programs.
 type binaries struct {
 	echoserver string
+	floorecho  string
 	wsbench    string
 	rawload    string
 }
 
-// build compiles bench/cmd/echoserver and bench/cmd/rawload (in the bench
+// build compiles bench/cmd/echoserver, bench/cmd/floorecho and
+// bench/cmd/rawload (in the bench
 // module) and cmd/wsbench (in the main module, the parent of benchDir) into
 // binDir.
 func build(benchDir, binDir string) (binaries, error) {
 	b := binaries{
 		echoserver: filepath.Join(binDir, "echoserver"),
+		floorecho:  filepath.Join(binDir, "floorecho"),
 		wsbench:    filepath.Join(binDir, "wsbench"),
 		rawload:    filepath.Join(binDir, "rawload"),
 	}
 	for _, s := range []struct{ dir, pkg, out string }{
 		{benchDir, "./cmd/echoserver", b.echoserver},
+		{benchDir, "./cmd/floorecho", b.floorecho},
 		{benchDir, "./cmd/rawload", b.rawload},
 		{filepath.Join(benchDir, ".."), "./cmd/wsbench", b.wsbench},
 	} {

@@ -168,7 +168,7 @@ func (rp *reporter) bestPeerGen(scenario, gen string, f func(*Result) float64, l
 	var bv float64
 	for i := range rp.run.Results {
 		r := &rp.run.Results[i]
-		if r.Scenario != scenario || r.Gen() != gen || servers.IsSurge(r.Lib) || r.Error != "" {
+		if r.Scenario != scenario || r.Gen() != gen || servers.IsSurge(r.Lib) || isFloor(r.Lib) || r.Error != "" {
 			continue
 		}
 		v := f(r)

@@ -55,8 +55,9 @@ type Options struct {
 	// masking benchmarks: every scenario and both generators in about half
 	// a minute, to check the pipeline, not to measure.
 	Smoke bool
-	// Libs are the servers to run, in report order; nil means all (with
-	// Smoke, surge-inline and gorilla).
+	// Libs are the servers to run, in report order; nil means all of
+	// servers.Names and FloorLib (with Smoke, surge-inline and gorilla).
+	// FloorLib runs in the closed-loop echo scenarios only.
 	Libs []string
 	// Generators are the load generators of echo and rate scenarios, in
 	// report order; nil means GenWSBench and GenRawload. Idle scenarios

@@ -121,6 +121,7 @@ func (rp *reporter) all(chartsDir, rel string) {
 	rp.p("")
 	rp.summary()
 	rp.leads()
+	rp.floor()
 	rp.setup()
 	rp.charts(chartsDir, rel)
 	rp.echo()
@@ -210,6 +211,9 @@ func (rp *reporter) charts(dir, rel string) {
 	if hs := rp.headline(); hs != nil {
 		var bars []bar
 		for _, lib := range rp.libs() {
+			if isFloor(lib) {
+				continue // a reference, not a library
+			}
 			if r := rp.run.Find(lib, hs.Name); r != nil && r.Error == "" && r.PerCoreSecond > 0 {
 				bars = append(bars, bar{lib, r.PerCoreSecond, servers.IsSurge(lib)})
 			}
@@ -385,6 +389,9 @@ func (rp *reporter) allocs() {
 	rp.p("%s", head)
 	rp.p("%s", sep)
 	for _, lib := range rp.libs() {
+		if isFloor(lib) {
+			continue // it keeps no statistics
+		}
 		line := "| " + libCell(lib) + " |"
 		for _, sc := range scs {
 			var cells []string
@@ -512,8 +519,11 @@ func sizeTitle(n int) string {
 }
 
 func libCell(lib string) string {
-	if servers.IsSurge(lib) {
+	switch {
+	case servers.IsSurge(lib):
 		return "**" + lib + "**"
+	case isFloor(lib):
+		return "*" + lib + " (reference, not a peer)*"
 	}
 	return lib
 }

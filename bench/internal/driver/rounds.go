@@ -63,6 +63,9 @@ func schedule(scenarios []Scenario, libs []string, o Options) []job {
 				slices.Reverse(order)
 			}
 			for _, lib := range order {
+				if isFloor(lib) && sc.Kind != KindEcho {
+					continue // no statistics for idle, and no peer to rate
+				}
 				for _, gen := range generatorsOf(sc, o) {
 					out = append(out, job{sc: sc, lib: lib, gen: gen, round: round, rounds: n})
 				}

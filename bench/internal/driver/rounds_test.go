@@ -83,12 +83,17 @@ func TestSchedule(t *testing.T) {
 		{"smoke_two_rounds", Options{Smoke: true, Generators: []string{GenRawload}},
 			"echo 1/2 a rawload, echo 1/2 b rawload, echo 1/2 c rawload, echo 2/2 c rawload, echo 2/2 b rawload, echo 2/2 a rawload, " +
 				"rate 1/1 a rawload, rate 1/1 b rawload, rate 1/1 c rawload, idle 1/1 a wsbench, idle 1/1 b wsbench, idle 1/1 c wsbench"},
+		{"floor_in_echo_only", Options{Rounds: 1, Generators: []string{GenWSBench}, Libs: []string{"a", FloorLib}},
+			"echo 1/1 a wsbench, echo 1/1 floor-epoll wsbench, rate 1/1 a wsbench, idle 1/1 a wsbench"},
 		{"one_round", Options{Rounds: 1, Generators: []string{GenWSBench}},
 			"echo 1/1 a wsbench, echo 1/1 b wsbench, echo 1/1 c wsbench, rate 1/1 a wsbench, rate 1/1 b wsbench, rate 1/1 c wsbench, " +
 				"idle 1/1 a wsbench, idle 1/1 b wsbench, idle 1/1 c wsbench"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			libs := []string{"a", "b", "c"}
+			if tc.o.Libs != nil {
+				libs = tc.o.Libs
+			}
 			var got []string
 			for _, j := range schedule(scs, libs, tc.o) {
 				got = append(got, fmt.Sprintf("%s %d/%d %s %s", j.sc.Name, j.round, j.rounds, j.lib, j.gen))
@@ -96,7 +101,7 @@ func TestSchedule(t *testing.T) {
 			if g := strings.Join(got, ", "); g != tc.want {
 				t.Errorf("schedule:\n got %s\nwant %s", g, tc.want)
 			}
-			if strings.Join(libs, "") != "abc" {
+			if tc.o.Libs == nil && strings.Join(libs, "") != "abc" {
 				t.Errorf("schedule changed the caller's libraries: %v", libs)
 			}
 		})
@@ -110,7 +115,7 @@ func roundsRun(wsbench, rawload map[string][]float64) *Run {
 	sc := Scenario{Name: "echo-10k-1k-d1", Kind: KindEcho, Conns: 10000, Size: 1024, Depth: 1}
 	r := &Run{Schema: Schema, Started: "2026-01-01T00:00:00Z", Scenarios: []Scenario{sc}, Settings: Settings{Rounds: 3}}
 	for gen, figs := range map[string]map[string][]float64{GenWSBench: wsbench, GenRawload: rawload} {
-		for _, lib := range []string{"surge-inline", "surge-pool", "gws", "gorilla"} {
+		for _, lib := range []string{"surge-inline", "surge-pool", "gws", "gorilla", FloorLib} {
 			for i, v := range figs[lib] {
 				if v < 0 {
 					r.Results = append(r.Results, round(lib, gen, i+1, 0, "server did not start"))
@@ -254,5 +259,42 @@ func TestLoadSchemaV1(t *testing.T) {
 	view, _ := got.medians()
 	if len(view.Results) != len(got.Results) {
 		t.Fatalf("median view of a one-round run has %d results, want %d", len(view.Results), len(got.Results))
+	}
+}
+
+// TestFloor: the floor server is a reference. Faster than every library,
+// it is still never the best peer, and its table sets surge and the best
+// peer against it.
+func TestFloor(t *testing.T) {
+	run := roundsRun(
+		map[string][]float64{"surge-inline": {100000, 110000, 105000}, "gws": {80000, 80000, 80000}, FloorLib: {120000, 125000, 200000}},
+		map[string][]float64{"surge-inline": {90000, 90000, 90000}, "gws": {70000, 75000, 72000}, FloorLib: {100000, 100000, 100000}})
+	view, spreads := run.medians()
+	rp := reporter{run: view, spreads: spreads, rounds: run.roundsRun()}
+	for _, gen := range []string{GenWSBench, GenRawload} {
+		if l := rp.leadOf("echo-10k-1k-d1", gen); l.peer == nil || l.peer.Lib != "gws" {
+			t.Errorf("%s: best peer %v, want gws (the floor is no peer)", gen, l.peer)
+		}
+	}
+	dir := t.TempDir()
+	md := renderReport(t, run, filepath.Join(dir, "benchmarks.md"), dir)
+	for _, want := range []string{
+		"## The floor in this run",
+		"| shape | wsbench: floor msg/core-s | surge best / floor | floor / best peer | rawload: floor msg/core-s | surge best / floor | floor / best peer |",
+		"| 10,000 connections × 1 KiB, 1 in flight | 125,000 (0.95) | 0.84 (inline) | 1.56 (gws) | 100,000 (0.95) | 0.90 (inline) | 1.39 (gws) |",
+		"| *floor-epoll (reference, not a peer)* |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// Not in the allocation table: the floor keeps no statistics.
+	allocs := md[strings.Index(md, "## Server allocations per message"):]
+	if strings.Contains(allocs[:strings.Index(allocs[3:], "## ")+3], FloorLib) {
+		t.Errorf("the allocation table lists the floor")
+	}
+	// A run without the floor has no floor section.
+	if md := renderReport(t, roundsRun(map[string][]float64{"gws": {1, 2, 3}}, nil), filepath.Join(dir, "b.md"), dir); strings.Contains(md, "## The floor") {
+		t.Errorf("floor section without a floor")
 	}
 }

@@ -63,10 +63,10 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 	case o.Smoke:
 		libs = []string{"surge-inline", "gorilla"}
 	default:
-		libs = servers.Names()
+		libs = append(servers.Names(), FloorLib)
 	}
 	for _, l := range libs {
-		if !slices.Contains(servers.Names(), l) {
+		if !slices.Contains(servers.Names(), l) && !isFloor(l) {
 			return nil, fmt.Errorf("%w: %q (have %v)", servers.ErrUnknownLib, l, servers.Names())
 		}
 	}
@@ -75,7 +75,7 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 	if pinned {
 		scpu, ccpu = or(o.ServerCPU, "0"), or(o.ClientCPU, "1")
 	}
-	o.logf("building echoserver, wsbench and rawload")
+	o.logf("building echoserver, floorecho, wsbench and rawload")
 	bins, err := build(benchDir, o.BinDir)
 	if err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func generatorsOf(sc Scenario, o Options) []string {
 func runOne(ctx context.Context, bins binaries, o Options, sc Scenario, lib, gen, scpu, ccpu, outDir, profile string) Result {
 	r := Result{Lib: lib, Scenario: sc.Name, Generator: gen, Kind: sc.Kind, Conns: sc.Conns, Size: sc.Size, Depth: sc.Depth}
 	statsPath := filepath.Join(o.BinDir, lib+"-"+sc.Name+"-"+gen+".stats")
-	p, err := startServer(bins.echoserver, lib, scpu, statsPath, profile)
+	p, err := startServer(bins, lib, scpu, statsPath, profile)
 	if err != nil {
 		r.Error = err.Error()
 		return r
@@ -227,14 +227,19 @@ wait:
 		case werr = <-done:
 			break wait
 		case <-tick.C:
+			if isFloor(lib) {
+				continue
+			}
 			_ = syscall.Kill(p.pid, syscall.SIGUSR1)
 			if sc.Kind == KindIdle && full == nil {
 				full = idleReading(p.pid, statsPath, int64(sc.Conns))
 			}
 		}
 	}
-	_, _ = stats.Request(p.pid, statsPath, false, 5*time.Second)
-	r.Snapshots, _ = stats.ReadFile(statsPath)
+	if !isFloor(lib) { // it writes no snapshots
+		_, _ = stats.Request(p.pid, statsPath, false, 5*time.Second)
+		r.Snapshots, _ = stats.ReadFile(statsPath)
+	}
 
 	if gen == GenRawload {
 		// rawload prints its result and exits 0 even when echoes failed the

@@ -22,10 +22,14 @@ type serverProc struct {
 	exit  chan error
 }
 
-// startServer starts bin for lib with GOMAXPROCS=1, pinned to cpu when cpu
-// is not "", and waits for its address line.
-func startServer(bin, lib, cpu, statsPath, profile string) (*serverProc, error) {
-	args := []string{bin, "-lib", lib, "-addr", "127.0.0.1:0", "-stats", statsPath}
+// startServer starts the echo server of lib (the floor server for
+// FloorLib) with GOMAXPROCS=1, pinned to cpu when cpu is not "", and waits
+// for its address line.
+func startServer(bins binaries, lib, cpu, statsPath, profile string) (*serverProc, error) {
+	args := []string{bins.echoserver, "-lib", lib, "-addr", "127.0.0.1:0", "-stats", statsPath}
+	if isFloor(lib) {
+		args = []string{bins.floorecho, "-io", "epoll", "-addr", "127.0.0.1:0"}
+	}
 	if profile != "" {
 		args = append(args, "-cpuprofile", profile)
 	}
