@@ -226,6 +226,7 @@ type uconn struct {
 	sending  []byte // in flight
 	queued   []byte // answers made while a send was in flight
 	sendBusy bool
+	recvBusy bool // a single-shot recv into rbuf is in flight
 }
 
 // serveUring runs the io_uring loop: a recv in flight on every connection;
@@ -248,6 +249,10 @@ func serveUring(lfd, bufSize int, multishot bool, ready chan<- struct{}) error {
 	}
 	close(ready)
 	var conns []*uconn // by fd
+	// limbo keeps, by generation, connections dropped while a single-shot
+	// recv was in flight: the kernel may write their buffer until it
+	// completes, so the garbage collector must not have it.
+	limbo := map[uint32]*uconn{}
 	var gen uint32
 	submit := func(op uint8, fd int, c *uconn, buf []byte) error {
 		s, err := r.get()
@@ -266,6 +271,7 @@ func serveUring(lfd, bufSize int, multishot bool, ready chan<- struct{}) error {
 				s.flags, s.bufIndex, s.ioprio = sqeBufferSelect, bufGroup, recvMultishot
 			} else {
 				s.addr, s.len = uint64(uintptr(unsafe.Pointer(&buf[0]))), uint32(len(buf))
+				c.recvBusy = true
 			}
 			s.userData |= userRx<<userOpShift | uint64(c.gen&0xffffff)<<userGenShift
 		case opSend:
@@ -281,6 +287,9 @@ func serveUring(lfd, bufSize int, multishot bool, ready chan<- struct{}) error {
 		_ = unix.Shutdown(c.fd, unix.SHUT_RDWR)
 		unix.Close(c.fd)
 		conns[c.fd] = nil
+		if c.recvBusy {
+			limbo[c.gen&0xffffff] = c
+		}
 	}
 	// send starts a send of c.sending's successor or queues behind it.
 	send := func(c *uconn, out []byte) error {
@@ -381,9 +390,12 @@ func serveUring(lfd, bufSize int, multishot bool, ready chan<- struct{}) error {
 					data = c.rbuf
 				}
 				if c != nil {
+					c.recvBusy = false
 					if err := recvd(c, e, data); err != nil {
 						return err
 					}
+				} else {
+					delete(limbo, uint32(e.userData>>userGenShift)&0xffffff)
 				}
 				if lent {
 					br.put(bid) // serve copied what it keeps
