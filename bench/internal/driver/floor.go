@@ -28,9 +28,13 @@ func (rp *reporter) floor() {
 		return
 	}
 	gens := rp.gens()
+	bracket := "its server CPU in cores"
+	if rp.rounds > 1 {
+		bracket = fmt.Sprintf("the median round's (of %d) server CPU in cores and the lowest–highest figure of its rounds; the ratios are of medians", rp.rounds)
+	}
 	rp.p("## The floor in this run")
 	rp.p("")
-	rp.p("*floor* is `%s` (`bench/cmd/floorecho -io epoll`): a server that does nothing per message but one `read`, an unmask and one `write` on raw epoll. It validates nothing, so it is a reference, not a peer; no best peer, lead or chart counts it. *surge best / floor* is how close surge's best mode comes to that cost (1.00: surge costs what those system calls cost); *floor / best peer* is about how far any engine that reads and writes this way could lead. At 16 KiB surge can pass the floor, whose unmasking is not SIMD and which copies each answer.%s", FloorLib, rp.roundsNote())
+	rp.p("*floor* is `%s` (`bench/cmd/floorecho -io epoll`): a server that does nothing per message but one `read`, an unmask and one `write` on raw epoll. It validates nothing, so it is a reference, not a peer; no best peer, lead or chart counts it. *surge best / floor* is how close surge's best mode comes to that cost (1.00: surge costs what those system calls cost); *floor / best peer* is about how far any engine that reads and writes this way could lead. At 16 KiB surge can pass the floor, whose unmasking is not SIMD and which copies each answer. In brackets: %s; † marks a server below %.0f%% of its core.", FloorLib, bracket, SaturatedCores*100)
 	rp.p("")
 	head, sep := "| shape |", "|---|"
 	for _, g := range gens {
@@ -58,7 +62,7 @@ func (rp *reporter) floor() {
 			if l.peer != nil {
 				peer = fmt.Sprintf("%.2f (%s)", f.PerCoreSecond/l.peer.PerCoreSecond, l.peer.Lib)
 			}
-			line += fmt.Sprintf(" %s (%s) | %s | %s |", thousands(f.PerCoreSecond), coresStr(f), surge, peer)
+			line += fmt.Sprintf(" %s (%s%s) | %s | %s |", thousands(f.PerCoreSecond), coresStr(f), rp.spreadCell(f), surge, peer)
 		}
 		rp.p("%s", line)
 	}

@@ -281,7 +281,8 @@ func TestFloor(t *testing.T) {
 	for _, want := range []string{
 		"## The floor in this run",
 		"| shape | wsbench: floor msg/core-s | surge best / floor | floor / best peer | rawload: floor msg/core-s | surge best / floor | floor / best peer |",
-		"| 10,000 connections × 1 KiB, 1 in flight | 125,000 (0.95) | 0.84 (inline) | 1.56 (gws) | 100,000 (0.95) | 0.90 (inline) | 1.39 (gws) |",
+		"| 10,000 connections × 1 KiB, 1 in flight | 125,000 (0.95; rounds 120k–200k) | 0.84 (inline) | 1.56 (gws) | 100,000 (0.95; rounds 100k–100k) | 0.90 (inline) | 1.39 (gws) |",
+		"In brackets: the median round's (of 3) server CPU in cores and the lowest–highest figure of its rounds; the ratios are of medians;",
 		"| *floor-epoll (reference, not a peer)* |",
 	} {
 		if !strings.Contains(md, want) {
