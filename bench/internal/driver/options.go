@@ -29,9 +29,9 @@ type Options struct {
 	// Warmup) and how long idle connections are held. 0 means 3 s (1 s with
 	// Quick, 200 ms with Smoke): every echo scenario runs Rounds times and
 	// the rate scenario once per generator, so the full run (6 echo
-	// scenarios × 3 rounds + 1 rate, 8 libraries, 2 generators, + 8 idle)
-	// takes about 312 × (Warmup + Duration + 1–3 s of connecting and
-	// pauses), some 50 minutes, where 3 s of /proc's 10 ms CPU ticks
+	// scenarios × 3 rounds + 1 rate, 8 libraries, 2 generators, + 8 idle,
+	// + the floor server's 6 × 3 × 2 echo runs) takes about 348 × (Warmup + Duration + 1–3 s of connecting and
+	// pauses), some 55 minutes, where 3 s of /proc's 10 ms CPU ticks
 	// still resolve the server's CPU to 0.3%.
 	Duration time.Duration
 	// Warmup is traffic before measuring. 0 means 5 s (300 ms with Quick,

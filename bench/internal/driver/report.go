@@ -489,7 +489,7 @@ func (rp *reporter) profile() {
 func (rp *reporter) method() {
 	rp.p("## Method and how to reproduce")
 	rp.p("")
-	rp.p("- Full run (about 50 minutes on 2 vCPUs with 3 rounds, `-rounds N` to change; writes `bench/results/<stamp>/` and this file): `cd bench && go run ./cmd/run`.")
+	rp.p("- Full run (about 55 minutes on 2 vCPUs with 3 rounds, `-rounds N` to change; writes `bench/results/<stamp>/` and this file): `cd bench && go run ./cmd/run`.")
 	rp.p("- Quick run (about 10 minutes with 3 rounds, connection counts ÷ 10): `cd bench && go run ./cmd/run -quick -docs -`. Smoke run of the pipeline (seconds: connection counts ÷ 100, surge-inline and gorilla, both generators, every scenario; `TestSmokeRun` in CI): `cd bench && go run ./cmd/run -smoke -docs -`.")
 	rp.p("- Compare two runs: `cd bench && go run ./cmd/run -compare results/A/results.json results/B/results.json`.")
 	rp.p("- Servers: `bench/cmd/echoserver -lib NAME` (`bench/internal/servers`, one file per library, each as its authors recommend: gorilla and coder under net/http with a goroutine per connection; gobwas with `ws.Upgrade` on the raw connection and `wsutil` reader/writer; gws with its own server, event API, `ParallelEnabled` off; nbio's non-blocking nbhttp engine with its WebSocket upgrader; surge with `HandleEvents` inline, `HandleEvents` on the worker pool, and `HandleSession` (goroutine per session)).")
