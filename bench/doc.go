@@ -10,8 +10,14 @@
 //   - cmd/rawload: an echo load generator with no surge code (hand-written
 //     handshake, raw epoll, byte-exact checks; closed loop at any depth or
 //     open loop at a fixed rate), the second generator next to wsbench.
-//   - cmd/run: builds the servers, cmd/wsbench and cmd/rawload, runs every
-//     scenario against every server with both generators in one invocation
+//   - cmd/floorecho: the floor server, a reference and not a library: one
+//     read, an unmask and one write per message and no validation (epoll,
+//     or io_uring with single-shot or multishot recvs), to measure what the
+//     kernel's system calls alone cost; floor.sh runs it beside any echo
+//     server under rawload.
+//   - cmd/run: builds the servers, the floor server, cmd/wsbench and
+//     cmd/rawload, runs every scenario against every server (the floor in
+//     the closed-loop shapes) with both generators in one invocation
 //     (server pinned to core 0 with GOMAXPROCS=1, the generator pinned to
 //     core 1), keeps the raw JSON in results/ and writes docs/benchmarks.md
 //     with charts; -smoke runs the whole pipeline in seconds (TestSmokeRun).
