@@ -30,7 +30,13 @@
 // The result is one JSON line: messages per second over the measured window
 // (echoes received in it), latency percentiles (µs), and with -server-pid
 // the server's CPU over the window (utime+stime of /proc/PID/stat) and
-// messages per server core-second.
+// messages per server core-second. When that process is pinned to one CPU,
+// the result also has that CPU's busy time over the window (its /proc/stat
+// line: user, nice, system, irq and softirq) and messages per busy
+// core-second. That figure counts what the per-process one leaves out:
+// softirq work the kernel defers to ksoftirqd on the server's CPU (on
+// loopback mostly the generator's TCP input, raised by the server's sends)
+// and anything else that ran there.
 package main
 
 import (
@@ -97,6 +103,13 @@ type result struct {
 	OfferedPerS  float64 `json:"offered_per_s,omitempty"` // open loop: conns × rate
 	ServerCPU    float64 `json:"server_cpu_cores,omitempty"`
 	PerCoreSec   float64 `json:"msgs_per_server_core_s,omitempty"`
+	// ServerCoreID is the one CPU the server is pinned to; CoreBusy is
+	// that CPU's busy fraction over the window and PerCoreBusySec
+	// MsgsPerSec / CoreBusy. All three are missing when it is not pinned
+	// to exactly one CPU.
+	ServerCoreID   *int    `json:"server_core_id,omitempty"`
+	CoreBusy       float64 `json:"server_core_busy,omitempty"`
+	PerCoreBusySec float64 `json:"msgs_per_server_core_busy_s,omitempty"`
 	P50us        float64 `json:"p50_us"`
 	P90us        float64 `json:"p90_us"`
 	P99us        float64 `json:"p99_us"`
@@ -164,6 +177,8 @@ type loader struct {
 	late    []int64
 	dirty   []*conn
 	cpu0    float64
+	core    int   // the server's one CPU, or -1
+	busy0   int64 // its busy ticks at the window's start
 }
 
 // defaultMaxInFlight bounds the open loop's backlog per connection, and so
@@ -204,7 +219,7 @@ func load(o *options) (*result, error) {
 		return nil, err
 	}
 	l := &loader{o: o, ep: ep, pay: newPayloads(o.size), res: &result{Conns: o.conns, Size: o.size, Depth: o.depth, Rate: o.rate},
-		lat: make([]int64, 0, 64<<10)}
+		core: -1, busy0: -1, lat: make([]int64, 0, 64<<10)}
 	if o.rate > 0 {
 		l.step = float64(time.Second) / (o.rate * float64(o.conns))
 		l.res.OfferedPerS = o.rate * float64(o.conns)
@@ -262,6 +277,10 @@ func (l *loader) run() (*result, error) {
 			l.measure = true
 			if o.serverPID != 0 {
 				l.cpu0 = procCPU(o.serverPID)
+				l.core, l.busy0 = pinnedCore(o.serverPID), -1
+				if l.core >= 0 {
+					l.busy0 = coreBusy(l.core)
+				}
 			}
 		}
 		if now >= l.end {
@@ -443,6 +462,14 @@ func (l *loader) finish() *result {
 		res.ServerCPU = (procCPU(l.o.serverPID) - l.cpu0) / res.Seconds
 		if res.ServerCPU > 0 {
 			res.PerCoreSec = res.MsgsPerSec / res.ServerCPU
+		}
+		if l.core >= 0 && l.busy0 >= 0 {
+			if b := coreBusy(l.core); b > l.busy0 {
+				core := l.core
+				res.ServerCoreID = &core
+				res.CoreBusy = float64(b-l.busy0) / 100 / res.Seconds // USER_HZ
+				res.PerCoreBusySec = res.MsgsPerSec / res.CoreBusy
+			}
 		}
 	}
 	for _, c := range l.conns {
@@ -640,6 +667,58 @@ func dial(u *url.URL) (int, error) {
 	}
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	return fd, nil
+}
+
+// pinnedCore returns the one CPU process pid may run on, or -1 when its
+// affinity allows more (or cannot be read).
+func pinnedCore(pid int) int {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(pid, &set) != nil || set.Count() != 1 {
+		return -1
+	}
+	for i := range len(set) * 64 {
+		if set.IsSet(i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// coreBusy returns CPU n's busy clock ticks from /proc/stat, or -1.
+func coreBusy(n int) int64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return -1
+	}
+	return statBusy(b, n)
+}
+
+// statBusy returns CPU n's busy ticks in a /proc/stat text: user, nice,
+// system, irq and softirq. Idle and iowait are not busy; steal is time the
+// hypervisor gave to someone else, and guest time is already in user. -1
+// when the line is missing or short.
+func statBusy(stat []byte, n int) int64 {
+	prefix := "cpu" + strconv.Itoa(n) + " "
+	for line := range strings.Lines(string(stat)) {
+		rest, ok := strings.CutPrefix(line, prefix)
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) < 7 {
+			return -1
+		}
+		var sum int64
+		for _, i := range []int{0, 1, 2, 5, 6} { // user nice system irq softirq
+			v, err := strconv.ParseInt(f[i], 10, 64)
+			if err != nil {
+				return -1
+			}
+			sum += v
+		}
+		return sum
+	}
+	return -1
 }
 
 // procCPU returns a process's user+system CPU seconds (/proc/PID/stat).
