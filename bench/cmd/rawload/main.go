@@ -96,13 +96,13 @@ type result struct {
 	// Sent are the messages sent in the measured window.
 	Sent int64 `json:"sent"`
 	// Verified and Errors count every echo of the run, warmup included.
-	Verified     int64   `json:"verified"`
-	Errors       int64   `json:"errors"`
-	MsgsPerSec   float64 `json:"msgs_per_s"`
-	SentPerSec   float64 `json:"sent_per_s"`
-	OfferedPerS  float64 `json:"offered_per_s,omitempty"` // open loop: conns × rate
-	ServerCPU    float64 `json:"server_cpu_cores,omitempty"`
-	PerCoreSec   float64 `json:"msgs_per_server_core_s,omitempty"`
+	Verified    int64   `json:"verified"`
+	Errors      int64   `json:"errors"`
+	MsgsPerSec  float64 `json:"msgs_per_s"`
+	SentPerSec  float64 `json:"sent_per_s"`
+	OfferedPerS float64 `json:"offered_per_s,omitempty"` // open loop: conns × rate
+	ServerCPU   float64 `json:"server_cpu_cores,omitempty"`
+	PerCoreSec  float64 `json:"msgs_per_server_core_s,omitempty"`
 	// ServerCoreID is the one CPU the server is pinned to; CoreBusy is
 	// that CPU's busy fraction over the window and PerCoreBusySec
 	// MsgsPerSec / CoreBusy. All three are missing when it is not pinned
@@ -110,14 +110,14 @@ type result struct {
 	ServerCoreID   *int    `json:"server_core_id,omitempty"`
 	CoreBusy       float64 `json:"server_core_busy,omitempty"`
 	PerCoreBusySec float64 `json:"msgs_per_server_core_busy_s,omitempty"`
-	P50us        float64 `json:"p50_us"`
-	P90us        float64 `json:"p90_us"`
-	P99us        float64 `json:"p99_us"`
-	P999us       float64 `json:"p999_us"`
-	SendLateP50  float64 `json:"send_late_p50_us,omitempty"`
-	SendLateP99  float64 `json:"send_late_p99_us,omitempty"`
-	Outstanding  int64   `json:"outstanding"` // sent, not yet echoed, at the end
-	FirstFailure string  `json:"first_failure,omitempty"`
+	P50us          float64 `json:"p50_us"`
+	P90us          float64 `json:"p90_us"`
+	P99us          float64 `json:"p99_us"`
+	P999us         float64 `json:"p999_us"`
+	SendLateP50    float64 `json:"send_late_p50_us,omitempty"`
+	SendLateP99    float64 `json:"send_late_p99_us,omitempty"`
+	Outstanding    int64   `json:"outstanding"` // sent, not yet echoed, at the end
+	FirstFailure   string  `json:"first_failure,omitempty"`
 }
 
 func run(args []string) error {
