@@ -30,6 +30,8 @@ type rawloadResult struct {
 	Errors       int64   `json:"errors"`
 	MsgsPerSec   float64 `json:"msgs_per_s"`
 	ServerCPU    float64 `json:"server_cpu_cores"`
+	CoreBusy     float64 `json:"server_core_busy"`
+	PerCoreBusy  float64 `json:"msgs_per_server_core_busy_s"`
 	P50us        float64 `json:"p50_us"`
 	P90us        float64 `json:"p90_us"`
 	P99us        float64 `json:"p99_us"`
@@ -48,6 +50,7 @@ func (r *Result) fillRawload(w *rawloadResult, sc Scenario, skip float64) {
 		r.PerCoreSecond = r.MessagesPerSec / r.ServerCores
 	}
 	r.Saturated = r.ServerCores >= SaturatedCores
+	r.CoreBusy, r.PerCoreBusySecond = w.CoreBusy, w.PerCoreBusy
 	us := func(v float64) int64 { return int64(v + 0.5) }
 	r.P50, r.P90, r.P99, r.P999 = us(w.P50us), us(w.P90us), us(w.P99us), us(w.P999us)
 	r.SendLateP50, r.SendLateP99 = us(w.SendLateP50), us(w.SendLateP99)

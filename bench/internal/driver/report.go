@@ -122,6 +122,7 @@ func (rp *reporter) all(chartsDir, rel string) {
 	rp.summary()
 	rp.leads()
 	rp.floor()
+	rp.wholeCore()
 	rp.setup()
 	rp.charts(chartsDir, rel)
 	rp.echo()

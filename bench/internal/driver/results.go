@@ -93,10 +93,16 @@ type Result struct {
 	// PerCoreSecond is MessagesPerSec / ServerCores: the headline.
 	PerCoreSecond float64 `json:"messages_per_core_s"`
 	Saturated     bool    `json:"server_saturated"`
-	P50           int64   `json:"p50_us"`
-	P90           int64   `json:"p90_us"`
-	P99           int64   `json:"p99_us"`
-	P999          int64   `json:"p999_us,omitempty"`
+	// CoreBusy (rawload, with the server pinned to one CPU) is that CPU's
+	// busy fraction over the window, whatever ran there: the server, and
+	// the softirq work the kernel deferred to ksoftirqd. PerCoreBusySecond
+	// is MessagesPerSec / CoreBusy. Both are missing otherwise.
+	CoreBusy          float64 `json:"server_core_busy,omitempty"`
+	PerCoreBusySecond float64 `json:"messages_per_core_busy_s,omitempty"`
+	P50               int64   `json:"p50_us"`
+	P90               int64   `json:"p90_us"`
+	P99               int64   `json:"p99_us"`
+	P999              int64   `json:"p999_us,omitempty"`
 	// SendLateP50 and SendLateP99 (open loop) are how late wsbench's
 	// senders were: the load generator's own share of the latency.
 	SendLateP50 int64 `json:"send_late_p50_us,omitempty"`
