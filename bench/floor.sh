@@ -1,12 +1,14 @@
 #!/bin/bash
-# floor.sh: the floor servers (cmd/floorecho, epoll and io_uring) beside
+# floor.sh: the floor servers (cmd/floorecho: epoll and io_uring; floorc: C)
 # echo servers of the harness, under rawload (no surge code in the
 # generator), in rounds whose order rotates, server on CPU 0 with
 # GOMAXPROCS=1, rawload on CPU 1. Prints messages per server core-second
 # per run and each server's median over the rounds, and its ratio to the
 # last server named.
 # Usage: bench/floor.sh conns:size depth rounds seconds lib...
-#   lib: floor-epoll, floor-uring, or any cmd/echoserver -lib name.
+#   lib: floor-epoll, floor-epoll-sock, floor-uring, floor-uring-multishot
+#   (cmd/floorecho -io ...), floor-c (floorc/floorc.c, built with cc -O2),
+#   or any cmd/echoserver -lib name.
 set -eu
 shape=$1 depth=$2 rounds=$3 secs=$4
 shift 4
@@ -17,12 +19,14 @@ trap 'rm -rf "$dir"' EXIT
 go build -o "$dir/rawload" ./cmd/rawload
 go build -o "$dir/echoserver" ./cmd/echoserver
 go build -o "$dir/floorecho" ./cmd/floorecho
+case " $* " in *" floor-c "*) cc -O2 -o "$dir/floorc" floorc/floorc.c ;; esac
 libs=("$@")
 n=${#libs[@]}
 for round in $(seq 1 "$rounds"); do
 	for i in $(seq 0 $((n - 1))); do
 		lib=${libs[$(((i + round - 1) % n))]}
 		case $lib in
+		floor-c) cmd=("$dir/floorc") ;;
 		floor-*) cmd=("$dir/floorecho" -io "${lib#floor-}") ;;
 		*) cmd=("$dir/echoserver" -lib "$lib") ;;
 		esac

@@ -58,7 +58,7 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("floorecho", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (IPv4)")
-	io := fs.String("io", "epoll", "epoll (read and write per read), uring (io_uring recv and send) or uring-multishot (one recv armed per connection, shared buffers)")
+	io := fs.String("io", "epoll", "epoll (read and write per read), epoll-sock (recvfrom and sendto instead), uring (io_uring recv and send) or uring-multishot (one recv armed per connection, shared buffers)")
 	bufSize := fs.Int("buf", 64<<10, "read buffer size: one shared by every connection (epoll), one per connection (uring), 4096 shared (uring-multishot)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,14 +79,14 @@ func run(args []string) error {
 		// entered from the thread that made it.
 		runtime.LockOSThread()
 		switch *io {
-		case "epoll":
-			errc <- serveEpoll(lfd, *bufSize, ready)
+		case "epoll", "epoll-sock":
+			errc <- serveEpoll(lfd, *bufSize, *io == "epoll-sock", ready)
 		case "uring":
 			errc <- serveUring(lfd, *bufSize, false, ready)
 		case "uring-multishot":
 			errc <- serveUring(lfd, *bufSize, true, ready)
 		default:
-			errc <- fmt.Errorf("-io %q: want epoll, uring or uring-multishot", *io)
+			errc <- fmt.Errorf("-io %q: want epoll, epoll-sock, uring or uring-multishot", *io)
 		}
 	}()
 	select {

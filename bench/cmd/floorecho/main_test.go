@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -138,14 +137,16 @@ func FuzzServe(f *testing.F) {
 // TestLoops runs each loop behind gorilla's client: messages that fit one
 // read and ones that take many, a ping, and the closing handshake.
 func TestLoops(t *testing.T) {
-	for _, io := range []string{"epoll", "uring", "uring-multishot"} {
+	for _, io := range []string{"epoll", "epoll-sock", "uring", "uring-multishot"} {
 		t.Run(io, func(t *testing.T) {
 			lfd, addr, err := listen("127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
 			}
-			serve := serveEpoll
+			serve := func(lfd, size int, ready chan<- struct{}) error { return serveEpoll(lfd, size, false, ready) }
 			switch io {
+			case "epoll-sock":
+				serve = func(lfd, size int, ready chan<- struct{}) error { return serveEpoll(lfd, size, true, ready) }
 			case "uring":
 				serve = func(lfd, size int, ready chan<- struct{}) error { return serveUring(lfd, size, false, ready) }
 			case "uring-multishot":
@@ -159,54 +160,62 @@ func TestLoops(t *testing.T) {
 			select {
 			case <-ready:
 			case err := <-errc:
-				if io != "epoll" && (errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM)) {
+				if strings.HasPrefix(io, "uring") && (errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM)) {
 					t.Skipf("io_uring is not available here: %v", err)
 				}
 				t.Fatal(err)
 			}
-			ws, _, err := websocket.DefaultDialer.Dial(fmt.Sprintf("ws://%s/", addr), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ws.Close()
-			_ = ws.SetReadDeadline(time.Now().Add(time.Minute))
-			pong := make(chan string, 1)
-			ws.SetPongHandler(func(s string) error { pong <- s; return nil })
-			for _, n := range []int{0, 1, 125, 126, 4000, 65535, 65536, 200_000} {
-				msg := []byte(strings.Repeat("surge", n/5+1)[:n])
-				for _, typ := range []int{websocket.BinaryMessage, websocket.TextMessage} {
-					if err := ws.WriteMessage(typ, msg); err != nil {
-						t.Fatal(err)
-					}
-					gt, got, err := ws.ReadMessage()
-					if err != nil {
-						t.Fatalf("%d bytes: %v", n, err)
-					}
-					if gt != typ || !bytes.Equal(got, msg) {
-						t.Fatalf("%d bytes, type %d: got %d bytes, type %d", n, typ, len(got), gt)
-					}
-				}
-			}
-			if err := ws.WriteControl(websocket.PingMessage, []byte("hi"), time.Now().Add(time.Second)); err != nil {
-				t.Fatal(err)
-			}
-			if err := ws.WriteMessage(websocket.TextMessage, []byte("after ping")); err != nil {
-				t.Fatal(err)
-			}
-			if _, got, err := ws.ReadMessage(); err != nil || string(got) != "after ping" {
-				t.Fatalf("after ping: %q, %v", got, err)
-			}
-			if s := <-pong; s != "hi" {
-				t.Fatalf("pong %q", s)
-			}
-			if err := ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")); err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = ws.ReadMessage()
-			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure || ce.Text != "bye" {
-				t.Fatalf("close: %v", err)
-			}
+			checkEcho(t, addr.String())
 		})
+	}
+}
+
+// checkEcho runs a gorilla client against the floor server at addr: data
+// frames of 0 B to 200 KB, text and binary, echoed byte for byte; a ping
+// answered; the close handshake.
+func checkEcho(t *testing.T, addr string) {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(time.Minute))
+	pong := make(chan string, 1)
+	ws.SetPongHandler(func(s string) error { pong <- s; return nil })
+	for _, n := range []int{0, 1, 125, 126, 4000, 65535, 65536, 200_000} {
+		msg := []byte(strings.Repeat("surge", n/5+1)[:n])
+		for _, typ := range []int{websocket.BinaryMessage, websocket.TextMessage} {
+			if err := ws.WriteMessage(typ, msg); err != nil {
+				t.Fatal(err)
+			}
+			gt, got, err := ws.ReadMessage()
+			if err != nil {
+				t.Fatalf("%d bytes: %v", n, err)
+			}
+			if gt != typ || !bytes.Equal(got, msg) {
+				t.Fatalf("%d bytes, type %d: got %d bytes, type %d", n, typ, len(got), gt)
+			}
+		}
+	}
+	if err := ws.WriteControl(websocket.PingMessage, []byte("hi"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("after ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "after ping" {
+		t.Fatalf("after ping: %q, %v", got, err)
+	}
+	if s := <-pong; s != "hi" {
+		t.Fatalf("pong %q", s)
+	}
+	if err := ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure || ce.Text != "bye" {
+		t.Fatalf("close: %v", err)
 	}
 }
