@@ -11,10 +11,12 @@
 //     handshake, raw epoll, byte-exact checks; closed loop at any depth or
 //     open loop at a fixed rate), the second generator next to wsbench.
 //   - cmd/floorecho: the floor server, a reference and not a library: one
-//     read, an unmask and one write per message and no validation (epoll,
-//     or io_uring with single-shot or multishot recvs), to measure what the
-//     kernel's system calls alone cost; floor.sh runs it beside any echo
-//     server under rawload.
+//     read, an unmask and one write per message and no validation (epoll
+//     with read/write or recvfrom/sendto, or io_uring with single-shot or
+//     multishot recvs), to measure what the kernel's system calls alone
+//     cost; floor.sh runs it beside any echo server under rawload.
+//   - floorc/floorc.c: the same floor in C (epoll, recv/send), to measure
+//     it without a language runtime; floor.sh builds it with cc.
 //   - cmd/run: builds the servers, the floor server, cmd/wsbench and
 //     cmd/rawload, runs every scenario against every server (the floor in
 //     the closed-loop shapes) with both generators in one invocation

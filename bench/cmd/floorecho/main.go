@@ -6,6 +6,7 @@
 // with surge or with the peers.
 //
 //	floorecho -io epoll -addr 127.0.0.1:0
+//	floorecho -io epoll-sock -addr 127.0.0.1:0
 //	floorecho -io uring -addr 127.0.0.1:0
 //	floorecho -io uring-multishot -addr 127.0.0.1:0
 //
@@ -19,7 +20,9 @@
 // asks how far the lead can go.
 //
 // -io epoll runs one thread on level-triggered epoll with non-blocking
-// read(2) and write(2), one of each per read, as raw system calls.
+// read(2) and write(2), one of each per read, as raw system calls;
+// -io epoll-sock the same with recvfrom(2) and sendto(2), which skip the
+// VFS layer (surge's engine uses them). bench/floorc is the latter in C.
 // -io uring keeps a recv in flight on every connection in an io_uring and
 // submits the sends with it, so a batch of echoes costs one io_uring_enter
 // instead of a read and a write each. -io uring-multishot keeps one
