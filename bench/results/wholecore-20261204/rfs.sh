@@ -1,4 +1,5 @@
 #!/bin/bash
+# Needs, in /tmp/w/cs: rawload, echoserver and floorecho built from bench/cmd (go build -o /tmp/w/cs/NAME ./cmd/NAME); run as root (rfs.sh writes /proc/sys and /sys).
 # rfs.sh ROUNDS SHAPE... : each lib with loopback RFS off and on; msgs per server-process
 # core-second (rawload) and per CPU-0 busy second (/proc/stat, middle 4 s window).
 d=/tmp/w/cs; rounds=$1; shift

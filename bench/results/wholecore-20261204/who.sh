@@ -1,4 +1,5 @@
 #!/bin/bash
+# Needs, in /tmp/w/cs: rawload, echoserver and floorecho built from bench/cmd (go build -o /tmp/w/cs/NAME ./cmd/NAME); run as root (rfs.sh writes /proc/sys and /sys).
 # who.sh LIB conns size: who else runs on CPU 0 during the window
 d=/tmp/w/cs; lib=$1
 case $lib in floor-*) cmd=($d/floorecho -io ${lib#floor-});; *) cmd=($d/echoserver -lib $lib);; esac
