@@ -138,7 +138,7 @@ func TestSmokeRun(t *testing.T) {
 		"| shape | wsbench: surge best | best peer | ratio | rawload: surge best | best peer | ratio |",
 		"| library | wsbench msg/s | CPU | msg/core-s | ×peer | p50 / p99 | rawload msg/s |",
 		"| **surge-inline** | rawload |", "surge-inline", "gorilla", "## Idle connections", driver.NotesMarker,
-		"## The floor in this run", "| *floor-epoll (reference, not a peer)* |"} {
+		"## The floor in this run", "| *" + driver.FloorLib + " (reference, not a peer)* |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q", want)
 		}

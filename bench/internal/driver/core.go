@@ -53,7 +53,7 @@ func (rp *reporter) wholeCore() {
 			perProc = fmt.Sprintf("%.2f×", l.ratio)
 		}
 		floor := "—"
-		if f := rp.run.FindGen(FloorLib, sc.Name, GenRawload); f != nil && f.Error == "" && f.PerCoreBusySecond > 0 {
+		if f := rp.run.FindGen(rp.floorLib(), sc.Name, GenRawload); f != nil && f.Error == "" && f.PerCoreBusySecond > 0 {
 			floor = fmt.Sprintf("%.2f×", f.PerCoreBusySecond/peer.PerCoreBusySecond)
 		}
 		rp.p("| %s | %s (%s, %.2f busy) | %s (%s, %.2f busy) | %.2f× | %s | %s | %s / %s |", scenarioTitle(sc),

@@ -84,7 +84,7 @@ func TestSchedule(t *testing.T) {
 			"echo 1/2 a rawload, echo 1/2 b rawload, echo 1/2 c rawload, echo 2/2 c rawload, echo 2/2 b rawload, echo 2/2 a rawload, " +
 				"rate 1/1 a rawload, rate 1/1 b rawload, rate 1/1 c rawload, idle 1/1 a wsbench, idle 1/1 b wsbench, idle 1/1 c wsbench"},
 		{"floor_in_echo_only", Options{Rounds: 1, Generators: []string{GenWSBench}, Libs: []string{"a", FloorLib}},
-			"echo 1/1 a wsbench, echo 1/1 floor-epoll wsbench, rate 1/1 a wsbench, idle 1/1 a wsbench"},
+			"echo 1/1 a wsbench, echo 1/1 floor-epoll-sock wsbench, rate 1/1 a wsbench, idle 1/1 a wsbench"},
 		{"one_round", Options{Rounds: 1, Generators: []string{GenWSBench}},
 			"echo 1/1 a wsbench, echo 1/1 b wsbench, echo 1/1 c wsbench, rate 1/1 a wsbench, rate 1/1 b wsbench, rate 1/1 c wsbench, " +
 				"idle 1/1 a wsbench, idle 1/1 b wsbench, idle 1/1 c wsbench"},
@@ -283,7 +283,8 @@ func TestFloor(t *testing.T) {
 		"| shape | wsbench: floor msg/core-s | surge best / floor | floor / best peer | rawload: floor msg/core-s | surge best / floor | floor / best peer |",
 		"| 10,000 connections × 1 KiB, 1 in flight | 125,000 (0.95; rounds 120k–200k) | 0.84 (inline) | 1.56 (gws) | 100,000 (0.95; rounds 100k–100k) | 0.90 (inline) | 1.39 (gws) |",
 		"In brackets: the median round's (of 3) server CPU in cores and the lowest–highest figure of its rounds; the ratios are of medians;",
-		"| *floor-epoll (reference, not a peer)* |",
+		"| *floor-epoll-sock (reference, not a peer)* |",
+		"*floor* is `floor-epoll-sock` (`bench/cmd/floorecho -io epoll-sock`): a server that does nothing per message but one `recvfrom`, an unmask and one `sendto`",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
@@ -297,5 +298,41 @@ func TestFloor(t *testing.T) {
 	// A run without the floor has no floor section.
 	if md := renderReport(t, roundsRun(map[string][]float64{"gws": {1, 2, 3}}, nil), filepath.Join(dir, "b.md"), dir); strings.Contains(md, "## The floor") {
 		t.Errorf("floor section without a floor")
+	}
+}
+
+// TestFloorOfOlderRun: a run saved when the floor was floor-epoll (read
+// and write) still reads it as the floor, never as a peer, and says what
+// that floor did.
+func TestFloorOfOlderRun(t *testing.T) {
+	run := roundsRun(map[string][]float64{"surge-inline": {100000, 110000, 105000}, "gws": {80000, 80000, 80000}}, nil)
+	for _, v := range []float64{120000, 125000, 200000} {
+		r := round("floor-epoll", GenWSBench, len(run.Results), v, "")
+		run.Results = append(run.Results, r)
+	}
+	view, spreads := run.medians()
+	rp := reporter{run: view, spreads: spreads, rounds: run.roundsRun()}
+	if l := rp.leadOf("echo-10k-1k-d1", GenWSBench); l.peer == nil || l.peer.Lib != "gws" {
+		t.Errorf("best peer %v, want gws (floor-epoll is no peer)", l.peer)
+	}
+	dir := t.TempDir()
+	md := renderReport(t, run, filepath.Join(dir, "benchmarks.md"), dir)
+	for _, want := range []string{
+		"*floor* is `floor-epoll` (`bench/cmd/floorecho -io epoll`): a server that does nothing per message but one `read`, an unmask and one `write` on raw epoll.",
+		"| 10,000 connections × 1 KiB, 1 in flight | 125,000 (0.95; rounds 120k–200k) | 0.84 (inline) | 1.56 (gws) |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, lib := range []string{"floor-epoll", "floor-epoll-sock", "floor-uring", "floor-uring-multishot"} {
+		if !isFloor(lib) {
+			t.Errorf("%s is not a floor", lib)
+		}
+	}
+	for _, lib := range []string{"floor", "floor-", "floor-c", "gws", "surge-inline"} {
+		if isFloor(lib) {
+			t.Errorf("%s is a floor", lib)
+		}
 	}
 }

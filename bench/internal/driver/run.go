@@ -67,7 +67,7 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 	}
 	for _, l := range libs {
 		if !slices.Contains(servers.Names(), l) && !isFloor(l) {
-			return nil, fmt.Errorf("%w: %q (have %v and %s)", servers.ErrUnknownLib, l, servers.Names(), FloorLib)
+			return nil, fmt.Errorf("%w: %q (have %v, and floor-MODE for floorecho's modes %v)", servers.ErrUnknownLib, l, servers.Names(), floorModes)
 		}
 	}
 	pinned := canPin()

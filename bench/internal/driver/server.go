@@ -22,13 +22,13 @@ type serverProc struct {
 	exit  chan error
 }
 
-// startServer starts the echo server of lib (the floor server for
-// FloorLib) with GOMAXPROCS=1, pinned to cpu when cpu is not "", and waits
+// startServer starts the echo server of lib (a floor server for
+// "floor-MODE") with GOMAXPROCS=1, pinned to cpu when cpu is not "", and waits
 // for its address line.
 func startServer(bins binaries, lib, cpu, statsPath, profile string) (*serverProc, error) {
 	args := []string{bins.echoserver, "-lib", lib, "-addr", "127.0.0.1:0", "-stats", statsPath}
 	if isFloor(lib) {
-		args = []string{bins.floorecho, "-io", "epoll", "-addr", "127.0.0.1:0"}
+		args = []string{bins.floorecho, "-io", strings.TrimPrefix(lib, "floor-"), "-addr", "127.0.0.1:0"}
 	}
 	if profile != "" {
 		args = append(args, "-cpuprofile", profile)
