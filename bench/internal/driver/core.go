@@ -1,6 +1,9 @@
 package driver
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 func perCoreBusy(r *Result) float64 { return r.PerCoreBusySecond }
 
@@ -23,7 +26,7 @@ func (rp *reporter) wholeCore() {
 	}
 	rp.p("## The whole server core (rawload)")
 	rp.p("")
-	rp.p("rawload also reads the busy time of the server's CPU over its window (user, nice, system, irq and softirq in its line of `/proc/stat`); the server is pinned to that CPU alone. This counts what the per-process figure (the server's utime + stime) leaves out: softirq work that the kernel defers to `ksoftirqd` on that CPU, on loopback mostly the generator's TCP input raised by the server's sends, and anything else that ran there. A server whose sends come in denser bursts has more of that work deferred, so the per-process figure flatters it. Each library's figures are of its median round by the per-process figure, as in the tables above; the best mode and the best peer are picked again by the whole-core figure. *Outside the process* is 1 − server CPU ÷ busy core.")
+	rp.p("rawload also reads the busy time of the server's CPU over its window (user, nice, system, irq and softirq in its line of `/proc/stat`); the server is pinned to that CPU alone. This counts what the per-process figure (the server's utime + stime) leaves out: softirq work that the kernel defers to `ksoftirqd` on that CPU, on loopback mostly the generator's TCP input raised by the server's sends, and anything else that ran there. A server under which more of that work is deferred looks cheaper by the per-process figure than it is. Each library's figures are of its median round by the per-process figure, as in the tables above; the best mode and the best peer are picked again by the whole-core figure. *Outside the process* is 1 − server CPU ÷ busy core. The busy columns of `/proc/stat` are sampled at each kernel tick while the process's CPU time is exact, so one run's whole-core figure is good to a few percent, and a negative share outside the process is that sampling error.")
 	rp.p("")
 	rp.p("| shape | surge best, msg / busy core-s | best peer, msg / busy core-s | surge best / best peer, whole core | per process | floor / best peer, whole core | outside the process: surge / peer |")
 	rp.p("|---|--:|--:|--:|--:|--:|--:|")
@@ -72,5 +75,6 @@ func outside(r *Result) string {
 	if r.CoreBusy <= 0 || r.ServerCores <= 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%.0f%%", 100*(1-r.ServerCores/r.CoreBusy))
+	// +0 turns a rounded -0 into 0.
+	return fmt.Sprintf("%.0f%%", math.Round(100*(1-r.ServerCores/r.CoreBusy))+0)
 }
