@@ -33,10 +33,13 @@
 // messages per server core-second. When that process is pinned to one CPU,
 // the result also has that CPU's busy time over the window (its /proc/stat
 // line: user, nice, system, irq and softirq) and messages per busy
-// core-second. That figure counts what the per-process one leaves out:
-// softirq work the kernel defers to ksoftirqd on the server's CPU (on
-// loopback mostly the generator's TCP input, raised by the server's sends)
-// and anything else that ran there.
+// core-second, and the same counted as the time the CPU was not idle,
+// in iowait or stolen (server_core_not_idle): with idle ticks off the
+// kernel counts idle time exactly, where the busy columns are sampled at
+// each tick. Both count what the per-process figure leaves out: softirq
+// work the kernel defers to ksoftirqd on the server's CPU (on loopback
+// mostly the generator's TCP input, raised by the server's sends) and
+// anything else that ran there.
 package main
 
 import (
@@ -110,14 +113,22 @@ type result struct {
 	ServerCoreID   *int    `json:"server_core_id,omitempty"`
 	CoreBusy       float64 `json:"server_core_busy,omitempty"`
 	PerCoreBusySec float64 `json:"msgs_per_server_core_busy_s,omitempty"`
-	P50us          float64 `json:"p50_us"`
-	P90us          float64 `json:"p90_us"`
-	P99us          float64 `json:"p99_us"`
-	P999us         float64 `json:"p999_us"`
-	SendLateP50    float64 `json:"send_late_p50_us,omitempty"`
-	SendLateP99    float64 `json:"send_late_p99_us,omitempty"`
-	Outstanding    int64   `json:"outstanding"` // sent, not yet echoed, at the end
-	FirstFailure   string  `json:"first_failure,omitempty"`
+	// CoreNotIdle is the same CPU's share of the window that was not
+	// idle, iowait or steal, over the wall time between the two reads of
+	// /proc/stat, and PerCoreNotIdleSec MsgsPerSec / CoreNotIdle. With
+	// idle ticks off (NO_HZ), the kernel counts idle and iowait exactly
+	// from its idle entries and exits, where the busy columns are sampled
+	// at each tick, so this figure is the more precise of the two.
+	CoreNotIdle       float64 `json:"server_core_not_idle,omitempty"`
+	PerCoreNotIdleSec float64 `json:"msgs_per_server_core_not_idle_s,omitempty"`
+	P50us             float64 `json:"p50_us"`
+	P90us             float64 `json:"p90_us"`
+	P99us             float64 `json:"p99_us"`
+	P999us            float64 `json:"p999_us"`
+	SendLateP50       float64 `json:"send_late_p50_us,omitempty"`
+	SendLateP99       float64 `json:"send_late_p99_us,omitempty"`
+	Outstanding       int64   `json:"outstanding"` // sent, not yet echoed, at the end
+	FirstFailure      string  `json:"first_failure,omitempty"`
 }
 
 func run(args []string) error {
@@ -177,8 +188,9 @@ type loader struct {
 	late    []int64
 	dirty   []*conn
 	cpu0    float64
-	core    int   // the server's one CPU, or -1
-	busy0   int64 // its busy ticks at the window's start
+	core    int      // the server's one CPU, or -1
+	times0  cpuTimes // its /proc/stat line at the window's start
+	at0     time.Time
 }
 
 // defaultMaxInFlight bounds the open loop's backlog per connection, and so
@@ -219,7 +231,7 @@ func load(o *options) (*result, error) {
 		return nil, err
 	}
 	l := &loader{o: o, ep: ep, pay: newPayloads(o.size), res: &result{Conns: o.conns, Size: o.size, Depth: o.depth, Rate: o.rate},
-		core: -1, busy0: -1, lat: make([]int64, 0, 64<<10)}
+		core: -1, lat: make([]int64, 0, 64<<10)}
 	if o.rate > 0 {
 		l.step = float64(time.Second) / (o.rate * float64(o.conns))
 		l.res.OfferedPerS = o.rate * float64(o.conns)
@@ -277,9 +289,9 @@ func (l *loader) run() (*result, error) {
 			l.measure = true
 			if o.serverPID != 0 {
 				l.cpu0 = procCPU(o.serverPID)
-				l.core, l.busy0 = pinnedCore(o.serverPID), -1
+				l.core = pinnedCore(o.serverPID)
 				if l.core >= 0 {
-					l.busy0 = coreBusy(l.core)
+					l.times0, l.at0 = coreTimes(l.core)
 				}
 			}
 		}
@@ -463,12 +475,17 @@ func (l *loader) finish() *result {
 		if res.ServerCPU > 0 {
 			res.PerCoreSec = res.MsgsPerSec / res.ServerCPU
 		}
-		if l.core >= 0 && l.busy0 >= 0 {
-			if b := coreBusy(l.core); b > l.busy0 {
+		if l.core >= 0 && l.times0.ok() {
+			t, at := coreTimes(l.core)
+			if busy, notIdle := coreShares(l.times0, t, res.Seconds, at.Sub(l.at0).Seconds()); busy > 0 {
 				core := l.core
 				res.ServerCoreID = &core
-				res.CoreBusy = float64(b-l.busy0) / 100 / res.Seconds // USER_HZ
-				res.PerCoreBusySec = res.MsgsPerSec / res.CoreBusy
+				res.CoreBusy = busy
+				res.PerCoreBusySec = res.MsgsPerSec / busy
+				if notIdle > 0 {
+					res.CoreNotIdle = notIdle
+					res.PerCoreNotIdleSec = res.MsgsPerSec / notIdle
+				}
 			}
 		}
 	}
@@ -684,20 +701,44 @@ func pinnedCore(pid int) int {
 	return -1
 }
 
-// coreBusy returns CPU n's busy clock ticks from /proc/stat, or -1.
-func coreBusy(n int) int64 {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return -1
+// userHZ is the unit of /proc/stat's times (USER_HZ), 100 on Linux.
+const userHZ = 100
+
+// cpuTimes are one CPU's times from its /proc/stat line, in USER_HZ ticks:
+// busy sums user, nice, system, irq and softirq; away sums idle, iowait
+// and steal. Guest time is already in user. Both are -1 when the line is
+// missing or short.
+type cpuTimes struct{ busy, away int64 }
+
+func (t cpuTimes) ok() bool { return t.busy >= 0 && t.away >= 0 }
+
+// coreShares returns a CPU's busy fraction (its busy ticks from a to b
+// over the window, in seconds) and its not-idle fraction (1 − its away
+// time over the wall seconds between the reads of a and b). Either is 0
+// when it cannot be had.
+func coreShares(a, b cpuTimes, window, wall float64) (busy, notIdle float64) {
+	if !a.ok() || !b.ok() || b.busy <= a.busy || window <= 0 {
+		return 0, 0
 	}
-	return statBusy(b, n)
+	busy = float64(b.busy-a.busy) / userHZ / window
+	if away := float64(b.away-a.away) / userHZ; wall > 0 && away >= 0 && away < wall {
+		notIdle = 1 - away/wall
+	}
+	return busy, notIdle
 }
 
-// statBusy returns CPU n's busy ticks in a /proc/stat text: user, nice,
-// system, irq and softirq. Idle and iowait are not busy; steal is time the
-// hypervisor gave to someone else, and guest time is already in user. -1
-// when the line is missing or short.
-func statBusy(stat []byte, n int) int64 {
+// coreTimes reads CPU n's times and the time of the read.
+func coreTimes(n int) (cpuTimes, time.Time) {
+	b, err := os.ReadFile("/proc/stat")
+	at := time.Now()
+	if err != nil {
+		return cpuTimes{-1, -1}, at
+	}
+	return statTimes(b, n), at
+}
+
+// statTimes returns CPU n's times in a /proc/stat text.
+func statTimes(stat []byte, n int) cpuTimes {
 	prefix := "cpu" + strconv.Itoa(n) + " "
 	for line := range strings.Lines(string(stat)) {
 		rest, ok := strings.CutPrefix(line, prefix)
@@ -705,20 +746,27 @@ func statBusy(stat []byte, n int) int64 {
 			continue
 		}
 		f := strings.Fields(rest)
-		if len(f) < 7 {
-			return -1
+		if len(f) < 8 {
+			return cpuTimes{-1, -1}
 		}
-		var sum int64
-		for _, i := range []int{0, 1, 2, 5, 6} { // user nice system irq softirq
-			v, err := strconv.ParseInt(f[i], 10, 64)
-			if err != nil {
-				return -1
+		sum := func(cols ...int) int64 {
+			var s int64
+			for _, i := range cols {
+				v, err := strconv.ParseInt(f[i], 10, 64)
+				if err != nil {
+					return -1
+				}
+				s += v
 			}
-			sum += v
+			return s
 		}
-		return sum
+		busy, away := sum(0, 1, 2, 5, 6), sum(3, 4, 7) // user nice system irq softirq; idle iowait steal
+		if busy < 0 || away < 0 {
+			return cpuTimes{-1, -1}
+		}
+		return cpuTimes{busy, away}
 	}
-	return -1
+	return cpuTimes{-1, -1}
 }
 
 // procCPU returns a process's user+system CPU seconds (/proc/PID/stat).
@@ -734,5 +782,5 @@ func procCPU(pid int) float64 {
 	}
 	ut, _ := strconv.ParseFloat(fields[11], 64)
 	st, _ := strconv.ParseFloat(fields[12], 64)
-	return (ut + st) / 100 // clock ticks; USER_HZ is 100 on Linux
+	return (ut + st) / userHZ
 }
