@@ -5,30 +5,56 @@ import (
 	"math"
 )
 
-func perCoreBusy(r *Result) float64 { return r.PerCoreBusySecond }
+// coreFigure is one way of counting the server's whole CPU: share is the
+// CPU's used fraction of the window, per the messages per used core-second.
+type coreFigure struct {
+	share, per func(*Result) float64
+	method     string // how it was measured, for the report
+}
+
+var (
+	// coreNotIdle is the exact count: the window less the CPU's idle,
+	// iowait and steal time.
+	coreNotIdle = coreFigure{
+		share:  func(r *Result) float64 { return r.CoreNotIdle },
+		per:    func(r *Result) float64 { return r.PerCoreNotIdleSecond },
+		method: "rawload also reads the server's CPU in `/proc/stat` at both ends of its window, and counts the share of the wall time between the two reads that the CPU was neither idle, in iowait nor stolen by the hypervisor; the server is pinned to that CPU alone. With idle ticks off (`NO_HZ`, this host's kernel) the kernel counts idle and iowait time exactly, from the CPU's entries into and exits from idle, so the figure is exact to the 10 ms unit of `/proc/stat`. (Runs before 2026-12-05 summed the busy columns instead, which are sampled at each tick and good to a few percent.)",
+	}
+	// coreBusy sums the busy columns, sampled at each tick; runs saved
+	// before rawload measured coreNotIdle have only this.
+	coreBusy = coreFigure{
+		share:  func(r *Result) float64 { return r.CoreBusy },
+		per:    func(r *Result) float64 { return r.PerCoreBusySecond },
+		method: "rawload also reads the busy time of the server's CPU over its window (user, nice, system, irq and softirq in its line of `/proc/stat`); the server is pinned to that CPU alone. The busy columns are sampled at each kernel tick while the process's CPU time is exact, so one run's whole-core figure is good to a few percent, and a negative share outside the process is that sampling error. (This run predates the exact count of idle time that later runs use.)",
+	}
+)
 
 // wholeCore writes the lead by rawload counted against the server's whole
 // CPU rather than the server process's own time: per closed-loop shape,
-// surge's best mode and the best peer in messages per busy core-second,
-// their ratio beside the per-process one, and how much of the core went to
-// work outside the process. Nothing when no result has the figure (a
+// surge's best mode and the best peer in messages per core-second of that
+// CPU, their ratio beside the per-process one, and how much of the core
+// went to work outside the process. It uses the exact count where the run
+// has it, else the sampled one. Nothing when no result has either (a
 // server not pinned to one CPU, or a run saved before rawload measured it).
 func (rp *reporter) wholeCore() {
-	found := false
+	var fig *coreFigure
 	for i := range rp.run.Results {
-		if rp.run.Results[i].PerCoreBusySecond > 0 {
-			found = true
+		if rp.run.Results[i].PerCoreNotIdleSecond > 0 {
+			fig = &coreNotIdle
 			break
 		}
+		if rp.run.Results[i].PerCoreBusySecond > 0 {
+			fig = &coreBusy
+		}
 	}
-	if !found {
+	if fig == nil {
 		return
 	}
 	rp.p("## The whole server core (rawload)")
 	rp.p("")
-	rp.p("rawload also reads the busy time of the server's CPU over its window (user, nice, system, irq and softirq in its line of `/proc/stat`); the server is pinned to that CPU alone. This counts what the per-process figure (the server's utime + stime) leaves out: softirq work that the kernel defers to `ksoftirqd` on that CPU, on loopback mostly the generator's TCP input raised by the server's sends, and anything else that ran there. A server under which more of that work is deferred looks cheaper by the per-process figure than it is. Each library's figures are of its median round by the per-process figure, as in the tables above; the best mode and the best peer are picked again by the whole-core figure. *Outside the process* is 1 − server CPU ÷ busy core. The busy columns of `/proc/stat` are sampled at each kernel tick while the process's CPU time is exact, so one run's whole-core figure is good to a few percent, and a negative share outside the process is that sampling error.")
+	rp.p("%s This counts what the per-process figure (the server's utime + stime) leaves out: softirq work that the kernel defers to `ksoftirqd` on that CPU, on loopback mostly the generator's TCP input raised by the server's sends, and anything else that ran there. A server under which more of that work is deferred looks cheaper by the per-process figure than it is. Each library's figures are of its median round by the per-process figure, as in the tables above; the best mode and the best peer are picked again by the whole-core figure. *Used* is the CPU's used share of the window, and *outside the process* is 1 − server CPU ÷ used core.", fig.method)
 	rp.p("")
-	rp.p("| shape | surge best, msg / busy core-s | best peer, msg / busy core-s | surge best / best peer, whole core | per process | floor / best peer, whole core | outside the process: surge / peer |")
+	rp.p("| shape | surge best, msg / core-s | best peer, msg / core-s | surge best / best peer, whole core | per process | floor / best peer, whole core | outside the process: surge / peer |")
 	rp.p("|---|--:|--:|--:|--:|--:|--:|")
 	won, shapes := 0, 0
 	for _, sc := range rp.run.Scenarios {
@@ -38,16 +64,16 @@ func (rp *reporter) wholeCore() {
 		var surge *Result
 		for _, m := range leadModes {
 			r := rp.run.FindGen(m, sc.Name, GenRawload)
-			if r != nil && r.Error == "" && r.PerCoreBusySecond > 0 && (surge == nil || r.PerCoreBusySecond > surge.PerCoreBusySecond) {
+			if r != nil && r.Error == "" && fig.per(r) > 0 && (surge == nil || fig.per(r) > fig.per(surge)) {
 				surge = r
 			}
 		}
-		peer, _ := rp.bestPeerGen(sc.Name, GenRawload, perCoreBusy, false)
+		peer, _ := rp.bestPeerGen(sc.Name, GenRawload, fig.per, false)
 		if surge == nil || peer == nil {
 			continue
 		}
 		shapes++
-		ratio := surge.PerCoreBusySecond / peer.PerCoreBusySecond
+		ratio := fig.per(surge) / fig.per(peer)
 		if ratio >= LeadRatio {
 			won++
 		}
@@ -56,25 +82,26 @@ func (rp *reporter) wholeCore() {
 			perProc = fmt.Sprintf("%.2f×", l.ratio)
 		}
 		floor := "—"
-		if f := rp.run.FindGen(rp.floorLib(), sc.Name, GenRawload); f != nil && f.Error == "" && f.PerCoreBusySecond > 0 {
-			floor = fmt.Sprintf("%.2f×", f.PerCoreBusySecond/peer.PerCoreBusySecond)
+		if f := rp.run.FindGen(rp.floorLib(), sc.Name, GenRawload); f != nil && f.Error == "" && fig.per(f) > 0 {
+			floor = fmt.Sprintf("%.2f×", fig.per(f)/fig.per(peer))
 		}
-		rp.p("| %s | %s (%s, %.2f busy) | %s (%s, %.2f busy) | %.2f× | %s | %s | %s / %s |", scenarioTitle(sc),
-			thousands(surge.PerCoreBusySecond), shortLib(surge.Lib), surge.CoreBusy,
-			thousands(peer.PerCoreBusySecond), peer.Lib, peer.CoreBusy,
-			ratio, perProc, floor, outside(surge), outside(peer))
+		rp.p("| %s | %s (%s, %.2f used) | %s (%s, %.2f used) | %.2f× | %s | %s | %s / %s |", scenarioTitle(sc),
+			thousands(fig.per(surge)), shortLib(surge.Lib), fig.share(surge),
+			thousands(fig.per(peer)), peer.Lib, fig.share(peer),
+			ratio, perProc, floor, fig.outside(surge), fig.outside(peer))
 	}
 	rp.p("")
 	rp.p("By the whole core, surge's best mode was at %.1f× the best peer or more in %d of %d closed-loop shapes.", LeadRatio, won, shapes)
 	rp.p("")
 }
 
-// outside is the share of r's busy core that its process was not charged
+// outside is the share of r's used core that its process was not charged
 // for, as a percentage; "—" without both figures.
-func outside(r *Result) string {
-	if r.CoreBusy <= 0 || r.ServerCores <= 0 {
+func (f *coreFigure) outside(r *Result) string {
+	used := f.share(r)
+	if used <= 0 || r.ServerCores <= 0 {
 		return "—"
 	}
 	// +0 turns a rounded -0 into 0.
-	return fmt.Sprintf("%.0f%%", math.Round(100*(1-r.ServerCores/r.CoreBusy))+0)
+	return fmt.Sprintf("%.0f%%", math.Round(100*(1-r.ServerCores/used))+0)
 }

@@ -25,20 +25,22 @@ func rawloadArgs(bin string, o Options, sc Scenario, addr string, pid int) []str
 
 // rawloadResult is rawload's JSON line (bench/cmd/rawload).
 type rawloadResult struct {
-	Seconds      float64 `json:"seconds"`
-	Messages     int64   `json:"messages"`
-	Errors       int64   `json:"errors"`
-	MsgsPerSec   float64 `json:"msgs_per_s"`
-	ServerCPU    float64 `json:"server_cpu_cores"`
-	CoreBusy     float64 `json:"server_core_busy"`
-	PerCoreBusy  float64 `json:"msgs_per_server_core_busy_s"`
-	P50us        float64 `json:"p50_us"`
-	P90us        float64 `json:"p90_us"`
-	P99us        float64 `json:"p99_us"`
-	P999us       float64 `json:"p999_us"`
-	SendLateP50  float64 `json:"send_late_p50_us"`
-	SendLateP99  float64 `json:"send_late_p99_us"`
-	FirstFailure string  `json:"first_failure"`
+	Seconds        float64 `json:"seconds"`
+	Messages       int64   `json:"messages"`
+	Errors         int64   `json:"errors"`
+	MsgsPerSec     float64 `json:"msgs_per_s"`
+	ServerCPU      float64 `json:"server_cpu_cores"`
+	CoreBusy       float64 `json:"server_core_busy"`
+	PerCoreBusy    float64 `json:"msgs_per_server_core_busy_s"`
+	CoreNotIdle    float64 `json:"server_core_not_idle"`
+	PerCoreNotIdle float64 `json:"msgs_per_server_core_not_idle_s"`
+	P50us          float64 `json:"p50_us"`
+	P90us          float64 `json:"p90_us"`
+	P99us          float64 `json:"p99_us"`
+	P999us         float64 `json:"p999_us"`
+	SendLateP50    float64 `json:"send_late_p50_us"`
+	SendLateP99    float64 `json:"send_late_p99_us"`
+	FirstFailure   string  `json:"first_failure"`
 }
 
 // fillRawload derives r's figures from rawload's result and the server
@@ -51,6 +53,7 @@ func (r *Result) fillRawload(w *rawloadResult, sc Scenario, skip float64) {
 	}
 	r.Saturated = r.ServerCores >= SaturatedCores
 	r.CoreBusy, r.PerCoreBusySecond = w.CoreBusy, w.PerCoreBusy
+	r.CoreNotIdle, r.PerCoreNotIdleSecond = w.CoreNotIdle, w.PerCoreNotIdle
 	us := func(v float64) int64 { return int64(v + 0.5) }
 	r.P50, r.P90, r.P99, r.P999 = us(w.P50us), us(w.P90us), us(w.P99us), us(w.P999us)
 	r.SendLateP50, r.SendLateP99 = us(w.SendLateP50), us(w.SendLateP99)

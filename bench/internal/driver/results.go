@@ -99,10 +99,16 @@ type Result struct {
 	// is MessagesPerSec / CoreBusy. Both are missing otherwise.
 	CoreBusy          float64 `json:"server_core_busy,omitempty"`
 	PerCoreBusySecond float64 `json:"messages_per_core_busy_s,omitempty"`
-	P50               int64   `json:"p50_us"`
-	P90               int64   `json:"p90_us"`
-	P99               int64   `json:"p99_us"`
-	P999              int64   `json:"p999_us,omitempty"`
+	// CoreNotIdle is the same CPU's share of the window that was neither
+	// idle, iowait nor steal: counted exactly (with idle ticks off) where
+	// CoreBusy is sampled at each tick. PerCoreNotIdleSecond is
+	// MessagesPerSec / CoreNotIdle. Runs before 2026-12-05 lack both.
+	CoreNotIdle          float64 `json:"server_core_not_idle,omitempty"`
+	PerCoreNotIdleSecond float64 `json:"messages_per_core_not_idle_s,omitempty"`
+	P50                  int64   `json:"p50_us"`
+	P90                  int64   `json:"p90_us"`
+	P99                  int64   `json:"p99_us"`
+	P999                 int64   `json:"p999_us,omitempty"`
 	// SendLateP50 and SendLateP99 (open loop) are how late wsbench's
 	// senders were: the load generator's own share of the latency.
 	SendLateP50 int64 `json:"send_late_p50_us,omitempty"`
