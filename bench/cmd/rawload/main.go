@@ -188,9 +188,9 @@ type loader struct {
 	late    []int64
 	dirty   []*conn
 	cpu0    float64
-	core    int      // the server's one CPU, or -1
-	times0  cpuTimes // its /proc/stat line at the window's start
-	at0     time.Time
+	core    int       // the server's one CPU, or -1
+	times0  cpuTimes  // its /proc/stat line at the window's start
+	at0     time.Time // when times0 was read
 }
 
 // defaultMaxInFlight bounds the open loop's backlog per connection, and so
