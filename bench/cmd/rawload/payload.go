@@ -78,7 +78,20 @@ func (pl *payloads) fill(p []byte, id, seq uint64, key uint32) {
 	n := len(p) &^ 7
 	// From 16 on, i is a multiple of 8, so k keeps the key's phase.
 	if src := pl.form(c); src != nil {
-		for i := 16; i < n; i += 8 {
+		// Four words a turn, each slice bounded once. A word a turn,
+		// with its bounds checks, took 20% of rawload's samples at
+		// 100 × 16 KiB and made the generator the limit: the servers ran
+		// below their core and paid more per echo. BenchmarkPayload: 16
+		// KiB 5.1–5.3 µs → 1.6–2.1 µs, 1 KiB 380–530 → 130–170 ns.
+		i := 16
+		for ; i+32 <= n; i += 32 {
+			d, s := p[i:i+32:i+32], src[i:i+32:i+32]
+			binary.LittleEndian.PutUint64(d, binary.LittleEndian.Uint64(s)^k)
+			binary.LittleEndian.PutUint64(d[8:], binary.LittleEndian.Uint64(s[8:])^k)
+			binary.LittleEndian.PutUint64(d[16:], binary.LittleEndian.Uint64(s[16:])^k)
+			binary.LittleEndian.PutUint64(d[24:], binary.LittleEndian.Uint64(s[24:])^k)
+		}
+		for ; i < n; i += 8 {
 			binary.LittleEndian.PutUint64(p[i:], binary.LittleEndian.Uint64(src[i:])^k)
 		}
 	} else {

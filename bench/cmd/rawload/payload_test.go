@@ -20,9 +20,9 @@ func refPayload(size int, id, seq uint64) []byte {
 }
 
 func TestFillMaskedMatchesReference(t *testing.T) {
-	// Up to tableMax from the table of forms, above it eight bytes at a
-	// time.
-	for _, size := range []int{16, 17, 23, 24, 25, 31, 64, 125, 126, 1024, 16<<10 + 5, tableMax + 13} {
+	// Up to tableMax from the table of forms (32 bytes a turn, then words,
+	// then bytes: sizes end inside each), above it eight bytes at a time.
+	for _, size := range []int{16, 17, 23, 24, 25, 31, 47, 48, 49, 64, 79, 80, 81, 87, 88, 125, 126, 1024, 16<<10 + 5, tableMax + 13} {
 		pl := newPayloads(size)
 		for _, tc := range []struct {
 			id, seq uint64
