@@ -50,7 +50,7 @@ func TestCoreShares(t *testing.T) {
 		window, wall  float64
 		busy, notIdle float64
 	}{
-		// 4 s window read 4.1 s apart: 300 busy ticks, 102.5 away.
+		// 4 s window read 4.1 s apart: 300 busy ticks, 102 away.
 		{"both", cpuTimes{1000, 5000}, cpuTimes{1300, 5102}, 4, 4.1, 0.75, 1 - 1.02/4.1},
 		{"never idle", cpuTimes{0, 7}, cpuTimes{200, 7}, 2, 2, 1, 1},
 		{"idle throughout", cpuTimes{0, 0}, cpuTimes{1, 400}, 4, 4, 0.0025, 0},

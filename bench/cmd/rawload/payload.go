@@ -17,8 +17,9 @@ import (
 // which made the generator the limit at 100 × 16 KiB: the server sat at
 // 0.4–0.7 cores. Bytes 16.. take only 256 forms per size (the message's
 // constant id*7 + seq mod 256 added to i*31), so up to tableMax they are
-// built once: a send masks one of them eight bytes at a time, a check is a
-// memcmp. Larger sizes add the constant eight bytes at a time (addBytes).
+// built once: a send masks one of them a word at a time, four words a turn,
+// and a check is a memcmp. Larger sizes add the constant eight bytes at a
+// time (addBytes).
 
 // tableMax is the largest payload whose 256 forms are kept (16 MiB).
 const tableMax = 64 << 10
