@@ -39,7 +39,9 @@
 // each tick. Both count what the per-process figure leaves out: softirq
 // work the kernel defers to ksoftirqd on the server's CPU (on loopback
 // mostly the generator's TCP input, raised by the server's sends) and
-// anything else that ran there.
+// anything else that ran there. It also reads the host's TCP counters
+// (/proc/net/snmp, /proc/net/netstat) at both ends of the window and
+// reports segments, data segments and delayed ACKs sent per echo.
 package main
 
 import (
@@ -121,14 +123,23 @@ type result struct {
 	// at each tick, so this figure is the more precise of the two.
 	CoreNotIdle       float64 `json:"server_core_not_idle,omitempty"`
 	PerCoreNotIdleSec float64 `json:"msgs_per_server_core_not_idle_s,omitempty"`
-	P50us             float64 `json:"p50_us"`
-	P90us             float64 `json:"p90_us"`
-	P99us             float64 `json:"p99_us"`
-	P999us            float64 `json:"p999_us"`
-	SendLateP50       float64 `json:"send_late_p50_us,omitempty"`
-	SendLateP99       float64 `json:"send_late_p99_us,omitempty"`
-	Outstanding       int64   `json:"outstanding"` // sent, not yet echoed, at the end
-	FirstFailure      string  `json:"first_failure,omitempty"`
+	// TCPSegsPerEcho, TCPDataSegsPerEcho and TCPDelayedACKsPerEcho are
+	// the host's TCP segments sent over the window per echo received: all
+	// of them, those with new data, and the pure ACKs that delayed-ACK
+	// timers sent (tcpCounts). They count the whole host, both ends on
+	// loopback, so an echo with nothing in between is two segments, both
+	// data. Missing when the counters cannot be read.
+	TCPSegsPerEcho        float64 `json:"tcp_segs_per_echo,omitempty"`
+	TCPDataSegsPerEcho    float64 `json:"tcp_data_segs_per_echo,omitempty"`
+	TCPDelayedACKsPerEcho float64 `json:"tcp_delayed_acks_per_echo,omitempty"`
+	P50us                 float64 `json:"p50_us"`
+	P90us                 float64 `json:"p90_us"`
+	P99us                 float64 `json:"p99_us"`
+	P999us                float64 `json:"p999_us"`
+	SendLateP50           float64 `json:"send_late_p50_us,omitempty"`
+	SendLateP99           float64 `json:"send_late_p99_us,omitempty"`
+	Outstanding           int64   `json:"outstanding"` // sent, not yet echoed, at the end
+	FirstFailure          string  `json:"first_failure,omitempty"`
 }
 
 func run(args []string) error {
@@ -191,6 +202,7 @@ type loader struct {
 	core    int       // the server's one CPU, or -1
 	times0  cpuTimes  // its /proc/stat line at the window's start
 	at0     time.Time // when times0 was read
+	tcp0    tcpCounts // the host's TCP counters at the window's start
 }
 
 // defaultMaxInFlight bounds the open loop's backlog per connection, and so
@@ -287,6 +299,7 @@ func (l *loader) run() (*result, error) {
 		now := l.now()
 		if !l.measure && now >= l.warm {
 			l.measure = true
+			l.tcp0 = readTCPCounts()
 			if o.serverPID != 0 {
 				l.cpu0 = procCPU(o.serverPID)
 				l.core = pinnedCore(o.serverPID)
@@ -489,6 +502,7 @@ func (l *loader) finish() *result {
 			}
 		}
 	}
+	res.TCPSegsPerEcho, res.TCPDataSegsPerEcho, res.TCPDelayedACKsPerEcho = perEcho(l.tcp0, readTCPCounts(), res.Messages)
 	for _, c := range l.conns {
 		res.Outstanding += int64(c.seq - c.next)
 	}
