@@ -50,12 +50,27 @@ func (rp *reporter) wholeCore() {
 	if fig == nil {
 		return
 	}
+	segs := false
+	for i := range rp.run.Results {
+		if rp.run.Results[i].TCPSegsPerEcho > 0 {
+			segs = true
+			break
+		}
+	}
 	rp.p("## The whole server core (rawload)")
 	rp.p("")
 	rp.p("%s This counts what the per-process figure (the server's utime + stime) leaves out: softirq work that the kernel defers to `ksoftirqd` on that CPU, on loopback mostly the generator's TCP input raised by the server's sends, and anything else that ran there. A server under which more of that work is deferred looks cheaper by the per-process figure than it is. Each library's figures are of its median round by the per-process figure, as in the tables above; the best mode and the best peer are picked again by the whole-core figure. *Used* is the CPU's used share of the window, and *outside the process* is 1 − server CPU ÷ used core.", fig.method)
+	if segs {
+		rp.p("")
+		rp.p("*TCP segments per echo* are the host's TCP segments sent over the same window (`OutSegs` in `/proc/net/snmp`) per echo, with the pure ACKs that delayed-ACK timers sent (`DelayedACKs` in `/proc/net/netstat`) in brackets. Both ends of the loopback count, so an echo with nothing in between is two segments. On loopback a segment's TCP input runs on the CPU that sent it, so every extra ACK costs the core of the side whose timer sent it and its peer's input there too. A server that leaves a message unread past the peer's delayed-ACK timeout (40 ms or more, as a saturated server with 10,000 connections does) pays for more of them.")
+	}
 	rp.p("")
-	rp.p("| shape | surge best, msg / core-s | best peer, msg / core-s | surge best / best peer, whole core | per process | floor / best peer, whole core | outside the process: surge / peer |")
-	rp.p("|---|--:|--:|--:|--:|--:|--:|")
+	head, rule := "| shape | surge best, msg / core-s | best peer, msg / core-s | surge best / best peer, whole core | per process | floor / best peer, whole core | outside the process: surge / peer |", "|---|--:|--:|--:|--:|--:|--:|"
+	if segs {
+		head, rule = head+" TCP segments per echo: surge / peer |", rule+"--:|"
+	}
+	rp.p("%s", head)
+	rp.p("%s", rule)
 	won, shapes := 0, 0
 	for _, sc := range rp.run.Scenarios {
 		if sc.Kind != KindEcho {
@@ -85,10 +100,14 @@ func (rp *reporter) wholeCore() {
 		if f := rp.run.FindGen(rp.floorLib(), sc.Name, GenRawload); f != nil && f.Error == "" && fig.per(f) > 0 {
 			floor = fmt.Sprintf("%.2f×", fig.per(f)/fig.per(peer))
 		}
-		rp.p("| %s | %s (%s, %.2f used) | %s (%s, %.2f used) | %.2f× | %s | %s | %s / %s |", scenarioTitle(sc),
+		row := fmt.Sprintf("| %s | %s (%s, %.2f used) | %s (%s, %.2f used) | %.2f× | %s | %s | %s / %s |", scenarioTitle(sc),
 			thousands(fig.per(surge)), shortLib(surge.Lib), fig.share(surge),
 			thousands(fig.per(peer)), peer.Lib, fig.share(peer),
 			ratio, perProc, floor, fig.outside(surge), fig.outside(peer))
+		if segs {
+			row += fmt.Sprintf(" %s / %s |", segments(surge), segments(peer))
+		}
+		rp.p("%s", row)
 	}
 	rp.p("")
 	rp.p("By the whole core, surge's best mode was at %.1f× the best peer or more in %d of %d closed-loop shapes.", LeadRatio, won, shapes)
@@ -104,4 +123,13 @@ func (f *coreFigure) outside(r *Result) string {
 	}
 	// +0 turns a rounded -0 into 0.
 	return fmt.Sprintf("%.0f%%", math.Round(100*(1-r.ServerCores/used))+0)
+}
+
+// segments is r's TCP segments per echo with its delayed ACKs in
+// brackets; "—" when the run did not count them.
+func segments(r *Result) string {
+	if r.TCPSegsPerEcho <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f (%.2f)", r.TCPSegsPerEcho, r.TCPDelayedACKsPerEcho)
 }

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,10 +72,67 @@ func TestWholeCore(t *testing.T) {
 	if strings.Contains(md, "predates") {
 		t.Errorf("a run with the exact count is said to predate it")
 	}
+	if strings.Contains(md, "TCP segments per echo") {
+		t.Errorf("a run without TCP counts has their column")
+	}
+
+	// With the host's TCP counts, the row gives surge's and the best
+	// peer's (gws by the whole core) segments and delayed ACKs per echo.
+	run := wholeCoreRun(busy, notIdle)
+	segs := map[string][2]float64{"surge-inline": {3.05, 0.84}, "surge-pool": {3.5, 1.2}, "gws": {3.74, 1.63}, "gorilla": {2.5, 0}}
+	for i := range run.Results {
+		if r := &run.Results[i]; r.Gen() == GenRawload {
+			r.TCPSegsPerEcho, r.TCPDelayedACKsPerEcho = segs[r.Lib][0], segs[r.Lib][1]
+		}
+	}
+	md = renderReport(t, run, filepath.Join(dir, "segs.md"), dir)
+	for _, want := range []string{
+		"| outside the process: surge / peer | TCP segments per echo: surge / peer |\n|---|--:|--:|--:|--:|--:|--:|--:|\n",
+		"| 10,000 connections × 1 KiB, 1 in flight | 137,750 (inline, 1.00 used) | 105,000 (gws, 0.95 used) | 1.31× | 1.38× | 1.36× | 5% / 0% | 3.05 (0.84) / 3.74 (1.63) |",
+		"pure ACKs that delayed-ACK timers sent",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report of a run with TCP counts lacks %q", want)
+		}
+	}
 
 	// Without either figure (an unpinned server, an older run) there is
 	// no section.
 	if md := renderReport(t, roundsRun(nil, map[string][]float64{"surge-inline": {1, 2, 3}, "gws": {1, 2, 3}}), filepath.Join(dir, "b.md"), dir); strings.Contains(md, "whole server core") {
 		t.Errorf("whole-core section without the figure")
+	}
+}
+
+// TestFillRawload: rawload's JSON line (its field names, as
+// bench/cmd/rawload prints them) lands in the result's figures.
+func TestFillRawload(t *testing.T) {
+	line := `{"conns":10000,"size":1024,"depth":1,"seconds":6,"messages":600000,"msgs_per_s":100000,` +
+		`"server_cpu_cores":0.9,"msgs_per_server_core_s":111111,"server_core_id":0,"server_core_busy":0.98,` +
+		`"msgs_per_server_core_busy_s":102040,"server_core_not_idle":0.96,"msgs_per_server_core_not_idle_s":104166,` +
+		`"tcp_segs_per_echo":3.05,"tcp_data_segs_per_echo":2.01,"tcp_delayed_acks_per_echo":0.84,` +
+		`"p50_us":100,"p90_us":200,"p99_us":300,"p999_us":400,"outstanding":10000}`
+	var w rawloadResult
+	if err := json.Unmarshal([]byte(line), &w); err != nil {
+		t.Fatal(err)
+	}
+	var r Result
+	r.fillRawload(&w, Scenario{Kind: KindEcho, Conns: 10000, Size: 1024}, 5)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"messages per second", r.MessagesPerSec, 100000},
+		{"server cores", r.ServerCores, 0.9},
+		{"core busy", r.CoreBusy, 0.98},
+		{"core not idle", r.CoreNotIdle, 0.96},
+		{"per not-idle core-second", r.PerCoreNotIdleSecond, 104166},
+		{"segments", r.TCPSegsPerEcho, 3.05},
+		{"data segments", r.TCPDataSegsPerEcho, 2.01},
+		{"delayed ACKs", r.TCPDelayedACKsPerEcho, 0.84},
+		{"p99.9", float64(r.P999), 400},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)
+		}
 	}
 }

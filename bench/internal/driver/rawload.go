@@ -34,6 +34,9 @@ type rawloadResult struct {
 	PerCoreBusy    float64 `json:"msgs_per_server_core_busy_s"`
 	CoreNotIdle    float64 `json:"server_core_not_idle"`
 	PerCoreNotIdle float64 `json:"msgs_per_server_core_not_idle_s"`
+	TCPSegs        float64 `json:"tcp_segs_per_echo"`
+	TCPDataSegs    float64 `json:"tcp_data_segs_per_echo"`
+	TCPDelayedACKs float64 `json:"tcp_delayed_acks_per_echo"`
 	P50us          float64 `json:"p50_us"`
 	P90us          float64 `json:"p90_us"`
 	P99us          float64 `json:"p99_us"`
@@ -54,6 +57,7 @@ func (r *Result) fillRawload(w *rawloadResult, sc Scenario, skip float64) {
 	r.Saturated = r.ServerCores >= SaturatedCores
 	r.CoreBusy, r.PerCoreBusySecond = w.CoreBusy, w.PerCoreBusy
 	r.CoreNotIdle, r.PerCoreNotIdleSecond = w.CoreNotIdle, w.PerCoreNotIdle
+	r.TCPSegsPerEcho, r.TCPDataSegsPerEcho, r.TCPDelayedACKsPerEcho = w.TCPSegs, w.TCPDataSegs, w.TCPDelayedACKs
 	us := func(v float64) int64 { return int64(v + 0.5) }
 	r.P50, r.P90, r.P99, r.P999 = us(w.P50us), us(w.P90us), us(w.P99us), us(w.P999us)
 	r.SendLateP50, r.SendLateP99 = us(w.SendLateP50), us(w.SendLateP99)

@@ -105,10 +105,19 @@ type Result struct {
 	// MessagesPerSec / CoreNotIdle. Runs before 2026-12-05 lack both.
 	CoreNotIdle          float64 `json:"server_core_not_idle,omitempty"`
 	PerCoreNotIdleSecond float64 `json:"messages_per_core_not_idle_s,omitempty"`
-	P50                  int64   `json:"p50_us"`
-	P90                  int64   `json:"p90_us"`
-	P99                  int64   `json:"p99_us"`
-	P999                 int64   `json:"p999_us,omitempty"`
+	// TCPSegsPerEcho, TCPDataSegsPerEcho and TCPDelayedACKsPerEcho
+	// (rawload) are the host's TCP segments sent over the window per
+	// echo: all, those with new data, and the pure ACKs sent by
+	// delayed-ACK timers. Both ends of the loopback count, so an echo with
+	// nothing between is two data segments. Runs before 2026-12-05 03:00
+	// lack them.
+	TCPSegsPerEcho        float64 `json:"tcp_segments_per_echo,omitempty"`
+	TCPDataSegsPerEcho    float64 `json:"tcp_data_segments_per_echo,omitempty"`
+	TCPDelayedACKsPerEcho float64 `json:"tcp_delayed_acks_per_echo,omitempty"`
+	P50                   int64   `json:"p50_us"`
+	P90                   int64   `json:"p90_us"`
+	P99                   int64   `json:"p99_us"`
+	P999                  int64   `json:"p999_us,omitempty"`
 	// SendLateP50 and SendLateP99 (open loop) are how late wsbench's
 	// senders were: the load generator's own share of the latency.
 	SendLateP50 int64 `json:"send_late_p50_us,omitempty"`
