@@ -12,11 +12,23 @@
 // A sample is charged to its innermost frame: a kernel frame to the system
 // call it runs under (found by the user frame that entered the kernel), a
 // user frame to the package it belongs to.
+//
+// With -core COMM the input is every sample of one CPU (perf record -C),
+// COMM the server's command name, and the TCP stack's work that a loopback
+// test puts on the sending CPU is split out first, whoever was running:
+// the TCP input of the packets sent from that CPU (on loopback the peer's
+// sockets take the server's echoes there), the timer softirq (TCP's
+// delayed-ACK and retransmit timers), softirq work deferred to ksoftirqd,
+// and other processes. With -us, the µs of that CPU per echo, each share
+// is also printed in µs per echo. bench/corecost.sh runs it.
+//
+//	perf script -i perf.data | perfsplit -core echoserver -us 10.9
 package main
 
 import (
 	"bufio"
 	"cmp"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,13 +37,39 @@ import (
 )
 
 func main() {
-	shares, n, err := split(os.Stdin)
+	core := flag.String("core", "", "split all of one CPU's samples; the server's command name")
+	us := flag.Float64("us", 0, "with -core: µs of the CPU per echo, to print each share in µs per echo")
+	flag.Parse()
+	shares, n, err := split(os.Stdin, *core)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "perfsplit:", err)
 		os.Exit(1)
 	}
+	idle := 0
 	for _, s := range shares {
-		fmt.Printf("%5.1f%%  %s\n", 100*float64(s.samples)/float64(n), s.name)
+		if s.name == catIdle {
+			idle = s.samples
+		}
+	}
+	n -= idle
+	if n == 0 {
+		fmt.Fprintln(os.Stderr, "perfsplit: the CPU was idle in every sample")
+		os.Exit(1)
+	}
+	for _, s := range shares {
+		if s.name == catIdle {
+			continue
+		}
+		frac := float64(s.samples) / float64(n)
+		if *us > 0 {
+			fmt.Printf("%5.1f%%  %5.2f µs  %s\n", 100*frac, frac**us, s.name)
+		} else {
+			fmt.Printf("%5.1f%%  %s\n", 100*frac, s.name)
+		}
+	}
+	if idle > 0 {
+		fmt.Printf("%d samples, and %d of the idle task idling, not counted\n", n, idle)
+		return
 	}
 	fmt.Printf("%d samples\n", n)
 }
@@ -70,17 +108,33 @@ const (
 	catSurge     = "surge code"
 	catPeer      = "the peer library's code"
 	catOtherUser = "other user code"
+
+	// With -core, whoever ran:
+	catInput    = "TCP input of packets sent from this CPU (on loopback, the peer's sockets)"
+	catTimers   = "timer softirq (TCP delayed-ACK and retransmit timers)"
+	catDeferred = "ksoftirqd (softirq work deferred from the server's calls)"
+	catOthers   = "other processes"
+	catIdle     = "idle" // not CPU time: -core leaves it out of the shares
 )
 
 // split reads perf script output and returns the categories by samples,
-// largest first, and the number of samples.
-func split(r io.Reader) ([]share, int, error) {
+// largest first, and the number of samples. With server set, the samples
+// are all of one CPU's and server is the server's command name (coreCategory).
+func split(r io.Reader, server string) ([]share, int, error) {
 	counts := map[string]int{}
 	total := 0
 	var stack []frame
+	comm := ""
 	flush := func() {
 		if len(stack) > 0 {
-			counts[classify(stack)]++
+			cat := ""
+			if server != "" {
+				cat = coreCategory(comm, server, stack)
+			}
+			if cat == "" {
+				cat = classify(stack)
+			}
+			counts[cat]++
 			total++
 		}
 		stack = stack[:0]
@@ -98,6 +152,7 @@ func split(r io.Reader) ([]share, int, error) {
 			}
 		default: // a sample's header line starts the next call chain
 			flush()
+			comm, _, _ = strings.Cut(line, " ")
 		}
 	}
 	flush()
@@ -115,6 +170,30 @@ func split(r io.Reader) ([]share, int, error) {
 		return cmp.Or(cmp.Compare(b.samples, a.samples), cmp.Compare(a.name, b.name))
 	})
 	return out, total, nil
+}
+
+// coreCategory names the category of a sample of the server's CPU when
+// it is not the server's own work: the TCP input that runs on the CPU that
+// sent the packet (under the server's send or in an interrupt of whatever
+// ran, the idle task included), the timer softirq, ksoftirqd, another
+// process, or the idle task idling. It returns "" for the server's own
+// work, which classify then splits.
+func coreCategory(comm, server string, stack []frame) string {
+	softirq := inChain(stack, "handle_softirqs", "__do_softirq")
+	switch {
+	case comm == "swapper" && !softirq:
+		// The idle task, idling: perf's cpu-clock samples it too.
+		return catIdle
+	case strings.HasPrefix(comm, "ksoftirqd/"):
+		return catDeferred
+	case inChain(stack, "run_timer_softirq", "call_timer_fn", "tcp_delack_timer", "tcp_write_timer"):
+		return catTimers
+	case inChain(stack, "process_backlog", "net_rx_action"):
+		return catInput
+	case comm != server:
+		return catOthers
+	}
+	return ""
 }
 
 // parseFrame parses "\t  ffffffff81234567 sym+0x1f (dso)".
