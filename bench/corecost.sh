@@ -17,6 +17,7 @@ shape=$1 rounds=$2
 shift 2
 conns=${shape%:*} size=${shape#*:}
 cd "$(dirname "$0")"
+. ./serve.sh
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 go build -o "$dir/echoserver" ./cmd/echoserver
@@ -30,14 +31,8 @@ n=${#libs[@]}
 for round in $(seq 1 "$rounds"); do
 	for i in $(seq 0 $((n - 1))); do
 		lib=${libs[$(((i + round - 1) % n))]}
-		case $lib in
-		floor-*) cmd=("$dir/floorecho" -io "${lib#floor-}") comm=floorecho ;;
-		*) cmd=("$dir/echoserver" -lib "$lib") comm=echoserver ;;
-		esac
-		GOMAXPROCS=1 taskset -c 0 "${cmd[@]}" -addr 127.0.0.1:0 >"$dir/es.out" 2>&1 &
-		spid=$!
-		for _ in $(seq 50); do grep -q addr= "$dir/es.out" && break; sleep 0.1; done
-		addr=$(sed -n 's/.*addr=\([^ ]*\).*/\1/p' "$dir/es.out")
+		server_cmd "$dir" "$lib"
+		serve "$dir"
 		GOMAXPROCS=1 taskset -c 1 "$dir/rawload" -url "ws://$addr/" -conns "$conns" -size "$size" -depth 1 \
 			-warmup 2s -duration 6s -server-pid "$spid" >"$dir/rl" 2>&1 &
 		rl=$!

@@ -10,6 +10,7 @@
 # Usage: bench/cpusplit.sh [libs] [conns:size ...]
 set -eu
 cd "$(dirname "$0")"
+. ./serve.sh
 libs=${1:-surge-inline,surge-pool,surge-goroutine,gorilla,gws}
 shift || true
 shapes=${*:-1000:64 10000:1024 100:16384}
@@ -25,10 +26,9 @@ for shape in $shapes; do
 	conns=${shape%:*}
 	size=${shape#*:}
 	for lib in ${libs//,/ }; do
-		GOMAXPROCS=1 taskset -c 0 "$dir/echoserver" -lib "$lib" -addr 127.0.0.1:0 >"$dir/es.out" 2>&1 &
-		for _ in $(seq 50); do grep -q addr= "$dir/es.out" && break; sleep 0.1; done
-		addr=$(sed -n 's/.*addr=\([^ ]*\).*/\1/p' "$dir/es.out")
-		pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' "$dir/es.out")
+		cmd=("$dir/echoserver" -lib "$lib")
+		serve "$dir"
+		pid=$spid
 		perf stat -x, -e "${events%,}" -p "$pid" 2>"$dir/stat" &
 		stat=$!
 		sleep 0.3

@@ -14,6 +14,7 @@ shape=$1 depth=$2 rounds=$3 secs=$4
 shift 4
 conns=${shape%:*} size=${shape#*:}
 cd "$(dirname "$0")"
+. ./serve.sh
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 go build -o "$dir/rawload" ./cmd/rawload
@@ -25,15 +26,8 @@ n=${#libs[@]}
 for round in $(seq 1 "$rounds"); do
 	for i in $(seq 0 $((n - 1))); do
 		lib=${libs[$(((i + round - 1) % n))]}
-		case $lib in
-		floor-c) cmd=("$dir/floorc") ;;
-		floor-*) cmd=("$dir/floorecho" -io "${lib#floor-}") ;;
-		*) cmd=("$dir/echoserver" -lib "$lib") ;;
-		esac
-		GOMAXPROCS=1 taskset -c 0 "${cmd[@]}" -addr 127.0.0.1:0 >"$dir/es.out" 2>&1 &
-		spid=$!
-		for _ in $(seq 50); do grep -q addr= "$dir/es.out" && break; sleep 0.1; done
-		addr=$(sed -n 's/.*addr=\([^ ]*\).*/\1/p' "$dir/es.out")
+		server_cmd "$dir" "$lib"
+		serve "$dir"
 		r=$(GOMAXPROCS=1 taskset -c 1 "$dir/rawload" -url "ws://$addr/" -conns "$conns" -size "$size" -depth "$depth" \
 			-warmup 2s -duration "${secs}s" -server-pid "$spid" 2>&1 || true)
 		kill "$spid" 2>/dev/null || true
