@@ -2,6 +2,9 @@ package driver
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 
 	"github.com/surgews/surge/bench/internal/servers"
 )
@@ -205,4 +208,113 @@ func shortLib(lib string) string {
 		return lib[len("surge-"):]
 	}
 	return lib
+}
+
+// roundRatios returns, for each round of scenario by gen in which both
+// sides have a figure, surge's best mode in that round divided by the best
+// peer in that round, in round order. The libraries of one round run back
+// to back (schedule), so each ratio pairs figures taken minutes apart
+// rather than the medians of rounds that ran up to an hour apart; nil
+// without the rounds (rp.raw) or with one round.
+func (rp *reporter) roundRatios(scenario, gen string) []float64 {
+	if rp.raw == nil || rp.rounds <= 1 {
+		return nil
+	}
+	surge := make([]float64, rp.rounds+1)
+	peer := make([]float64, rp.rounds+1)
+	for i := range rp.raw.Results {
+		r := &rp.raw.Results[i]
+		if r.Scenario != scenario || r.Gen() != gen || !measured(r) || r.Round < 1 || r.Round > rp.rounds {
+			continue
+		}
+		switch {
+		case slices.Contains(leadModes, r.Lib):
+			surge[r.Round] = max(surge[r.Round], r.PerCoreSecond)
+		case !servers.IsSurge(r.Lib) && !isFloor(r.Lib):
+			peer[r.Round] = max(peer[r.Round], r.PerCoreSecond)
+		}
+	}
+	var out []float64
+	for k := 1; k <= rp.rounds; k++ {
+		if surge[k] > 0 && peer[k] > 0 {
+			out = append(out, surge[k]/peer[k])
+		}
+	}
+	return out
+}
+
+// median returns the median of vs (the mean of the middle two for an even
+// count), 0 for none. Unlike medianOf it names no real run: a ratio of two
+// rounds is not a figure any one run measured.
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// down2 formats a ratio rounded down to two decimals: a round at 1.2996
+// must not read 1.30 beside a count that says it missed 1.3.
+func down2(v float64) string { return fmt.Sprintf("%.2f", math.Floor(v*100+1e-9)/100) }
+
+// paired writes the lead ratio round by round: per closed-loop shape and
+// generator, surge's best mode over the best peer within each round, their
+// median, and in how many rounds it reached LeadRatio. The lead table's
+// ratio divides medians taken from different rounds; this one pairs
+// figures measured back to back, so a reader can tell slow drift of the
+// host (which pairing cancels) from noise within a round (which it does
+// not). Nothing for a run of one round.
+func (rp *reporter) paired() {
+	gens := rp.gens()
+	rows := make([]string, 0, len(rp.run.Scenarios))
+	for _, sc := range rp.run.Scenarios {
+		if sc.Kind != KindEcho {
+			continue
+		}
+		line := "| " + scenarioTitle(sc) + " |"
+		have := false
+		for _, g := range gens {
+			rs := rp.roundRatios(sc.Name, g)
+			if len(rs) == 0 {
+				line += " — | — | — |"
+				continue
+			}
+			have = true
+			each := make([]string, len(rs))
+			won := 0
+			for i, v := range rs {
+				each[i] = down2(v)
+				if v >= LeadRatio {
+					won++
+				}
+			}
+			line += fmt.Sprintf(" %s | %s× | %d of %d |", strings.Join(each, ", "), down2(median(rs)), won, len(rs))
+		}
+		if have {
+			rows = append(rows, line)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	rp.p("### The lead ratio round by round")
+	rp.p("")
+	rp.p("The ratio above divides two medians, which may come from rounds that ran far apart. Here each round's ratio is surge's best mode in that round over the best peer in that round: the libraries of a round run back to back, so slow drift of the host hits both sides of each ratio alike. *median* is the median of those ratios, and the last column counts the rounds at %.1f× or more. Ratios are rounded down to two decimals, so that 1.30 means the bar was reached. Where the rounds' ratios still spread widely, the noise is faster than a round and pairing does not remove it. The verdict above stays on the medians, as the bar defines it.", LeadRatio)
+	rp.p("")
+	head, sep := "| shape |", "|---|"
+	for _, g := range gens {
+		head += fmt.Sprintf(" %s: ratio per round | median | ≥ %.1f× |", g, LeadRatio)
+		sep += "--:|--:|--:|"
+	}
+	rp.p("%s", head)
+	rp.p("%s", sep)
+	for _, l := range rows {
+		rp.p("%s", l)
+	}
+	rp.p("")
 }

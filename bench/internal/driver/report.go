@@ -17,7 +17,8 @@ const NotesMarker = "<!-- notes: everything below this line is kept when the rep
 // Render writes the markdown report of run to docs and its SVG charts into
 // chartsDir, keeping any notes after NotesMarker in an existing docs file.
 // Every table and chart shows, per library, scenario and generator, the
-// median round (medianOf); the lead table adds the spread of the rounds.
+// median round (medianOf); the lead table adds the spread of the rounds,
+// and the table under it the lead ratio of each round (paired).
 func Render(run *Run, docs, chartsDir string) error {
 	if len(run.Results) == 0 {
 		return ErrNoRuns
@@ -31,7 +32,7 @@ func Render(run *Run, docs, chartsDir string) error {
 	rel := filepath.ToSlash(linkPath(docs, chartsDir))
 	var w strings.Builder
 	view, spreads := run.medians()
-	rp := reporter{run: view, spreads: spreads, rounds: run.roundsRun(), w: &w}
+	rp := reporter{run: view, raw: run, spreads: spreads, rounds: run.roundsRun(), w: &w}
 	rp.all(chartsDir, rel)
 	w.WriteString("\n" + NotesMarker + "\n\n" + notes)
 	if err := os.MkdirAll(filepath.Dir(docs), 0o755); err != nil {
@@ -43,6 +44,7 @@ func Render(run *Run, docs, chartsDir string) error {
 // reporter writes the report of run, the median view of a saved Run.
 type reporter struct {
 	run     *Run
+	raw     *Run                // every round of run, for the paired ratios (nil: not shown)
 	spreads map[roundKey]spread // of each median in run
 	rounds  int                 // rounds of the closed-loop scenarios
 	w       *strings.Builder
@@ -121,6 +123,7 @@ func (rp *reporter) all(chartsDir, rel string) {
 	rp.p("")
 	rp.summary()
 	rp.leads()
+	rp.paired()
 	rp.floor()
 	rp.wholeCore()
 	rp.setup()
