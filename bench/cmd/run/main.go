@@ -10,6 +10,7 @@
 //	go run ./cmd/run -quick -docs -  # about 10 minutes (3 rounds), no report
 //	go run ./cmd/run -smoke -docs -  # the pipeline in seconds, no report
 //	go run ./cmd/run -compare results/A/results.json results/B/results.json
+//	go run ./cmd/run -pool results/*/results.json   # lead ratios of every round
 //
 // The server runs on CPU 0 with GOMAXPROCS=1 and the load generator
 // (wsbench, then rawload with GOMAXPROCS=1) on CPU 1 (taskset); see package
@@ -55,6 +56,7 @@ func run(args []string) error {
 	fs.BoolVar(&o.Profile, "profile", false, "also CPU-profile surge-inline under the 10,000 × 1 KiB load")
 	render := fs.String("render", "", "only re-render the report from this results.json")
 	compare := fs.Bool("compare", false, "compare two results.json files given as arguments: old new")
+	pool := fs.Bool("pool", false, "pool the rounds of the results.json files given as arguments: the lead ratio of every round, per shape and generator")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,6 +76,21 @@ func run(args []string) error {
 			return err
 		}
 		driver.Compare(os.Stdout, a, b)
+		return nil
+	}
+	if *pool {
+		if fs.NArg() == 0 {
+			return errors.New("-pool needs one or more results.json paths")
+		}
+		var runs []*driver.Run
+		for _, p := range fs.Args() {
+			r, err := driver.Load(p)
+			if err != nil {
+				return err
+			}
+			runs = append(runs, r)
+		}
+		driver.Pooled(os.Stdout, runs)
 		return nil
 	}
 	if *render != "" {

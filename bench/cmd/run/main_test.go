@@ -17,6 +17,8 @@ func TestRunRejectsBadArguments(t *testing.T) {
 		{"rounds_not_a_number", []string{"-rounds", "x"}, "invalid value"},
 		{"unknown_generator", []string{"-generators", "wsbench,other"}, `unknown generator "other"`},
 		{"compare_one_file", []string{"-compare", "a.json"}, "-compare needs two"},
+		{"pool_no_file", []string{"-pool"}, "-pool needs one or more"},
+		{"pool_missing_file", []string{"-pool", "/nonexistent/results.json"}, "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(tc.args)

@@ -215,9 +215,15 @@ func shortLib(lib string) string {
 // peer in that round, in round order. The libraries of one round run back
 // to back (schedule), so each ratio pairs figures taken minutes apart
 // rather than the medians of rounds that ran up to an hour apart; nil
-// without the rounds (rp.raw) or with one round.
+// without the rounds (rp.raw).
 func (rp *reporter) roundRatios(scenario, gen string) []float64 {
-	if rp.raw == nil || rp.rounds <= 1 {
+	return rp.roundRatiosOf(scenario, gen, func(lib string) bool { return slices.Contains(leadModes, lib) })
+}
+
+// roundRatiosOf is roundRatios with the best of the libraries top picks
+// (surge's lead modes, or the floor) over the best peer.
+func (rp *reporter) roundRatiosOf(scenario, gen string, top func(lib string) bool) []float64 {
+	if rp.raw == nil {
 		return nil
 	}
 	surge := make([]float64, rp.rounds+1)
@@ -228,7 +234,7 @@ func (rp *reporter) roundRatios(scenario, gen string) []float64 {
 			continue
 		}
 		switch {
-		case slices.Contains(leadModes, r.Lib):
+		case top(r.Lib):
 			surge[r.Round] = max(surge[r.Round], r.PerCoreSecond)
 		case !servers.IsSurge(r.Lib) && !isFloor(r.Lib):
 			peer[r.Round] = max(peer[r.Round], r.PerCoreSecond)
@@ -243,21 +249,6 @@ func (rp *reporter) roundRatios(scenario, gen string) []float64 {
 	return out
 }
 
-// median returns the median of vs (the mean of the middle two for an even
-// count), 0 for none. Unlike medianOf it names no real run: a ratio of two
-// rounds is not a figure any one run measured.
-func median(vs []float64) float64 {
-	if len(vs) == 0 {
-		return 0
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // down2 formats a ratio rounded down to two decimals: a round at 1.2996
 // must not read 1.30 beside a count that says it missed 1.3.
 func down2(v float64) string { return fmt.Sprintf("%.2f", math.Floor(v*100+1e-9)/100) }
@@ -270,6 +261,9 @@ func down2(v float64) string { return fmt.Sprintf("%.2f", math.Floor(v*100+1e-9)
 // host (which pairing cancels) from noise within a round (which it does
 // not). Nothing for a run of one round.
 func (rp *reporter) paired() {
+	if rp.rounds <= 1 {
+		return
+	}
 	gens := rp.gens()
 	rows := make([]string, 0, len(rp.run.Scenarios))
 	for _, sc := range rp.run.Scenarios {
@@ -286,14 +280,10 @@ func (rp *reporter) paired() {
 			}
 			have = true
 			each := make([]string, len(rs))
-			won := 0
 			for i, v := range rs {
 				each[i] = down2(v)
-				if v >= LeadRatio {
-					won++
-				}
 			}
-			line += fmt.Sprintf(" %s | %s× | %d of %d |", strings.Join(each, ", "), down2(median(rs)), won, len(rs))
+			line += fmt.Sprintf(" %s | %s× | %d of %d |", strings.Join(each, ", "), down2(quantile(rs, 0.5)), atLeast(rs, LeadRatio), len(rs))
 		}
 		if have {
 			rows = append(rows, line)

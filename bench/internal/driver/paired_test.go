@@ -52,23 +52,33 @@ func TestRoundRatios(t *testing.T) {
 	}
 }
 
-func TestMedian(t *testing.T) {
+// TestQuantile: interpolated between the nearest ranks, so the 0.5
+// quantile is the median of an even count too; the input keeps its order.
+func TestQuantile(t *testing.T) {
 	for _, tc := range []struct {
 		in   []float64
+		p    float64
 		want float64
 	}{
-		{nil, 0},
-		{[]float64{1.2}, 1.2},
-		{[]float64{1.5, 0.9, 1.2}, 1.2},
-		{[]float64{1.4, 1.0, 1.2, 3.0}, 1.3},
+		{nil, 0.5, 0},
+		{[]float64{1.2}, 0.25, 1.2},
+		{[]float64{1.5, 0.9, 1.2}, 0.5, 1.2},
+		{[]float64{1.4, 1.0, 1.2, 3.0}, 0.5, 1.3},
+		{[]float64{1.4, 1.0, 1.2, 3.0}, 0.25, 1.15},
+		{[]float64{1.4, 1.0, 1.2, 3.0}, 0.75, 1.8},
+		{[]float64{1.4, 1.0, 1.2, 3.0}, 1, 3.0},
+		{[]float64{1.4, 1.0, 1.2, 3.0}, 0, 1.0},
 	} {
 		in := slices.Clone(tc.in)
-		if got := median(tc.in); math.Abs(got-tc.want) > 1e-9 {
-			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		if got := quantile(tc.in, tc.p); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("quantile(%v, %v) = %v, want %v", tc.in, tc.p, got, tc.want)
 		}
 		if !slices.Equal(in, tc.in) {
-			t.Errorf("median reordered its input: %v", tc.in)
+			t.Errorf("quantile reordered its input: %v", tc.in)
 		}
+	}
+	if got := atLeast([]float64{1.3, 1.29, 1.31, 0.5}, 1.3); got != 2 {
+		t.Errorf("atLeast: %d, want 2", got)
 	}
 }
 

@@ -1,0 +1,92 @@
+package driver
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+)
+
+// Pooled writes the lead ratio round by round (roundRatios) pooled over
+// runs: per closed-loop shape and generator, every round of every run that
+// has both sides, as one sample. Each round's ratio pairs figures measured
+// back to back, so rounds of runs hours apart pool without the drift
+// between them; with tens of rounds the middle half says where the ratio
+// sits on this host, which no one run of three rounds can. The floor over
+// the best peer, pooled the same way, says where a server that does
+// nothing but its system calls sits.
+func Pooled(w io.Writer, runs []*Run) {
+	type key struct{ scenario, gen string }
+	var order []key
+	titles := map[string]string{}
+	lead, floor := map[key][]float64{}, map[key][]float64{}
+	inRuns := map[key]int{}
+	for _, run := range runs {
+		view, spreads := run.medians()
+		rp := reporter{run: view, raw: run, spreads: spreads, rounds: run.roundsRun()}
+		fl := rp.floorLib()
+		for _, sc := range run.Scenarios {
+			if sc.Kind != KindEcho {
+				continue
+			}
+			titles[sc.Name] = scenarioTitle(sc)
+			for _, g := range rp.gens() {
+				k := key{sc.Name, g}
+				rs := rp.roundRatios(sc.Name, g)
+				if len(rs) == 0 {
+					continue
+				}
+				if _, seen := lead[k]; !seen {
+					order = append(order, k)
+				}
+				lead[k] = append(lead[k], rs...)
+				inRuns[k]++
+				if fl != "" {
+					floor[k] = append(floor[k], rp.roundRatiosOf(sc.Name, g, func(lib string) bool { return lib == fl })...)
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "Rounds of %d runs pooled. Each sample is one round's ratio, the best of its side in that round over the best peer in that round; *middle half* is the 25th to the 75th percentile.\n\n", len(runs))
+	fmt.Fprintf(w, "| shape | generator | rounds (runs) | surge best / best peer: median (middle half; lowest–highest) | rounds ≥ %.1f× | floor / best peer: median (middle half) | rounds ≥ %.1f× |\n", LeadRatio, LeadRatio)
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|")
+	for _, k := range order {
+		rs, fs := lead[k], floor[k]
+		fcell, fwon := "—", "—"
+		if len(fs) > 0 {
+			fcell = fmt.Sprintf("%s× (%s–%s)", down2(quantile(fs, 0.5)), down2(quantile(fs, 0.25)), down2(quantile(fs, 0.75)))
+			fwon = fmt.Sprintf("%d of %d", atLeast(fs, LeadRatio), len(fs))
+		}
+		fmt.Fprintf(w, "| %s | %s | %d (%d) | %s× (%s–%s; %s–%s) | %d of %d | %s | %s |\n",
+			titles[k.scenario], k.gen, len(rs), inRuns[k],
+			down2(quantile(rs, 0.5)), down2(quantile(rs, 0.25)), down2(quantile(rs, 0.75)), down2(slices.Min(rs)), down2(slices.Max(rs)),
+			atLeast(rs, LeadRatio), len(rs), fcell, fwon)
+	}
+}
+
+// quantile returns the p-quantile of vs, interpolating between the two
+// nearest ranks (so quantile(vs, 0.5) is median(vs)); 0 for none.
+func quantile(vs []float64, p float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	pos := p * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	if lo >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	return s[lo] + (pos-float64(lo))*(s[lo+1]-s[lo])
+}
+
+// atLeast counts the values of vs at bar or above.
+func atLeast(vs []float64, bar float64) int {
+	n := 0
+	for _, v := range vs {
+		if v >= bar {
+			n++
+		}
+	}
+	return n
+}

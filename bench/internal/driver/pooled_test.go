@@ -1,0 +1,38 @@
+package driver
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPooled: the rounds of several runs pool into one sample per shape and
+// generator, the floor's beside surge's; a generator without rounds has no
+// row, and a run without a floor leaves its column empty.
+func TestPooled(t *testing.T) {
+	a := roundsRun(map[string][]float64{"surge-inline": {130000, 100000, 140000}, "gws": {100000, 100000, 100000}, FloorLib: {120000, 120000, 120000}},
+		map[string][]float64{"surge-inline": {-1, -1, -1}, "gws": {100000, 100000, 100000}}) // rawload: surge failed in every round
+	b := roundsRun(map[string][]float64{"surge-pool": {150000, 120000, 110000}, "gorilla": {100000, 100000, 100000}, FloorLib: {130000, 130000, 130000}}, nil)
+	var w strings.Builder
+	Pooled(&w, []*Run{a, b})
+	out := w.String()
+	for _, want := range []string{
+		"Rounds of 2 runs pooled.",
+		"| shape | generator | rounds (runs) | surge best / best peer: median (middle half; lowest–highest) | rounds ≥ 1.3× | floor / best peer: median (middle half) | rounds ≥ 1.3× |",
+		// 1.0 1.1 1.2 1.3 1.4 1.5; the floor 1.2 × 3 and 1.3 × 3.
+		"| 10,000 connections × 1 KiB, 1 in flight | wsbench | 6 (2) | 1.25× (1.12–1.37; 1.00–1.50) | 3 of 6 | 1.25× (1.20–1.30) | 3 of 6 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pooled table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "| rawload |") {
+		t.Errorf("a row for a generator with no rounds:\n%s", out)
+	}
+
+	noFloor := roundsRun(map[string][]float64{"surge-inline": {130000, 130000, 130000}, "gws": {100000, 100000, 100000}}, nil)
+	w.Reset()
+	Pooled(&w, []*Run{noFloor})
+	if want := "| 10,000 connections × 1 KiB, 1 in flight | wsbench | 3 (1) | 1.30× (1.30–1.30; 1.30–1.30) | 3 of 3 | — | — |"; !strings.Contains(w.String(), want) {
+		t.Errorf("pooled table without a floor lacks %q:\n%s", want, w.String())
+	}
+}
