@@ -16,9 +16,10 @@
 //     multishot recvs), to measure what the kernel's system calls alone
 //     cost; floor.sh runs it beside any echo server under rawload.
 //   - floorc/floorc.c: the same floor in C (epoll, recv/send), to measure
-//     it without a language runtime; floor.sh builds it with cc.
-//   - cmd/run: builds the servers, the floor server, cmd/wsbench and
-//     cmd/rawload, runs every scenario against every server (the floor in
+//     it without a language runtime; floor.sh, and cmd/run where cc is on
+//     PATH, build it with cc.
+//   - cmd/run: builds the servers, the floor servers, cmd/wsbench and
+//     cmd/rawload, runs every scenario against every server (the floors in
 //     the closed-loop shapes) with both generators in one invocation
 //     (server pinned to core 0 with GOMAXPROCS=1, the generator pinned to
 //     core 1), keeps the raw JSON in results/ and writes docs/benchmarks.md

@@ -30,9 +30,11 @@ type Options struct {
 	// Quick, 200 ms with Smoke): every echo scenario runs Rounds times and
 	// the rate scenario once per generator, so the full run (6 echo
 	// scenarios × 3 rounds + 1 rate, 8 libraries, 2 generators, + 8 idle,
-	// + the floor server's 6 × 3 × 2 echo runs) takes about 348 × (Warmup + Duration + 1–3 s of connecting and
-	// pauses), some 55 minutes, where 3 s of /proc's 10 ms CPU ticks
-	// still resolve the server's CPU to 0.3%.
+	// + each floor server's 6 × 3 × 2 echo runs, two floors where cc
+	// builds floor-c) takes about 384 × (Warmup + Duration + 1–3 s of
+	// connecting and pauses), about an hour (348 runs and some 55 minutes
+	// without cc), where 3 s of /proc's 10 ms CPU ticks still resolve the
+	// server's CPU to 0.3%.
 	Duration time.Duration
 	// Warmup is traffic before measuring. 0 means 5 s (300 ms with Quick,
 	// 100 ms with Smoke), so that allocations per message measure the
@@ -56,8 +58,11 @@ type Options struct {
 	// a minute, to check the pipeline, not to measure.
 	Smoke bool
 	// Libs are the servers to run, in report order; nil means all of
-	// servers.Names and FloorLib (with Smoke, surge-inline and gorilla).
-	// FloorLib runs in the closed-loop echo scenarios only.
+	// servers.Names, FloorLib and, where a C compiler (cc) is on PATH,
+	// FloorCLib (with Smoke, surge-inline and gorilla). Floor servers
+	// ("floor-MODE" for a floorecho mode, and FloorCLib) run in the
+	// closed-loop echo scenarios only. Naming FloorCLib without cc is an
+	// error (ErrNoCC).
 	Libs []string
 	// Generators are the load generators of echo and rate scenarios, in
 	// report order; nil means GenWSBench and GenRawload. Idle scenarios

@@ -65,7 +65,9 @@ func (rp *reporter) spreadOf(r *Result) string {
 
 func (rp *reporter) p(format string, args ...any) { fmt.Fprintf(rp.w, format+"\n", args...) }
 
-// libs returns the libraries present in the run, in report order.
+// libs returns the libraries present in the run, in report order: those
+// of servers.Names in its order, then the others (the floors) sorted, so
+// that two floors keep one order from report to report.
 func (rp *reporter) libs() []string {
 	seen := map[string]bool{}
 	for _, r := range rp.run.Results {
@@ -78,10 +80,12 @@ func (rp *reporter) libs() []string {
 			delete(seen, l)
 		}
 	}
+	rest := make([]string, 0, len(seen))
 	for l := range seen {
-		out = append(out, l)
+		rest = append(rest, l)
 	}
-	return out
+	slices.Sort(rest)
+	return append(out, rest...)
 }
 
 // headline returns the echo scenario of the headline: most connections at

@@ -36,6 +36,10 @@ const smokeSnapshotEvery = 50 * time.Millisecond
 // under ResultsDir/<stamp>/results.json with its charts, and writes the
 // report to Docs. It returns the Run even when some results carry an Error.
 func Execute(ctx context.Context, o Options) (*Run, error) {
+	libs, err := o.libs()
+	if err != nil {
+		return nil, err
+	}
 	if o.BenchDir == "" {
 		o.BenchDir = "."
 	}
@@ -57,25 +61,16 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 	if o.Docs == "" {
 		o.Docs = filepath.Join(benchDir, "..", "docs", "benchmarks.md")
 	}
-	libs := o.Libs
-	switch {
-	case libs != nil:
-	case o.Smoke:
-		libs = []string{"surge-inline", "gorilla"}
-	default:
-		libs = append(servers.Names(), FloorLib)
-	}
-	for _, l := range libs {
-		if !slices.Contains(servers.Names(), l) && !isFloor(l) {
-			return nil, fmt.Errorf("%w: %q (have %v, and floor-MODE for floorecho's modes %v)", servers.ErrUnknownLib, l, servers.Names(), floorModes)
-		}
-	}
 	pinned := canPin()
 	scpu, ccpu := "", ""
 	if pinned {
 		scpu, ccpu = or(o.ServerCPU, "0"), or(o.ClientCPU, "1")
 	}
-	o.logf("building echoserver, floorecho, wsbench and rawload")
+	if _, err := lookCC("cc"); err == nil {
+		o.logf("building echoserver, floorecho, wsbench, rawload and floorc")
+	} else {
+		o.logf("building echoserver, floorecho, wsbench and rawload")
+	}
 	bins, err := build(benchDir, o.BinDir)
 	if err != nil {
 		return nil, err
@@ -141,6 +136,39 @@ func Execute(ctx context.Context, o Options) (*Run, error) {
 		o.logf("wrote %s and %s", o.Docs, outDir)
 	}
 	return run, ctx.Err()
+}
+
+// libs returns the servers of the run, in report order: o.Libs, or with
+// Smoke surge-inline and gorilla, or else every library of servers.Names,
+// FloorLib and, when lookCC finds a C compiler to build it, FloorCLib
+// (logging that it is skipped when not). It returns an error wrapping
+// servers.ErrUnknownLib for a name that is neither a library nor a floor,
+// and one wrapping ErrNoCC when o.Libs names FloorCLib on a machine
+// without cc, before anything is built or run.
+func (o Options) libs() ([]string, error) {
+	_, ccErr := lookCC("cc")
+	libs := o.Libs
+	switch {
+	case libs != nil:
+	case o.Smoke:
+		libs = []string{"surge-inline", "gorilla"}
+	default:
+		libs = append(servers.Names(), FloorLib)
+		if ccErr == nil {
+			libs = append(libs, FloorCLib)
+		} else {
+			o.logf("skipping %s (bench/floorc, the floor in C): no C compiler (cc) on PATH", FloorCLib)
+		}
+	}
+	for _, l := range libs {
+		if !slices.Contains(servers.Names(), l) && !isFloor(l) {
+			return nil, fmt.Errorf("%w: %q (have %v, floor-MODE for floorecho's modes %v, and %s, bench/floorc built with cc)", servers.ErrUnknownLib, l, servers.Names(), floorModes, FloorCLib)
+		}
+		if l == FloorCLib && ccErr != nil {
+			return nil, fmt.Errorf("%w: %s was asked for (%v)", ErrNoCC, l, ccErr)
+		}
+	}
+	return libs, nil
 }
 
 // generatorsOf returns the load generators that run sc: every generator of

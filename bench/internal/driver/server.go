@@ -22,15 +22,24 @@ type serverProc struct {
 	exit  chan error
 }
 
-// startServer starts the echo server of lib (a floor server for
-// "floor-MODE") with GOMAXPROCS=1, pinned to cpu when cpu is not "", and waits
-// for its address line.
+// startServer starts the echo server of lib (floorc for FloorCLib, a
+// floorecho mode for any other "floor-MODE") with GOMAXPROCS=1, pinned to
+// cpu when cpu is not "", and waits for its address line. It returns an
+// error wrapping ErrNoCC for FloorCLib when floorc was not built.
 func startServer(bins binaries, lib, cpu, statsPath, profile string) (*serverProc, error) {
 	args := []string{bins.echoserver, "-lib", lib, "-addr", "127.0.0.1:0", "-stats", statsPath}
-	if isFloor(lib) {
+	switch {
+	case lib == FloorCLib:
+		if bins.floorc == "" {
+			return nil, fmt.Errorf("%w: %s was not built", ErrNoCC, lib)
+		}
+		// GOMAXPROCS below means nothing to it; it stays for one
+		// environment and one command line shape across servers.
+		args = []string{bins.floorc, "-addr", "127.0.0.1:0"}
+	case isFloor(lib):
 		args = []string{bins.floorecho, "-io", strings.TrimPrefix(lib, "floor-"), "-addr", "127.0.0.1:0"}
 	}
-	if profile != "" {
+	if profile != "" && lib != FloorCLib { // floorc has no profiler
 		args = append(args, "-cpuprofile", profile)
 	}
 	if cpu != "" {
