@@ -325,12 +325,12 @@ func TestFloorOfOlderRun(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	for _, lib := range []string{"floor-epoll", "floor-epoll-sock", "floor-uring", "floor-uring-multishot"} {
+	for _, lib := range []string{"floor-epoll", "floor-epoll-sock", "floor-uring", "floor-uring-multishot", FloorCLib} {
 		if !isFloor(lib) {
 			t.Errorf("%s is not a floor", lib)
 		}
 	}
-	for _, lib := range []string{"floor", "floor-", "floor-c", "gws", "surge-inline"} {
+	for _, lib := range []string{"floor", "floor-", "floor-cc", "gws", "surge-inline"} {
 		if isFloor(lib) {
 			t.Errorf("%s is a floor", lib)
 		}
