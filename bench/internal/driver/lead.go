@@ -217,16 +217,26 @@ func shortLib(lib string) string {
 // rather than the medians of rounds that ran up to an hour apart; nil
 // without the rounds (rp.raw).
 func (rp *reporter) roundRatios(scenario, gen string) []float64 {
-	return rp.roundRatiosOf(scenario, gen, func(lib string) bool { return slices.Contains(leadModes, lib) })
+	rs := rp.roundRatiosOf(scenario, gen, func(lib string) bool { return slices.Contains(leadModes, lib) })
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		out[i] = r.ratio
+	}
+	return out
 }
+
+// pairedRound is one round's ratio (roundRatiosOf) and the server CPU, in
+// cores, of the figure over the line: whether that server ran its core
+// full or waited on its generator.
+type pairedRound struct{ ratio, cores float64 }
 
 // roundRatiosOf is roundRatios with the best of the libraries top picks
 // (surge's lead modes, or the floor) over the best peer.
-func (rp *reporter) roundRatiosOf(scenario, gen string, top func(lib string) bool) []float64 {
+func (rp *reporter) roundRatiosOf(scenario, gen string, top func(lib string) bool) []pairedRound {
 	if rp.raw == nil {
 		return nil
 	}
-	surge := make([]float64, rp.rounds+1)
+	best := make([]*Result, rp.rounds+1)
 	peer := make([]float64, rp.rounds+1)
 	for i := range rp.raw.Results {
 		r := &rp.raw.Results[i]
@@ -235,15 +245,17 @@ func (rp *reporter) roundRatiosOf(scenario, gen string, top func(lib string) boo
 		}
 		switch {
 		case top(r.Lib):
-			surge[r.Round] = max(surge[r.Round], r.PerCoreSecond)
+			if b := best[r.Round]; b == nil || r.PerCoreSecond > b.PerCoreSecond {
+				best[r.Round] = r
+			}
 		case !servers.IsSurge(r.Lib) && !isFloor(r.Lib):
 			peer[r.Round] = max(peer[r.Round], r.PerCoreSecond)
 		}
 	}
-	var out []float64
+	var out []pairedRound
 	for k := 1; k <= rp.rounds; k++ {
-		if surge[k] > 0 && peer[k] > 0 {
-			out = append(out, surge[k]/peer[k])
+		if best[k] != nil && peer[k] > 0 {
+			out = append(out, pairedRound{best[k].PerCoreSecond / peer[k], best[k].ServerCores})
 		}
 	}
 	return out

@@ -14,13 +14,18 @@ import (
 // between them; with tens of rounds the middle half says where the ratio
 // sits on this host, which no one run of three rounds can. The floor over
 // the best peer, pooled the same way, says where a server that does
-// nothing but its system calls sits.
+// nothing but its system calls sits. The last columns split surge's rounds
+// by whether its best mode ran at SaturatedCores of its core or more: a
+// server that waits on its generator pays more sleeps and wake-ups per
+// echo, so its figure per core-second is not the one it has when it is the
+// limit, as the peers are.
 func Pooled(w io.Writer, runs []*Run) {
 	type key struct{ scenario, gen string }
 	var order []key
 	titles := map[string]string{}
-	lead, floor := map[key][]float64{}, map[key][]float64{}
+	lead, floor := map[key][]pairedRound{}, map[key][]pairedRound{}
 	inRuns := map[key]int{}
+	isLead := func(lib string) bool { return slices.Contains(leadModes, lib) }
 	for _, run := range runs {
 		view, spreads := run.medians()
 		rp := reporter{run: view, raw: run, spreads: spreads, rounds: run.roundsRun()}
@@ -32,7 +37,7 @@ func Pooled(w io.Writer, runs []*Run) {
 			titles[sc.Name] = scenarioTitle(sc)
 			for _, g := range rp.gens() {
 				k := key{sc.Name, g}
-				rs := rp.roundRatios(sc.Name, g)
+				rs := rp.roundRatiosOf(sc.Name, g, isLead)
 				if len(rs) == 0 {
 					continue
 				}
@@ -47,21 +52,42 @@ func Pooled(w io.Writer, runs []*Run) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "Rounds of %d runs pooled. Each sample is one round's ratio, the best of its side in that round over the best peer in that round; *middle half* is the 25th to the 75th percentile.\n\n", len(runs))
-	fmt.Fprintf(w, "| shape | generator | rounds (runs) | surge best / best peer: median (middle half; lowest–highest) | rounds ≥ %.1f× | floor / best peer: median (middle half) | rounds ≥ %.1f× |\n", LeadRatio, LeadRatio)
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(w, "Rounds of %d runs pooled. Each sample is one round's ratio, the best of its side in that round over the best peer in that round; *middle half* is the 25th to the 75th percentile. The last two columns split surge's rounds by its best mode's server CPU: at %.0f%% of its core or more, or below (waiting on its generator).\n\n", len(runs), SaturatedCores*100)
+	fmt.Fprintf(w, "| shape | generator | rounds (runs) | surge best / best peer: median (middle half; lowest–highest) | rounds ≥ %.1f× | floor / best peer: median (middle half) | rounds ≥ %.1f× | surge at ≥ %.0f%% of its core: median (rounds) | below: median (rounds) |\n", LeadRatio, LeadRatio, SaturatedCores*100)
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|")
 	for _, k := range order {
-		rs, fs := lead[k], floor[k]
+		rs, fs := ratiosOf(lead[k], 0, math.Inf(1)), ratiosOf(floor[k], 0, math.Inf(1))
 		fcell, fwon := "—", "—"
 		if len(fs) > 0 {
 			fcell = fmt.Sprintf("%s× (%s–%s)", down2(quantile(fs, 0.5)), down2(quantile(fs, 0.25)), down2(quantile(fs, 0.75)))
 			fwon = fmt.Sprintf("%d of %d", atLeast(fs, LeadRatio), len(fs))
 		}
-		fmt.Fprintf(w, "| %s | %s | %d (%d) | %s× (%s–%s; %s–%s) | %d of %d | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %s | %d (%d) | %s× (%s–%s; %s–%s) | %d of %d | %s | %s | %s | %s |\n",
 			titles[k.scenario], k.gen, len(rs), inRuns[k],
 			down2(quantile(rs, 0.5)), down2(quantile(rs, 0.25)), down2(quantile(rs, 0.75)), down2(slices.Min(rs)), down2(slices.Max(rs)),
-			atLeast(rs, LeadRatio), len(rs), fcell, fwon)
+			atLeast(rs, LeadRatio), len(rs), fcell, fwon,
+			medianCell(ratiosOf(lead[k], SaturatedCores, math.Inf(1))), medianCell(ratiosOf(lead[k], 0, SaturatedCores)))
 	}
+}
+
+// ratiosOf returns the ratios of the rounds whose server CPU is in
+// [lo, hi) cores.
+func ratiosOf(rs []pairedRound, lo, hi float64) []float64 {
+	var out []float64
+	for _, r := range rs {
+		if r.cores >= lo && r.cores < hi {
+			out = append(out, r.ratio)
+		}
+	}
+	return out
+}
+
+// medianCell is "1.25× (12)", the median of vs and their count, or "—".
+func medianCell(vs []float64) string {
+	if len(vs) == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%s× (%d)", down2(quantile(vs, 0.5)), len(vs))
 }
 
 // quantile returns the p-quantile of vs, interpolating between the two

@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,15 +13,22 @@ import (
 func TestPooled(t *testing.T) {
 	a := roundsRun(map[string][]float64{"surge-inline": {130000, 100000, 140000}, "gws": {100000, 100000, 100000}, FloorLib: {120000, 120000, 120000}},
 		map[string][]float64{"surge-inline": {-1, -1, -1}, "gws": {100000, 100000, 100000}}) // rawload: surge failed in every round
+	// surge-inline waited on its generator in its first two rounds.
+	for i := range a.Results {
+		if r := &a.Results[i]; r.Lib == "surge-inline" && r.Gen() == GenWSBench && r.Round <= 2 {
+			r.ServerCores = 0.80 + 0.05*float64(r.Round-1)
+		}
+	}
 	b := roundsRun(map[string][]float64{"surge-pool": {150000, 120000, 110000}, "gorilla": {100000, 100000, 100000}, FloorLib: {130000, 130000, 130000}}, nil)
 	var w strings.Builder
 	Pooled(&w, []*Run{a, b})
 	out := w.String()
 	for _, want := range []string{
 		"Rounds of 2 runs pooled.",
-		"| shape | generator | rounds (runs) | surge best / best peer: median (middle half; lowest–highest) | rounds ≥ 1.3× | floor / best peer: median (middle half) | rounds ≥ 1.3× |",
-		// 1.0 1.1 1.2 1.3 1.4 1.5; the floor 1.2 × 3 and 1.3 × 3.
-		"| 10,000 connections × 1 KiB, 1 in flight | wsbench | 6 (2) | 1.25× (1.12–1.37; 1.00–1.50) | 3 of 6 | 1.25× (1.20–1.30) | 3 of 6 |",
+		"| shape | generator | rounds (runs) | surge best / best peer: median (middle half; lowest–highest) | rounds ≥ 1.3× | floor / best peer: median (middle half) | rounds ≥ 1.3× | surge at ≥ 90% of its core: median (rounds) | below: median (rounds) |",
+		// 1.0 1.1 1.2 1.3 1.4 1.5; the floor 1.2 × 3 and 1.3 × 3; at
+		// its core 1.1 1.2 1.4 1.5, below it 1.3 (0.80) and 1.0 (0.85).
+		"| 10,000 connections × 1 KiB, 1 in flight | wsbench | 6 (2) | 1.25× (1.12–1.37; 1.00–1.50) | 3 of 6 | 1.25× (1.20–1.30) | 3 of 6 | 1.30× (4) | 1.15× (2) |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pooled table lacks %q:\n%s", want, out)
@@ -32,7 +41,22 @@ func TestPooled(t *testing.T) {
 	noFloor := roundsRun(map[string][]float64{"surge-inline": {130000, 130000, 130000}, "gws": {100000, 100000, 100000}}, nil)
 	w.Reset()
 	Pooled(&w, []*Run{noFloor})
-	if want := "| 10,000 connections × 1 KiB, 1 in flight | wsbench | 3 (1) | 1.30× (1.30–1.30; 1.30–1.30) | 3 of 3 | — | — |"; !strings.Contains(w.String(), want) {
+	if want := "| 10,000 connections × 1 KiB, 1 in flight | wsbench | 3 (1) | 1.30× (1.30–1.30; 1.30–1.30) | 3 of 3 | — | — | 1.30× (3) | — |"; !strings.Contains(w.String(), want) {
 		t.Errorf("pooled table without a floor lacks %q:\n%s", want, w.String())
+	}
+}
+
+// TestRatiosOf: a round at exactly SaturatedCores counts as at its core,
+// as the † mark of the report has it.
+func TestRatiosOf(t *testing.T) {
+	rs := []pairedRound{{1.1, 0.89}, {1.2, SaturatedCores}, {1.3, 1.0}, {1.4, 0}}
+	if got, want := ratiosOf(rs, SaturatedCores, math.Inf(1)), []float64{1.2, 1.3}; !slices.Equal(got, want) {
+		t.Errorf("at the core: %v, want %v", got, want)
+	}
+	if got, want := ratiosOf(rs, 0, SaturatedCores), []float64{1.1, 1.4}; !slices.Equal(got, want) {
+		t.Errorf("below: %v, want %v", got, want)
+	}
+	if got := medianCell(nil); got != "—" {
+		t.Errorf("medianCell(nil) = %q", got)
 	}
 }
