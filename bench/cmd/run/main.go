@@ -5,7 +5,7 @@
 //
 // From the bench directory:
 //
-//	go run ./cmd/run                 # the full run, 3 rounds, about an hour
+//	go run ./cmd/run                 # the full run, 3 rounds, about 65 minutes
 //	go run ./cmd/run -rounds 5       # 5 rounds of each echo scenario
 //	go run ./cmd/run -quick -docs -  # about 10 minutes (3 rounds), no report
 //	go run ./cmd/run -smoke -docs -  # the pipeline in seconds, no report

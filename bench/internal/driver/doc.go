@@ -11,7 +11,10 @@
 //
 // The headline figure is messages per server core-second: echoed messages
 // per second divided by the CPU the server process used (the generator samples
-// /proc/PID/stat). It stays comparable when the client, not the server, is
-// the limit, which the report flags for every closed-loop run in which the
-// server core was not saturated.
+// /proc/PID/stat). When the client, not the server, is the limit, the
+// server sleeps and wakes more often per message and the figure drops: the
+// report flags every closed-loop run in which the server core was not
+// saturated, gives each round's lead ratio (paired within the round), and
+// sets every server against the others at one offered load in the
+// fixed-rate scenarios, one per shape (sameLoad).
 package driver

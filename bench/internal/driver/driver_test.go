@@ -15,11 +15,11 @@ func TestPlan(t *testing.T) {
 		names []string
 	}{
 		{name: "full", o: Options{}, names: []string{
-			"echo-1k-64-d1", "echo-1k-64-d8", "echo-10k-1k-d1", "echo-10k-1k-d8", "echo-100-16k-d1", "echo-100-16k-d8", "rate-10k-1k-5", "idle-19k"}},
+			"echo-1k-64-d1", "echo-1k-64-d8", "echo-10k-1k-d1", "echo-10k-1k-d8", "echo-100-16k-d1", "echo-100-16k-d8", "rate-1k-64-60", "rate-10k-1k-5", "rate-100-16k-300", "idle-19k"}},
 		{name: "quick", o: Options{Quick: true, Rate: 2}, names: []string{
-			"echo-100-64-d1", "echo-100-64-d8", "echo-1k-1k-d1", "echo-1k-1k-d8", "echo-10-16k-d1", "echo-10-16k-d8", "rate-1k-1k-2", "idle-1.9k"}},
+			"echo-100-64-d1", "echo-100-64-d8", "echo-1k-1k-d1", "echo-1k-1k-d8", "echo-10-16k-d1", "echo-10-16k-d8", "rate-100-64-60", "rate-1k-1k-2", "rate-10-16k-300", "idle-1.9k"}},
 		{name: "smoke", o: Options{Smoke: true, Quick: true}, names: []string{
-			"echo-10-64-d1", "echo-10-64-d8", "echo-100-1k-d1", "echo-100-1k-d8", "echo-1-16k-d1", "echo-1-16k-d8", "rate-100-1k-5", "idle-190"}},
+			"echo-10-64-d1", "echo-10-64-d8", "echo-100-1k-d1", "echo-100-1k-d8", "echo-1-16k-d1", "echo-1-16k-d8", "rate-10-64-60", "rate-100-1k-5", "rate-1-16k-300", "idle-190"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

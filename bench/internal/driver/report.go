@@ -326,6 +326,7 @@ func (rp *reporter) rate() {
 			rp.p("")
 			rp.p("Every connection sends at the same fixed rate, the connections' sends spread evenly, whatever the server does. Latency runs from the time a message was due to its verified echo, so it includes the queueing a slow server causes and the generator's own delays (no coordinated omission); *sender late* is the part of them the generator can see, how late it sent. Both generators poll without blocking while sends are due, so their core reads fully busy.")
 			rp.p("")
+			rp.sameLoad()
 			first = false
 		}
 		rp.p("### %s at %g messages/s per connection (%s messages/s offered)", scenarioTitle(sc), sc.Rate, thousands(sc.Rate*float64(sc.Conns)))
