@@ -42,7 +42,7 @@ func TestSmokeRun(t *testing.T) {
 	t.Logf("smoke run: %d results in %v", len(run.Results), time.Since(start).Round(time.Second))
 	plan := driver.Plan(driver.Options{Smoke: true})
 	// Two libraries; every echo scenario in two rounds by two generators,
-	// the rate scenario once by two, the idle one by wsbench; the floor in
+	// each rate scenario once by two, the idle one by wsbench; the floor in
 	// every echo scenario's rounds by both generators.
 	echoes := 0
 	for _, sc := range plan {
