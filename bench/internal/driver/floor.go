@@ -120,11 +120,9 @@ func (rp *reporter) floor() {
 	rp.p("")
 	rp.p("*floor* is `%s` (%s): a server that does nothing per message but %s. It validates nothing, so it is a reference, not a peer; no best peer, lead or chart counts it. *surge best / floor* is how close surge's best mode comes to that cost (1.00: surge costs what those system calls cost); *floor / best peer* is about how far any engine that reads and writes this way could lead. At 16 KiB surge can pass the floor, whose unmasking is not SIMD and which copies each answer.%s In brackets: %s; † marks a server below %.0f%% of its core.", lib, floorSource(lib), floorCalls(lib), otherFloorsText(others), bracket, SaturatedCores*100)
 	rp.p("")
-	head, sep := "| shape |", "|---|"
-	for _, g := range gens {
-		head += fmt.Sprintf(" %s: floor msg/core-s | surge best / floor | floor / best peer |", g)
-		sep += "--:|--:|--:|"
-	}
+	head, sep := genHead("shape", gens, func(g string) string {
+		return fmt.Sprintf(" %s: floor msg/core-s | surge best / floor | floor / best peer |", g)
+	})
 	rp.p("%s", head)
 	rp.p("%s", sep)
 	for _, sc := range rp.run.Scenarios {
@@ -176,11 +174,9 @@ func otherFloorsText(others []string) string {
 // per closed-loop shape and generator its messages per server
 // core-second, it over the floor base, and surge's best mode over it.
 func (rp *reporter) otherFloor(lib, base string, gens []string) {
-	head, sep := "| shape |", "|---|"
-	for _, g := range gens {
-		head += fmt.Sprintf(" %s: %s msg/core-s | %[2]s / floor | surge best / %[2]s |", g, lib)
-		sep += "--:|--:|--:|"
-	}
+	head, sep := genHead("shape", gens, func(g string) string {
+		return fmt.Sprintf(" %s: %s msg/core-s | %[2]s / floor | surge best / %[2]s |", g, lib)
+	})
 	rp.p("%s", head)
 	rp.p("%s", sep)
 	for _, sc := range rp.run.Scenarios {

@@ -111,11 +111,9 @@ func (rp *reporter) leads() {
 	}
 	rp.p("*surge best* is the higher of surge-inline's and surge-pool's %s, *best peer* the highest of the other libraries%s, *ratio* the one divided by the other, for each generator on its own (wsbench is built on surge; rawload, `bench/cmd/rawload`, shares no code with it). In brackets: the mode or library, %s; † marks a server below %.0f%% of its core, where the generator rather than the server was the limit. A shape counts as a **lead** only where every generator measured %.1f× or more.", figure, medians, bracket, SaturatedCores*100, LeadRatio)
 	rp.p("")
-	head, sep := "| shape |", "|---|"
-	for _, g := range gens {
-		head += fmt.Sprintf(" %s: surge best | best peer | ratio |", g)
-		sep += "--:|--:|--:|"
-	}
+	head, sep := genHead("shape", gens, func(g string) string {
+		return fmt.Sprintf(" %s: surge best | best peer | ratio |", g)
+	})
 	rp.p("%s lead (≥ %.1f× by all) |", head, LeadRatio)
 	rp.p("%s---|", sep)
 	for _, sc := range rp.run.Scenarios {
@@ -308,11 +306,9 @@ func (rp *reporter) paired() {
 	rp.p("")
 	rp.p("The ratio above divides two medians, which may come from rounds that ran far apart. Here each round's ratio is surge's best mode in that round over the best peer in that round: the libraries of a round run back to back, so slow drift of the host hits both sides of each ratio alike. *median* is the median of those ratios, and the last column counts the rounds at %.1f× or more. Ratios are rounded down to two decimals, so that 1.30 means the bar was reached. Where the rounds' ratios still spread widely, the noise is faster than a round and pairing does not remove it. The verdict above stays on the medians, as the bar defines it.", LeadRatio)
 	rp.p("")
-	head, sep := "| shape |", "|---|"
-	for _, g := range gens {
-		head += fmt.Sprintf(" %s: ratio per round | median | ≥ %.1f× |", g, LeadRatio)
-		sep += "--:|--:|--:|"
-	}
+	head, sep := genHead("shape", gens, func(g string) string {
+		return fmt.Sprintf(" %s: ratio per round | median | ≥ %.1f× |", g, LeadRatio)
+	})
 	rp.p("%s", head)
 	rp.p("%s", sep)
 	for _, l := range rows {

@@ -65,6 +65,20 @@ func (rp *reporter) spreadOf(r *Result) string {
 
 func (rp *reporter) p(format string, args ...any) { fmt.Fprintf(rp.w, format+"\n", args...) }
 
+// genHead returns the header and separator lines of a table whose first
+// column is first and that has, for each generator, the right-aligned
+// columns cols(gen) names ("| a | b |" style, one "|" per column), without
+// the closing newline, so that a caller can append columns of its own.
+func genHead(first string, gens []string, cols func(gen string) string) (head, sep string) {
+	head, sep = "| "+first+" |", "|---|"
+	for _, g := range gens {
+		c := cols(g)
+		head += c
+		sep += strings.Repeat("--:|", strings.Count(c, "|"))
+	}
+	return head, sep
+}
+
 // libs returns the libraries present in the run, in report order: those
 // of servers.Names in its order, then the others (the floors) sorted, so
 // that two floors keep one order from report to report.
@@ -269,11 +283,9 @@ func (rp *reporter) echo() {
 		}
 		rp.p("### %s", scenarioTitle(sc))
 		rp.p("")
-		head, sep := "| library |", "|---|"
-		for _, g := range gens {
-			head += fmt.Sprintf(" %s msg/s | CPU | msg/core-s | ×peer | p50 / p99 |", g)
-			sep += "--:|--:|--:|--:|--:|"
-		}
+		head, sep := genHead("library", gens, func(g string) string {
+			return fmt.Sprintf(" %s msg/s | CPU | msg/core-s | ×peer | p50 / p99 |", g)
+		})
 		rp.p("%s allocs/msg | errors |", head)
 		rp.p("%s--:|--:|", sep)
 		best := map[string]float64{}

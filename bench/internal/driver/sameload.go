@@ -87,11 +87,9 @@ func (rp *reporter) sameLoad() {
 	rp.p("")
 	rp.p("Every server below carries the same offered load, so its CPU is what that load costs it (in closed loop the fastest servers often wait on the generator while the peers do not). *surge best* is the higher of surge-inline's and surge-pool's messages per server core-second, *best peer* the highest of the other libraries', each among the servers that echoed at least %.0f%% of the offered rate; the p99 latency beside each figure is what the server answered with at that cost.", HeldShare*100)
 	rp.p("")
-	head, sep := "| shape and offered rate |", "|---|"
-	for _, g := range gens {
-		head += fmt.Sprintf(" %s: surge best | best peer | ratio |", g)
-		sep += "--:|--:|--:|"
-	}
+	head, sep := genHead("shape and offered rate", gens, func(g string) string {
+		return fmt.Sprintf(" %s: surge best | best peer | ratio |", g)
+	})
 	rp.p("%s", head)
 	rp.p("%s", sep)
 	for _, l := range rows {
