@@ -5,7 +5,7 @@
 //
 // From the bench directory:
 //
-//	go run ./cmd/run                 # the full run, 3 rounds, about 65 minutes
+//	go run ./cmd/run                 # the full run, 3 rounds, about 80 minutes
 //	go run ./cmd/run -rounds 5       # 5 rounds of each echo scenario
 //	go run ./cmd/run -quick -docs -  # about 10 minutes (3 rounds), no report
 //	go run ./cmd/run -smoke -docs -  # the pipeline in seconds, no report
@@ -42,7 +42,7 @@ func run(args []string) error {
 	var o driver.Options
 	fs.DurationVar(&o.Duration, "duration", 0, "measured time per echo/rate run and idle hold (0: 3s, -quick 1s, -smoke 200ms)")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "traffic before measuring (0: 5s, -quick 300ms, -smoke 100ms)")
-	fs.IntVar(&o.Rounds, "rounds", 0, "rounds of each closed-loop echo scenario per library and generator; the report shows the median (0: 3, -smoke 2; rate and idle run once)")
+	fs.IntVar(&o.Rounds, "rounds", 0, "rounds of each echo and rate scenario per library and generator; the report shows the median (0: 3, -smoke 2; idle runs once)")
 	fs.BoolVar(&o.Quick, "quick", false, "quick run: connection counts ÷ 10, short durations (about 10 minutes with 3 rounds)")
 	fs.BoolVar(&o.Smoke, "smoke", false, "smoke run of the pipeline: connection counts ÷ 100, surge-inline and gorilla, no masking benchmarks (seconds)")
 	libs := fs.String("libs", "", "comma-separated libraries (default all: surge-inline,surge-pool,surge-goroutine,coder,gobwas,gorilla,gws,nbio, and the floor servers floor-epoll-sock and, where cc is on PATH, floor-c (bench/floorc in C), in the closed-loop echo scenarios as references (floor-MODE runs floorecho -io MODE); -smoke: surge-inline,gorilla)")

@@ -27,14 +27,13 @@ const (
 type Options struct {
 	// Duration is the measured time of each echo and rate run (after
 	// Warmup) and how long idle connections are held. 0 means 3 s (1 s with
-	// Quick, 200 ms with Smoke): every echo scenario runs Rounds times and
-	// each rate scenario once per generator, so the full run (6 echo
-	// scenarios × 3 rounds + 3 rates, 8 libraries, 2 generators, + 8 idle,
-	// + each floor server's 6 × 3 × 2 echo runs, two floors where cc
-	// builds floor-c) takes about 416 × (Warmup + Duration + 1–3 s of
-	// connecting and pauses), about 65 minutes (380 runs and about an hour
-	// without cc), where 3 s of /proc's 10 ms CPU ticks still resolve the
-	// server's CPU to 0.3%.
+	// Quick, 200 ms with Smoke): every echo and rate scenario runs Rounds
+	// times per generator, so the full run ((6 echo + 3 rate scenarios) × 3
+	// rounds, 8 libraries, 2 generators, + 8 idle, + each floor server's
+	// 6 × 3 × 2 echo runs, two floors where cc builds floor-c) takes about
+	// 512 × (Warmup + Duration + 1–3 s of connecting and pauses), about 80
+	// minutes (476 runs and some 75 minutes without cc), where 3 s of
+	// /proc's 10 ms CPU ticks still resolve the server's CPU to 0.3%.
 	Duration time.Duration
 	// Warmup is traffic before measuring. 0 means 5 s (300 ms with Quick,
 	// 100 ms with Smoke), so that allocations per message measure the
@@ -44,10 +43,10 @@ type Options struct {
 	// s after the traffic began (one 16 KiB buffer each, none per message;
 	// docs/benchmarks.md, "Allocation gate and warm-up").
 	Warmup time.Duration
-	// Rounds is how many times each closed-loop echo scenario runs per
-	// library and generator; the report shows the median round and the
-	// spread. 0 means DefaultRounds (2 with Smoke). The open-loop rate and
-	// the idle scenarios run once.
+	// Rounds is how many times each closed-loop echo and each open-loop
+	// rate scenario runs per library and generator; the report shows the
+	// median round and the spread. 0 means DefaultRounds (2 with Smoke).
+	// The idle scenarios run once.
 	Rounds int
 	// Quick divides connection counts by ten and shortens the defaults.
 	Quick bool

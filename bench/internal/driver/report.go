@@ -327,6 +327,21 @@ func (rp *reporter) echo() {
 	}
 }
 
+// rateRounds returns the most rounds a rate scenario of the run had: 1 in
+// runs saved before the rate scenarios ran in rounds.
+func (rp *reporter) rateRounds() int {
+	n := 1
+	if rp.raw == nil {
+		return n
+	}
+	for _, r := range rp.raw.Results {
+		if r.Kind == KindRate {
+			n = max(n, r.Round)
+		}
+	}
+	return n
+}
+
 func (rp *reporter) rate() {
 	first := true
 	for _, sc := range rp.run.Scenarios {
@@ -336,7 +351,11 @@ func (rp *reporter) rate() {
 		if first {
 			rp.p("## Fixed rate (open loop): latency and server CPU")
 			rp.p("")
-			rp.p("Every connection sends at the same fixed rate, the connections' sends spread evenly, whatever the server does. Latency runs from the time a message was due to its verified echo, so it includes the queueing a slow server causes and the generator's own delays (no coordinated omission); *sender late* is the part of them the generator can see, how late it sent. Both generators poll without blocking while sends are due, so their core reads fully busy.")
+			rounds := ""
+			if rp.rounds > 1 && rp.rateRounds() > 1 {
+				rounds = fmt.Sprintf(" Every row is the library's median round of %d by messages per server core-second, with that round's figures.", rp.rateRounds())
+			}
+			rp.p("Every connection sends at the same fixed rate, the connections' sends spread evenly, whatever the server does. Latency runs from the time a message was due to its verified echo, so it includes the queueing a slow server causes and the generator's own delays (no coordinated omission); *sender late* is the part of them the generator can see, how late it sent. Both generators poll without blocking while sends are due, so their core reads fully busy.%s", rounds)
 			rp.p("")
 			rp.sameLoad()
 			first = false

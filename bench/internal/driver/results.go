@@ -77,9 +77,9 @@ type Result struct {
 	Conns     int    `json:"conns"`
 	Size      int    `json:"size"`
 	Depth     int    `json:"depth,omitempty"`
-	// Round is the round (1-based) of this run among Settings.Rounds of a
-	// closed-loop scenario; 1 for the scenarios that run once, 0 in runs
-	// saved before rounds. The report shows the median round.
+	// Round is the round (1-based) of this run among Settings.Rounds of an
+	// echo or (since 2026-12-05) rate scenario; 1 for the scenarios that run
+	// once, 0 in runs saved before rounds. The report shows the median round.
 	Round int `json:"round,omitempty"`
 	// ServerCmd and ClientCmd are the exact command lines run.
 	ServerCmd string `json:"server_cmd"`

@@ -17,7 +17,7 @@ const DefaultRounds = 3
 // code without doubling the seconds CI spends.
 const smokeRounds = 2
 
-// rounds returns the rounds of each closed-loop scenario.
+// rounds returns the rounds of each echo and rate scenario.
 func (o Options) rounds() int {
 	switch {
 	case o.Rounds > 0:
@@ -28,15 +28,18 @@ func (o Options) rounds() int {
 	return DefaultRounds
 }
 
-// roundsOf returns how many rounds sc runs: o.rounds() for closed-loop echo
-// scenarios, one for the open-loop rate and idle scenarios (their figures
-// are latencies and memory of a run that is not server-bound, where the
-// per-core noise the rounds fight does not decide anything).
+// roundsOf returns how many rounds sc runs: o.rounds() for the closed-loop
+// echo and the open-loop rate scenarios, one for the idle scenarios (their
+// figures are memory, where the per-core noise the rounds fight does not
+// decide anything). The rate scenarios ran once until their messages per
+// server core-second became the same-load comparison (sameLoad): one run's
+// figure there moved by as much as an echo round's (bench/results: the
+// harness's 05:55 run against floor.sh's rounds at the same rates).
 func roundsOf(sc Scenario, o Options) int {
-	if sc.Kind == KindEcho {
-		return o.rounds()
+	if sc.Kind == KindIdle {
+		return 1
 	}
-	return 1
+	return o.rounds()
 }
 
 // job is one run of the plan: lib under sc, driven by gen, in round Round

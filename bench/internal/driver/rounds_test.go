@@ -78,11 +78,14 @@ func TestSchedule(t *testing.T) {
 			"echo 1/3 a wsbench, echo 1/3 a rawload, echo 1/3 b wsbench, echo 1/3 b rawload, echo 1/3 c wsbench, echo 1/3 c rawload, " +
 				"echo 2/3 c wsbench, echo 2/3 c rawload, echo 2/3 b wsbench, echo 2/3 b rawload, echo 2/3 a wsbench, echo 2/3 a rawload, " +
 				"echo 3/3 a wsbench, echo 3/3 a rawload, echo 3/3 b wsbench, echo 3/3 b rawload, echo 3/3 c wsbench, echo 3/3 c rawload, " +
-				"rate 1/1 a wsbench, rate 1/1 a rawload, rate 1/1 b wsbench, rate 1/1 b rawload, rate 1/1 c wsbench, rate 1/1 c rawload, " +
+				"rate 1/3 a wsbench, rate 1/3 a rawload, rate 1/3 b wsbench, rate 1/3 b rawload, rate 1/3 c wsbench, rate 1/3 c rawload, " +
+				"rate 2/3 c wsbench, rate 2/3 c rawload, rate 2/3 b wsbench, rate 2/3 b rawload, rate 2/3 a wsbench, rate 2/3 a rawload, " +
+				"rate 3/3 a wsbench, rate 3/3 a rawload, rate 3/3 b wsbench, rate 3/3 b rawload, rate 3/3 c wsbench, rate 3/3 c rawload, " +
 				"idle 1/1 a wsbench, idle 1/1 b wsbench, idle 1/1 c wsbench"},
 		{"smoke_two_rounds", Options{Smoke: true, Generators: []string{GenRawload}},
 			"echo 1/2 a rawload, echo 1/2 b rawload, echo 1/2 c rawload, echo 2/2 c rawload, echo 2/2 b rawload, echo 2/2 a rawload, " +
-				"rate 1/1 a rawload, rate 1/1 b rawload, rate 1/1 c rawload, idle 1/1 a wsbench, idle 1/1 b wsbench, idle 1/1 c wsbench"},
+				"rate 1/2 a rawload, rate 1/2 b rawload, rate 1/2 c rawload, rate 2/2 c rawload, rate 2/2 b rawload, rate 2/2 a rawload, " +
+				"idle 1/1 a wsbench, idle 1/1 b wsbench, idle 1/1 c wsbench"},
 		{"floor_in_echo_only", Options{Rounds: 1, Generators: []string{GenWSBench}, Libs: []string{"a", FloorLib}},
 			"echo 1/1 a wsbench, echo 1/1 floor-epoll-sock wsbench, rate 1/1 a wsbench, idle 1/1 a wsbench"},
 		{"one_round", Options{Rounds: 1, Generators: []string{GenWSBench}},

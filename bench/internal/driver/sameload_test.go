@@ -88,3 +88,38 @@ func TestHeld(t *testing.T) {
 		}
 	}
 }
+
+// TestRateRounds: the fixed-rate section says which round it shows only
+// when the rate scenarios ran in rounds.
+func TestRateRounds(t *testing.T) {
+	run := sameLoadRun(map[string]map[string][3]float64{
+		GenWSBench: {"surge-inline": {50000, 80000, 900}, "gws": {50000, 60000, 2500}},
+	})
+	run.Settings.Rounds = 3
+	dir := t.TempDir()
+	const says = "Every row is the library's median round of"
+	if md := renderReport(t, run, filepath.Join(dir, "one.md"), dir); strings.Contains(md, says) {
+		t.Errorf("a rate scenario run once is called a median round")
+	}
+	for k, perCore := range map[int]float64{2: 90000, 3: 70000} { // surge-inline's rounds 2 and 3; gws as before
+		for _, lib := range []string{"surge-inline", "gws"} {
+			r := *run.FindGen(lib, "rate-10k-1k-5", GenWSBench)
+			r.Round = k
+			if lib == "surge-inline" {
+				r.PerCoreSecond = perCore
+				r.ServerCores = r.MessagesPerSec / r.PerCoreSecond
+			}
+			run.Results = append(run.Results, r)
+		}
+	}
+	md := renderReport(t, run, filepath.Join(dir, "three.md"), dir)
+	for _, want := range []string{
+		says + " 3 by messages per server core-second",
+		// The median of 80,000, 90,000 and 70,000 against gws's 60,000.
+		"| 10,000 connections × 1 KiB at 50,000/s | 80,000 (inline, p99 900 µs) | 60,000 (gws, p99 2500 µs) | 1.33× |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
