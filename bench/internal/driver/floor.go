@@ -125,29 +125,17 @@ func (rp *reporter) floor() {
 	})
 	rp.p("%s", head)
 	rp.p("%s", sep)
-	for _, sc := range rp.run.Scenarios {
-		if sc.Kind != KindEcho {
-			continue
+	rp.floorRows(lib, gens, func(f *Result, sc Scenario, g string) (string, string) {
+		l := rp.leadOf(sc.Name, g)
+		surge, peer := "—", "—"
+		if l.surge != nil {
+			surge = fmt.Sprintf("%.2f (%s)", l.surge.PerCoreSecond/f.PerCoreSecond, shortLib(l.surge.Lib))
 		}
-		line := "| " + scenarioTitle(sc) + " |"
-		for _, g := range gens {
-			f := rp.run.FindGen(lib, sc.Name, g)
-			if f == nil || f.Error != "" || f.PerCoreSecond <= 0 {
-				line += " — | — | — |"
-				continue
-			}
-			l := rp.leadOf(sc.Name, g)
-			surge, peer := "—", "—"
-			if l.surge != nil {
-				surge = fmt.Sprintf("%.2f (%s)", l.surge.PerCoreSecond/f.PerCoreSecond, shortLib(l.surge.Lib))
-			}
-			if l.peer != nil {
-				peer = fmt.Sprintf("%.2f (%s)", f.PerCoreSecond/l.peer.PerCoreSecond, l.peer.Lib)
-			}
-			line += fmt.Sprintf(" %s (%s%s) | %s | %s |", thousands(f.PerCoreSecond), coresStr(f), rp.spreadCell(f), surge, peer)
+		if l.peer != nil {
+			peer = fmt.Sprintf("%.2f (%s)", f.PerCoreSecond/l.peer.PerCoreSecond, l.peer.Lib)
 		}
-		rp.p("%s", line)
-	}
+		return surge, peer
+	})
 	rp.p("")
 	for _, o := range others {
 		rp.otherFloor(o, lib, gens)
@@ -179,6 +167,24 @@ func (rp *reporter) otherFloor(lib, base string, gens []string) {
 	})
 	rp.p("%s", head)
 	rp.p("%s", sep)
+	rp.floorRows(lib, gens, func(f *Result, sc Scenario, g string) (string, string) {
+		over, surge := "—", "—"
+		if b := rp.run.FindGen(base, sc.Name, g); b != nil && measured(b) {
+			over = fmt.Sprintf("%.2f", f.PerCoreSecond/b.PerCoreSecond)
+		}
+		if l := rp.leadOf(sc.Name, g); l.surge != nil {
+			surge = fmt.Sprintf("%.2f (%s)", l.surge.PerCoreSecond/f.PerCoreSecond, shortLib(l.surge.Lib))
+		}
+		return over, surge
+	})
+	rp.p("")
+}
+
+// floorRows writes a floor table's rows: per closed-loop shape, for each
+// generator the floor lib's messages per server core-second (with its CPU
+// and spread) and the two ratio cells ratios returns for it, or dashes
+// where lib has no figure.
+func (rp *reporter) floorRows(lib string, gens []string, ratios func(f *Result, sc Scenario, gen string) (string, string)) {
 	for _, sc := range rp.run.Scenarios {
 		if sc.Kind != KindEcho {
 			continue
@@ -186,20 +192,13 @@ func (rp *reporter) otherFloor(lib, base string, gens []string) {
 		line := "| " + scenarioTitle(sc) + " |"
 		for _, g := range gens {
 			f := rp.run.FindGen(lib, sc.Name, g)
-			if f == nil || f.Error != "" || f.PerCoreSecond <= 0 {
+			if f == nil || !measured(f) {
 				line += " — | — | — |"
 				continue
 			}
-			over, surge := "—", "—"
-			if b := rp.run.FindGen(base, sc.Name, g); b != nil && b.Error == "" && b.PerCoreSecond > 0 {
-				over = fmt.Sprintf("%.2f", f.PerCoreSecond/b.PerCoreSecond)
-			}
-			if l := rp.leadOf(sc.Name, g); l.surge != nil {
-				surge = fmt.Sprintf("%.2f (%s)", l.surge.PerCoreSecond/f.PerCoreSecond, shortLib(l.surge.Lib))
-			}
-			line += fmt.Sprintf(" %s (%s%s) | %s | %s |", thousands(f.PerCoreSecond), coresStr(f), rp.spreadCell(f), over, surge)
+			a, b := ratios(f, sc, g)
+			line += fmt.Sprintf(" %s (%s%s) | %s | %s |", thousands(f.PerCoreSecond), coresStr(f), rp.spreadCell(f), a, b)
 		}
 		rp.p("%s", line)
 	}
-	rp.p("")
 }
