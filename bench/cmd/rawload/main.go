@@ -3,7 +3,7 @@
 // Command rawload is a WebSocket echo load generator that shares no code
 // with surge: the handshake is written by hand over net.Conn, and the
 // message loop is raw epoll on the connections' file descriptors, masked
-// frames written with write(2), every echo checked byte for byte against
+// frames written with sendto(2), every echo checked byte for byte against
 // what was sent (fragmented echoes are joined). It is the second generator
 // next to wsbench (which is built on surge), so that a lead counts only
 // where both agree (issue "Performance: lead in every shape of load");
@@ -322,7 +322,7 @@ func (l *loader) run() (*result, error) {
 				wait = int(max(d, 0))
 			}
 		}
-		n, err := unix.EpollWait(l.ep, events, wait)
+		n, err := waitReady(l.ep, events, wait)
 		if err != nil && err != unix.EINTR {
 			return nil, err
 		}
@@ -336,7 +336,7 @@ func (l *loader) run() (*result, error) {
 			if ev.Events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
 				continue
 			}
-			r, err := unix.Read(c.fd, buf)
+			r, err := recv(c.fd, buf)
 			if err == unix.EAGAIN {
 				continue
 			}
@@ -555,14 +555,14 @@ func (l *loader) send(c *conn, now int64) {
 	}
 }
 
-// flush writes what is pending with one write(2), and watches for
+// flush writes what is pending with one sendto(2), and watches for
 // writability only while something is left (changing the epoll interest on
 // every message would double the generator's system calls).
 func (l *loader) flush(c *conn) error {
 	if len(c.pending) == 0 {
 		return nil
 	}
-	n, err := unix.Write(c.fd, c.pending)
+	n, err := send(c.fd, c.pending)
 	if err != nil && err != unix.EAGAIN {
 		return fmt.Errorf("connection %d: write: %w", c.id, err)
 	}
