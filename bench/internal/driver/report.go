@@ -136,7 +136,7 @@ func (rp *reporter) all(chartsDir, rel string) {
 	}
 	rp.p("Raw results (every wsbench and rawload JSON and server snapshot): [`%s/results.json`](%s/results.json).", rel, rel)
 	if rp.rounds > 1 {
-		rp.p("Each closed-loop echo scenario ran in %d rounds per library and generator; every closed-loop figure below (tables, charts, summary) is the **median** round's, by messages per server core-second (the lower middle one when an even number of rounds measured), so that one noisy run moves nothing; every round is in `results.json`. The open-loop rate and idle scenarios ran once.", rp.rounds)
+		rp.p("Each closed-loop echo scenario ran in %d rounds per library and generator; every closed-loop figure below (tables, charts, summary) is the **median** round's, by messages per server core-second (the lower middle one when an even number of rounds measured), so that one noisy run moves nothing; every round is in `results.json`. %s", rp.rounds, rp.onceNote())
 	}
 	rp.p("")
 	rp.summary()
@@ -342,6 +342,15 @@ func (rp *reporter) rateRounds() int {
 	return n
 }
 
+// onceNote says which scenarios of the header's rounds ran once: the idle
+// one always, the rate ones in runs made before they ran in rounds.
+func (rp *reporter) onceNote() string {
+	if rp.rateRounds() > 1 {
+		return fmt.Sprintf("The open-loop rate scenarios ran in %d rounds too (their section shows the median round); the idle one ran once.", rp.rateRounds())
+	}
+	return "The open-loop rate and idle scenarios ran once."
+}
+
 func (rp *reporter) rate() {
 	first := true
 	for _, sc := range rp.run.Scenarios {
@@ -533,7 +542,7 @@ func (rp *reporter) method() {
 	rp.p("- Quick run (about 10 minutes with 3 rounds, connection counts ÷ 10): `cd bench && go run ./cmd/run -quick -docs -`. Smoke run of the pipeline (seconds: connection counts ÷ 100, surge-inline and gorilla, both generators, every scenario; `TestSmokeRun` in CI): `cd bench && go run ./cmd/run -smoke -docs -`.")
 	rp.p("- Compare two runs: `cd bench && go run ./cmd/run -compare results/A/results.json results/B/results.json`.")
 	rp.p("- Servers: `bench/cmd/echoserver -lib NAME` (`bench/internal/servers`, one file per library, each as its authors recommend: gorilla and coder under net/http with a goroutine per connection; gobwas with `ws.Upgrade` on the raw connection and `wsutil` reader/writer; gws with its own server, event API, `ParallelEnabled` off; nbio's non-blocking nbhttp engine with its WebSocket upgrader; surge with `HandleEvents` inline, `HandleEvents` on the worker pool, and `HandleSession` (goroutine per session)).")
-	rp.p("- Load, two generators in every echo and rate scenario, each run on a fresh server: `cmd/wsbench` (surge's client event loops) and `bench/cmd/rawload` (no surge code: a hand-written handshake, one epoll loop over the raw sockets, masked frames written with `write(2)`, echoes checked byte for byte, fragmented echoes joined), both pinned to the generator's CPU. Binary frames of verified payloads; closed loop with 1 or 8 messages in flight per connection, or open loop at a fixed rate per connection with the sends spread evenly and latency counted from when each message was due. The idle scenario uses wsbench alone.")
+	rp.p("- Load, two generators in every echo and rate scenario, each run on a fresh server: `cmd/wsbench` (surge's client event loops) and `bench/cmd/rawload` (no surge code: a hand-written handshake, one epoll loop over the raw sockets, masked frames written with `sendto(2)`, its non-blocking calls made without the runtime's syscall bookkeeping, echoes checked byte for byte, fragmented echoes joined), both pinned to the generator's CPU. Binary frames of verified payloads; closed loop with 1 or 8 messages in flight per connection, or open loop at a fixed rate per connection with the sends spread evenly and latency counted from when each message was due. The idle scenario uses wsbench alone.")
 	rp.p("- Server snapshots: each echoserver writes runtime counters on SIGUSR1 (after a GC on SIGUSR2) to its `-stats` file; the driver asks every %v.", snapshotEvery)
 	rp.p("- Headline and bar: messages per server core-second (echoes per second over the server's CPU from /proc/PID/stat, read by each generator over its measured window); surge's best of inline and pool against the best peer, per generator; a lead counts only where both generators measure %.1f× or more. A server below %.0f%% of its core (†) was held back by the single-core generator: its per-core figure still compares, its msg/s does not.", LeadRatio, SaturatedCores*100)
 	if rp.rounds > 1 {

@@ -98,8 +98,9 @@ func TestRateRounds(t *testing.T) {
 	run.Settings.Rounds = 3
 	dir := t.TempDir()
 	const says = "Every row is the library's median round of"
-	if md := renderReport(t, run, filepath.Join(dir, "one.md"), dir); strings.Contains(md, says) {
-		t.Errorf("a rate scenario run once is called a median round")
+	const once = "The open-loop rate and idle scenarios ran once."
+	if md := renderReport(t, run, filepath.Join(dir, "one.md"), dir); strings.Contains(md, says) || !strings.Contains(md, once) {
+		t.Errorf("a rate scenario run once is called a median round, or its header does not say it ran once")
 	}
 	for k, perCore := range map[int]float64{2: 90000, 3: 70000} { // surge-inline's rounds 2 and 3; gws as before
 		for _, lib := range []string{"surge-inline", "gws"} {
@@ -115,11 +116,16 @@ func TestRateRounds(t *testing.T) {
 	md := renderReport(t, run, filepath.Join(dir, "three.md"), dir)
 	for _, want := range []string{
 		says + " 3 by messages per server core-second",
+		// The header says so too, and does not call them run once.
+		"The open-loop rate scenarios ran in 3 rounds too (their section shows the median round); the idle one ran once.",
 		// The median of 80,000, 90,000 and 70,000 against gws's 60,000.
 		"| 10,000 connections × 1 KiB at 50,000/s | 80,000 (inline, p99 900 µs) | 60,000 (gws, p99 2500 µs) | 1.33× |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	if strings.Contains(md, once) {
+		t.Errorf("a report of rate scenarios in rounds says they ran once")
 	}
 }
