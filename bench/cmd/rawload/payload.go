@@ -5,29 +5,36 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+
+	"github.com/gobwas/ws"
 )
 
 // The payload of message seq of connection id is both numbers (8 bytes
-// each, little endian), then byte i = i*31 + id*7 + seq (mod 256). Every
-// byte depends on the connection and the message, so an echo from the wrong
-// connection, out of order, or damaged anywhere fails the check.
+// each, little endian), then byte i = (i*31) XOR c, where c = id*7 + seq
+// (mod 256). Every byte depends on the connection and the message, so an
+// echo from the wrong connection, out of order, or damaged anywhere fails
+// the check.
 //
 // Writing and checking it byte by byte cost rawload about 80 µs of its core
-// per 16 KiB message (fill and mask, then fill again to verify; BenchmarkPayload),
-// which made the generator the limit at 100 × 16 KiB: the server sat at
-// 0.4–0.7 cores. Bytes 16.. take only 256 forms per size (the message's
-// constant id*7 + seq mod 256 added to i*31), so up to tableMax they are
-// built once: a send masks one of them a word at a time, four words a turn,
-// and a check is a memcmp. Larger sizes add the constant eight bytes at a
-// time (addBytes).
+// per 16 KiB message, which made the generator the limit at 100 × 16 KiB.
+// A table of the 256 forms of the pattern then brought that to 2.6 µs
+// (BenchmarkPayload: two fills and a check), but the table is 4 MiB at
+// 16 KiB, out of the core's caches, and rawload still spent 11% of its core
+// there (fill and memeqbody in perf), again the limit of the run: surge
+// and the floor waited on it at 0.93–0.97 of their core. With c applied by
+// XOR, c and the masking key fold into one 32-bit key: a send copies the
+// one pattern (base, which stays in cache) and masks it with key XOR cccc,
+// and a check unmasks the echo with cccc in place and compares it with
+// base. Both use gobwas/ws's Cipher (SSE2), a library that is not surge,
+// from cipherFrom bytes; below that a word loop is faster (BenchmarkPayload:
+// 64 B 36 ns against Cipher's 57).
 
-// tableMax is the largest payload whose 256 forms are kept (16 MiB).
-const tableMax = 64 << 10
+// cipherFrom is the smallest payload filled and checked with Cipher.
+const cipherFrom = 256
 
 // payloads writes and checks the payloads of one size.
 type payloads struct {
-	base  []byte // byte i = i*31
-	table []byte // form c at [c*size, (c+1)*size): base + c; nil above tableMax
+	base []byte // byte i = i*31
 }
 
 func newPayloads(size int) *payloads {
@@ -35,97 +42,64 @@ func newPayloads(size int) *payloads {
 	for i := range pl.base {
 		pl.base[i] = byte(i * 31)
 	}
-	if size <= tableMax {
-		pl.table = make([]byte, 256*size)
-		for c := range 256 {
-			form := pl.table[c*size : (c+1)*size]
-			for i := range form {
-				form[i] = pl.base[i] + byte(c)
-			}
-		}
-	}
 	return pl
 }
 
-// form returns the payload bytes of constant c (bytes 16.. are the
-// payload's; the first 16 are overwritten by the numbers), or nil above
-// tableMax.
-func (pl *payloads) form(c byte) []byte {
-	if pl.table == nil {
-		return nil
-	}
-	n := len(pl.base)
-	return pl.table[int(c)*n : (int(c)+1)*n]
-}
-
 // payloadConst is the byte every position of message seq of connection id
-// adds to the pattern.
+// is XORed with.
 func payloadConst(id, seq uint64) byte { return byte(id*7 + seq) }
 
-const highBits = 0x8080808080808080
-
-// addBytes adds c to every byte of x, each byte mod 256 on its own (no
-// carry into the next byte).
-func addBytes(x, c uint64) uint64 {
-	return ((x &^ highBits) + (c &^ highBits)) ^ ((x ^ c) & highBits)
+// wordOf is the 4-byte mask that XORs every byte with c, combined with key.
+func wordOf(key uint32, c byte) [4]byte {
+	var m [4]byte
+	binary.LittleEndian.PutUint32(m[:], key^uint32(c)*0x01010101)
+	return m
 }
 
 // fill writes the payload of message seq of connection id into p (of the
 // payloads' size, at least 16), masked with key (RFC 6455 §5.3: key's byte
 // j masks the payload bytes i with i%4 == j; key 0 leaves it clear).
 func (pl *payloads) fill(p []byte, id, seq uint64, key uint32) {
-	c := payloadConst(id, seq)
-	k := uint64(key) | uint64(key)<<32
-	n := len(p) &^ 7
-	// From 16 on, i is a multiple of 8, so k keeps the key's phase.
-	if src := pl.form(c); src != nil {
-		// Four words a turn, each slice bounded once. A word a turn,
-		// with its bounds checks, took 20% of rawload's samples at
-		// 100 × 16 KiB and made the generator the limit: the servers ran
-		// below their core and paid more per echo. BenchmarkPayload: 16
-		// KiB 5.1–5.3 µs → 1.6–2.1 µs, 1 KiB 380–530 → 130–170 ns.
-		i := 16
-		for ; i+32 <= n; i += 32 {
-			d, s := p[i:i+32:i+32], src[i:i+32:i+32]
-			binary.LittleEndian.PutUint64(d, binary.LittleEndian.Uint64(s)^k)
-			binary.LittleEndian.PutUint64(d[8:], binary.LittleEndian.Uint64(s[8:])^k)
-			binary.LittleEndian.PutUint64(d[16:], binary.LittleEndian.Uint64(s[16:])^k)
-			binary.LittleEndian.PutUint64(d[24:], binary.LittleEndian.Uint64(s[24:])^k)
-		}
-		for ; i < n; i += 8 {
-			binary.LittleEndian.PutUint64(p[i:], binary.LittleEndian.Uint64(src[i:])^k)
-		}
+	m := wordOf(key, payloadConst(id, seq))
+	if len(p) >= cipherFrom {
+		copy(p[16:], pl.base[16:])
+		// Byte 16 is at phase 0 of the key, as byte 0 is.
+		ws.Cipher(p[16:], m, 0)
 	} else {
-		cc := uint64(c) * 0x0101010101010101
-		for i := 16; i < n; i += 8 {
-			binary.LittleEndian.PutUint64(p[i:], addBytes(binary.LittleEndian.Uint64(pl.base[i:]), cc)^k)
+		mw := uint64(binary.LittleEndian.Uint32(m[:])) * (1 | 1<<32)
+		n := len(p) &^ 7
+		for i := 16; i < n; i += 8 { // from 16, a multiple of 8: phase 0
+			binary.LittleEndian.PutUint64(p[i:], binary.LittleEndian.Uint64(pl.base[i:])^mw)
+		}
+		for i := max(n, 16); i < len(p); i++ {
+			p[i] = pl.base[i] ^ m[i&3]
 		}
 	}
-	for i := max(n, 16); i < len(p); i++ {
-		p[i] = (pl.base[i] + c) ^ byte(k>>(8*(i&3)))
-	}
+	k := uint64(key) | uint64(key)<<32
 	binary.LittleEndian.PutUint64(p, id^k)
 	binary.LittleEndian.PutUint64(p[8:], seq^k)
 }
 
 // check reports whether p is exactly the payload of message seq of
-// connection id.
+// connection id. From cipherFrom bytes it scrambles p's bytes from 16 on
+// (it unmasks the pattern in place), so p must not be used after it.
 func (pl *payloads) check(p []byte, id, seq uint64) bool {
 	if len(p) != len(pl.base) || binary.LittleEndian.Uint64(p) != id || binary.LittleEndian.Uint64(p[8:]) != seq {
 		return false
 	}
-	c := payloadConst(id, seq)
-	if src := pl.form(c); src != nil {
-		return bytes.Equal(p[16:], src[16:])
+	m := wordOf(0, payloadConst(id, seq))
+	if len(p) >= cipherFrom {
+		ws.Cipher(p[16:], m, 0)
+		return bytes.Equal(p[16:], pl.base[16:])
 	}
-	cc := uint64(c) * 0x0101010101010101
+	mw := uint64(binary.LittleEndian.Uint32(m[:])) * (1 | 1<<32)
 	n := len(p) &^ 7
 	var diff uint64
 	for i := 16; i < n; i += 8 {
-		diff |= addBytes(binary.LittleEndian.Uint64(pl.base[i:]), cc) ^ binary.LittleEndian.Uint64(p[i:])
+		diff |= binary.LittleEndian.Uint64(p[i:]) ^ binary.LittleEndian.Uint64(pl.base[i:]) ^ mw
 	}
 	for i := max(n, 16); i < len(p); i++ {
-		diff |= uint64(p[i] ^ (pl.base[i] + c))
+		diff |= uint64(p[i] ^ pl.base[i] ^ m[i&3])
 	}
 	return diff == 0
 }

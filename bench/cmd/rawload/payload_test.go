@@ -14,15 +14,17 @@ func refPayload(size int, id, seq uint64) []byte {
 	binary.LittleEndian.PutUint64(p, id)
 	binary.LittleEndian.PutUint64(p[8:], seq)
 	for i := 16; i < size; i++ {
-		p[i] = byte(uint64(i)*31 + id*7 + seq)
+		p[i] = byte(uint64(i)*31) ^ byte(id*7+seq)
 	}
 	return p
 }
 
 func TestFillMaskedMatchesReference(t *testing.T) {
-	// Up to tableMax from the table of forms (32 bytes a turn, then words,
-	// then bytes: sizes end inside each), above it eight bytes at a time.
-	for _, size := range []int{16, 17, 23, 24, 25, 31, 47, 48, 49, 64, 79, 80, 81, 87, 88, 125, 126, 1024, 16<<10 + 5, tableMax + 13} {
+	// Below cipherFrom, sizes that end on and between words; from it, sizes
+	// that end inside Cipher's 64- and 16-byte blocks and in its byte-wise
+	// tail.
+	for _, size := range []int{16, 17, 23, 24, 25, 31, 47, 48, 49, 64, 79, 80, 81, 87, 88, 125, 126, cipherFrom - 1,
+		cipherFrom, cipherFrom + 1, cipherFrom + 15, cipherFrom + 17, cipherFrom + 63, cipherFrom + 65, 1024, 16<<10 + 5, 64<<10 + 13} {
 		pl := newPayloads(size)
 		for _, tc := range []struct {
 			id, seq uint64
@@ -41,7 +43,7 @@ func TestFillMaskedMatchesReference(t *testing.T) {
 			if string(got) != string(want) {
 				t.Fatalf("size %d %+v: payload differs from the reference", size, tc)
 			}
-			if !pl.check(got, tc.id, tc.seq) {
+			if !pl.check(got, tc.id, tc.seq) { // it scrambles got
 				t.Fatalf("size %d %+v: checkPayload rejects the right payload", size, tc)
 			}
 		}
@@ -50,25 +52,27 @@ func TestFillMaskedMatchesReference(t *testing.T) {
 
 // TestCheckPayloadCatchesEveryByte: one bit flipped at any position, a
 // wrong connection or message number, or a wrong length fails the check,
-// from the table and above it.
+// small and large.
 func TestCheckPayloadCatchesEveryByte(t *testing.T) {
-	for _, size := range []int{77, tableMax + 77} {
+	for _, size := range []int{77, cipherFrom + 77, 64<<10 + 77} {
 		pl := newPayloads(size)
+		right := make([]byte, size)
+		pl.fill(right, 5, 9, 0)
 		p := make([]byte, size)
-		pl.fill(p, 5, 9, 0)
-		if !pl.check(p, 5, 9) {
+		if !pl.check(append(p[:0], right...), 5, 9) {
 			t.Fatalf("size %d: the right payload fails", size)
 		}
 		for i := range p {
 			if i >= 64 && i < size-64 && i%1009 != 0 {
 				continue // every byte of a large payload would take minutes under -race
 			}
+			copy(p, right) // check scrambles what it checks
 			p[i] ^= 0x80
 			if pl.check(p, 5, 9) {
 				t.Fatalf("size %d: a flipped byte %d passed", size, i)
 			}
-			p[i] ^= 0x80
 		}
+		p = right
 		for _, tc := range []struct {
 			name    string
 			p       []byte
@@ -80,7 +84,7 @@ func TestCheckPayloadCatchesEveryByte(t *testing.T) {
 			{"short", p[:size-1], 5, 9},
 			{"long", append(append([]byte{}, p...), 0), 5, 9},
 		} {
-			if pl.check(tc.p, tc.id, tc.seq) {
+			if pl.check(append([]byte(nil), tc.p...), tc.id, tc.seq) {
 				t.Errorf("size %d: %s passed", size, tc.name)
 			}
 		}
@@ -88,13 +92,14 @@ func TestCheckPayloadCatchesEveryByte(t *testing.T) {
 }
 
 // BenchmarkPayload is rawload's own cost per message of writing a masked
-// payload and checking its echo: the table of forms (words) against the
-// byte loop it replaced (refPayload, plus the byte-wise mask).
+// payload and checking its echo: fill and check as rawload runs them
+// (pattern: words below cipherFrom, Cipher from it) against the byte loop
+// (refPayload, plus the byte-wise mask).
 func BenchmarkPayload(b *testing.B) {
 	for _, size := range []int{64, 1024, 16 << 10} {
 		pl := newPayloads(size)
 		p := make([]byte, size)
-		b.Run(sizeName(size)+"/words", func(b *testing.B) {
+		b.Run(sizeName(size)+"/pattern", func(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for i := range b.N {
