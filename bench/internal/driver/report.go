@@ -208,7 +208,11 @@ func (rp *reporter) setup() {
 	}
 	rp.p("| durations | warmup %gs, measured %gs per echo/rate run; idle connections held %gs |", run.Settings.Warmup, run.Settings.Duration, run.Settings.Duration)
 	if rp.rounds > 1 {
-		rp.p("| rounds | %d per closed-loop echo scenario (median shown); 1 for rate and idle |", rp.rounds)
+		rates := "1 for rate and idle"
+		if n := rp.rateRounds(); n > 1 {
+			rates = fmt.Sprintf("%d per rate scenario (median shown); 1 for idle", n)
+		}
+		rp.p("| rounds | %d per closed-loop echo scenario (median shown); %s |", rp.rounds, rates)
 	}
 	rp.p("| command | `%s` |", run.Settings.Command)
 	rp.p("")
