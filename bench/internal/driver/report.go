@@ -349,8 +349,8 @@ func (rp *reporter) rateRounds() int {
 // onceNote says which scenarios of the header's rounds ran once: the idle
 // one always, the rate ones in runs made before they ran in rounds.
 func (rp *reporter) onceNote() string {
-	if rp.rateRounds() > 1 {
-		return fmt.Sprintf("The open-loop rate scenarios ran in %d rounds too (their section shows the median round); the idle one ran once.", rp.rateRounds())
+	if n := rp.rateRounds(); n > 1 {
+		return fmt.Sprintf("The open-loop rate scenarios ran in %d rounds too (their section shows the median round); the idle one ran once.", n)
 	}
 	return "The open-loop rate and idle scenarios ran once."
 }
