@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Pooled writes the lead ratio round by round (roundRatios) pooled over
@@ -52,6 +53,7 @@ func Pooled(w io.Writer, runs []*Run) {
 			}
 		}
 	}
+	byRun(w, runs)
 	fmt.Fprintf(w, "Rounds of %d runs pooled. Each sample is one round's ratio, the best of its side in that round over the best peer in that round; *middle half* is the 25th to the 75th percentile. The last two columns split surge's rounds by its best mode's server CPU: at %.0f%% of its core or more, or below (waiting on its generator).\n\n", len(runs), SaturatedCores*100)
 	fmt.Fprintf(w, "| shape | generator | rounds (runs) | surge best / best peer: median (middle half; lowest–highest) | rounds ≥ %.1f× | floor / best peer: median (middle half) | rounds ≥ %.1f× | surge at ≥ %.0f%% of its core: median (rounds) | below: median (rounds) |\n", LeadRatio, LeadRatio, SaturatedCores*100)
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|")
@@ -115,4 +117,69 @@ func atLeast(vs []float64, bar float64) int {
 		}
 	}
 	return n
+}
+
+// byRun writes, per run, its closed-loop cells (a shape by a generator)
+// judged as the run's own lead table judges them: surge's best mode over
+// the best peer on the medians of the rounds, and the floor's median over
+// the same best peer. The bar asks every cell of one run to reach
+// LeadRatio; pooled rounds say where the ratio sits, and this says how
+// often a whole run clears it, for surge and for a server that does
+// nothing but its system calls. The cells below the bar are named; a run
+// without closed-loop results (rate or idle only) has no row.
+func byRun(w io.Writer, runs []*Run) {
+	fmt.Fprintf(w, "Run by run, every closed-loop cell (a shape by a generator) judged as the run's lead table judges it, on the medians of its rounds: surge's best mode over the best peer, and the floor's median over the same best peer.\n\n")
+	fmt.Fprintf(w, "| run | rounds | cells | surge ≥ %.1f× | surge below | floor ≥ %.1f× | floor below |\n", LeadRatio, LeadRatio)
+	fmt.Fprintln(w, "|---|--:|--:|--:|---|--:|---|")
+	for _, run := range runs {
+		view, spreads := run.medians()
+		rp := reporter{run: view, raw: run, spreads: spreads, rounds: run.roundsRun()}
+		fl := rp.floorLib()
+		cells, won, fcells, fwon := 0, 0, 0, 0
+		var below, fbelow []string
+		for _, sc := range run.Scenarios {
+			if sc.Kind != KindEcho {
+				continue
+			}
+			for _, g := range rp.gens() {
+				l := rp.leadOf(sc.Name, g)
+				if l.ratio == 0 {
+					continue
+				}
+				cells++
+				if l.ratio >= LeadRatio {
+					won++
+				} else {
+					below = append(below, fmt.Sprintf("%s %s %s×", sc.Name, g, down2(l.ratio)))
+				}
+				f := rp.run.FindGen(fl, sc.Name, g)
+				if fl == "" || f == nil || !measured(f) {
+					continue
+				}
+				fcells++
+				if r := f.PerCoreSecond / l.peer.PerCoreSecond; r >= LeadRatio {
+					fwon++
+				} else {
+					fbelow = append(fbelow, fmt.Sprintf("%s %s %s×", sc.Name, g, down2(r)))
+				}
+			}
+		}
+		if cells == 0 {
+			continue
+		}
+		fcell := "—"
+		if fcells > 0 {
+			fcell = fmt.Sprintf("%d of %d", fwon, fcells)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d of %d | %s | %s | %s |\n", run.Started, rp.rounds, cells, won, cells, listCell(below), fcell, listCell(fbelow))
+	}
+	fmt.Fprintln(w)
+}
+
+// listCell joins items for a table cell, or "—" for none.
+func listCell(items []string) string {
+	if len(items) == 0 {
+		return "—"
+	}
+	return strings.Join(items, "; ")
 }

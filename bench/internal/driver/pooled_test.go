@@ -60,3 +60,41 @@ func TestRatiosOf(t *testing.T) {
 		t.Errorf("medianCell(nil) = %q", got)
 	}
 }
+
+// TestByRun: each run's cells are judged on the medians of its rounds, as
+// its lead table judges them, for surge and for the floor against the same
+// best peer; the cells below the bar are named, a cell whose surge rounds
+// all failed is not a cell, a run without a floor says so, and a run
+// without closed-loop results has no row.
+func TestByRun(t *testing.T) {
+	a := roundsRun(
+		// surge's median round 130k over gws's 100k: exactly the bar.
+		map[string][]float64{"surge-inline": {100000, 130000, 160000}, "gws": {100000, 90000, 110000}, FloorLib: {120000, 120000, 120000}},
+		map[string][]float64{"surge-pool": {125000, 125000, 125000}, "gorilla": {100000, 100000, 100000}, FloorLib: {135000, 135000, 135000}})
+	b := roundsRun(
+		map[string][]float64{"surge-inline": {140000, 140000, 140000}, "gws": {100000, 100000, 100000}},
+		map[string][]float64{"surge-inline": {-1, -1, -1}, "gws": {100000, 100000, 100000}})
+	var w strings.Builder
+	byRun(&w, []*Run{a, b})
+	out := w.String()
+	for _, want := range []string{
+		"| run | rounds | cells | surge ≥ 1.3× | surge below | floor ≥ 1.3× | floor below |",
+		"| 2026-01-01T00:00:00Z | 3 | 2 | 1 of 2 | echo-10k-1k-d1 rawload 1.25× | 1 of 2 | echo-10k-1k-d1 wsbench 1.20× |",
+		"| 2026-01-01T00:00:00Z | 3 | 1 | 1 of 1 | — | — | — |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run-by-run table lacks %q:\n%s", want, out)
+		}
+	}
+	rate := &Run{Started: "2026-01-02T00:00:00Z", Scenarios: []Scenario{{Name: "rate-1k-64-60", Kind: KindRate}}}
+	w.Reset()
+	byRun(&w, []*Run{rate})
+	if strings.Contains(w.String(), "2026-01-02") {
+		t.Errorf("a row for a run without closed-loop results:\n%s", w.String())
+	}
+	w.Reset()
+	Pooled(&w, []*Run{a})
+	if !strings.Contains(w.String(), "| 2026-01-01T00:00:00Z | 3 | 2 |") {
+		t.Errorf("Pooled does not open with the run-by-run table:\n%s", w.String())
+	}
+}
