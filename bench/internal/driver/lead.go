@@ -309,10 +309,5 @@ func (rp *reporter) paired() {
 	head, sep := genHead("shape", gens, func(g string) string {
 		return fmt.Sprintf(" %s: ratio per round | median | ≥ %.1f× |", g, LeadRatio)
 	})
-	rp.p("%s", head)
-	rp.p("%s", sep)
-	for _, l := range rows {
-		rp.p("%s", l)
-	}
-	rp.p("")
+	rp.table(head, sep, rows)
 }

@@ -79,6 +79,17 @@ func genHead(first string, gens []string, cols func(gen string) string) (head, s
 	return head, sep
 }
 
+// table writes a table's head, separator and rows, and the blank line
+// after it.
+func (rp *reporter) table(head, sep string, rows []string) {
+	rp.p("%s", head)
+	rp.p("%s", sep)
+	for _, l := range rows {
+		rp.p("%s", l)
+	}
+	rp.p("")
+}
+
 // libs returns the libraries present in the run, in report order: those
 // of servers.Names in its order, then the others (the floors) sorted, so
 // that two floors keep one order from report to report.

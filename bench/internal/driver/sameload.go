@@ -90,12 +90,7 @@ func (rp *reporter) sameLoad() {
 	head, sep := genHead("shape and offered rate", gens, func(g string) string {
 		return fmt.Sprintf(" %s: surge best | best peer | ratio |", g)
 	})
-	rp.p("%s", head)
-	rp.p("%s", sep)
-	for _, l := range rows {
-		rp.p("%s", l)
-	}
-	rp.p("")
+	rp.table(head, sep, rows)
 	if len(notes) > 0 {
 		rp.p("Below %.0f%% of the offered rate, and so not counted: %s.", HeldShare*100, strings.Join(notes, "; "))
 		rp.p("")
