@@ -28,8 +28,7 @@ func Pooled(w io.Writer, runs []*Run) {
 	inRuns := map[key]int{}
 	isLead := func(lib string) bool { return slices.Contains(leadModes, lib) }
 	for _, run := range runs {
-		view, spreads := run.medians()
-		rp := reporter{run: view, raw: run, spreads: spreads, rounds: run.roundsRun()}
+		rp := newReporter(run)
 		fl := rp.floorLib()
 		for _, sc := range run.Scenarios {
 			if sc.Kind != KindEcho {
@@ -132,8 +131,7 @@ func byRun(w io.Writer, runs []*Run) {
 	fmt.Fprintf(w, "| run | rounds | cells | surge ≥ %.1f× | surge below | floor ≥ %.1f× | floor below |\n", LeadRatio, LeadRatio)
 	fmt.Fprintln(w, "|---|--:|--:|--:|---|--:|---|")
 	for _, run := range runs {
-		view, spreads := run.medians()
-		rp := reporter{run: view, raw: run, spreads: spreads, rounds: run.roundsRun()}
+		rp := newReporter(run)
 		fl := rp.floorLib()
 		cells, won, fcells, fwon := 0, 0, 0, 0
 		var below, fbelow []string

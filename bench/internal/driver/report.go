@@ -31,8 +31,8 @@ func Render(run *Run, docs, chartsDir string) error {
 	}
 	rel := filepath.ToSlash(linkPath(docs, chartsDir))
 	var w strings.Builder
-	view, spreads := run.medians()
-	rp := reporter{run: view, raw: run, spreads: spreads, rounds: run.roundsRun(), w: &w}
+	rp := newReporter(run)
+	rp.w = &w
 	rp.all(chartsDir, rel)
 	w.WriteString("\n" + NotesMarker + "\n\n" + notes)
 	if err := os.MkdirAll(filepath.Dir(docs), 0o755); err != nil {
@@ -48,6 +48,13 @@ type reporter struct {
 	spreads map[roundKey]spread // of each median in run
 	rounds  int                 // rounds of the closed-loop scenarios
 	w       *strings.Builder
+}
+
+// newReporter returns the reporter of run: its median view, with run
+// itself for the paired ratios. It writes nowhere until w is set.
+func newReporter(run *Run) *reporter {
+	view, spreads := run.medians()
+	return &reporter{run: view, raw: run, spreads: spreads, rounds: run.roundsRun()}
 }
 
 // roundsNote is the echo tables' word on rounds ("" for one round).
